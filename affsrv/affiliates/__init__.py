@@ -1,0 +1,1 @@
+"""Affiliates: the people who send traffic and earn commissions."""

@@ -1,0 +1,105 @@
+"""Affiliate accounts: creation, lookup, approval."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import generate_password_hash
+
+from affsrv.affiliates.models import Affiliate
+from affsrv.affiliates.schemas import AffiliateCreateSchema, AffiliateInfoSchema
+from affsrv.errors import Conflict, DomainError, Forbidden, NotFound
+from affsrv.extensions import db
+from affsrv.settings import settings
+from affsrv.validation import format_errors
+
+_create_schema = AffiliateCreateSchema()
+_info_schema = AffiliateInfoSchema()
+
+
+def create_affiliate(**data: Any) -> Affiliate:
+    """Validate ``data`` (see ``AffiliateCreateSchema``) and add the affiliate.
+
+    Without a ``code`` the affiliate's code is its id, as in the system the Data API comes from.
+    """
+    try:
+        values = _create_schema.load({k: v for k, v in data.items() if v is not None})
+    except ValidationError as exc:
+        raise DomainError(format_errors(exc.messages)) from None
+    pending = values.pop("pending") or settings("affiliates")["require_approval"]
+    password = values.pop("password")
+    code = values.pop("code")
+    affiliate = Affiliate(
+        **values,
+        code=code or f"new-{uuid.uuid4().hex}",
+        approved=not pending,
+        enabled=True,
+        password_hash=generate_password_hash(password) if password else None,
+    )
+    db.session.add(affiliate)
+    try:
+        db.session.flush()
+        if code is None:
+            affiliate.code = _free_code(str(affiliate.id))
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("an affiliate with that e-mail or code already exists") from None
+    return affiliate
+
+
+def _free_code(wanted: str) -> str:
+    code, n = wanted, 1
+    while db.session.scalar(select(Affiliate.id).where(Affiliate.code == code)) is not None:
+        n += 1
+        code = f"{wanted}-{n}"
+    return code
+
+
+def get_affiliate(code: str) -> Affiliate:
+    """The affiliate with this code, or ``NotFound``."""
+    affiliate = db.session.scalar(select(Affiliate).where(Affiliate.code == code))
+    if affiliate is None:
+        raise NotFound(f"unknown affiliate code {code!r}")
+    return affiliate
+
+
+def get_active_affiliate(code: str, *, must_be_approved: bool = False) -> Affiliate:
+    """The enabled affiliate with this code; refuses disabled (and, when asked, unapproved)."""
+    affiliate = get_affiliate(code)
+    if not affiliate.enabled:
+        raise Forbidden(f"affiliate {code!r} is disabled")
+    if must_be_approved and not affiliate.approved:
+        raise Forbidden(f"affiliate {code!r} is awaiting approval")
+    return affiliate
+
+
+def affiliate_info(affiliate: Affiliate) -> dict[str, str]:
+    """The Data API's `info`: the record as strings, plus the merchant's extra fields."""
+    info: dict[str, str] = _info_schema.dump(affiliate)
+    for key, value in (affiliate.extra or {}).items():
+        if key not in info and key.lower() not in {"password", "password_hash"}:
+            info[key] = "" if value is None else str(value)
+    return info
+
+
+def set_approved(code: str, approved: bool = True) -> Affiliate:
+    affiliate = get_affiliate(code)
+    affiliate.approved = approved
+    db.session.commit()
+    return affiliate
+
+
+def set_enabled(code: str, enabled: bool) -> Affiliate:
+    affiliate = get_affiliate(code)
+    affiliate.enabled = enabled
+    db.session.commit()
+    return affiliate
+
+
+def list_affiliates() -> list[Affiliate]:
+    return list(db.session.scalars(select(Affiliate).order_by(Affiliate.id)))

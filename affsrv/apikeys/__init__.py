@@ -1,0 +1,1 @@
+"""API keys for the JSON API: stored hashed, compared in constant time."""

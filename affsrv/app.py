@@ -1,0 +1,144 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, jsonify, request
+from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from affsrv.config import database_url, load_settings
+from affsrv.extensions import db, migrate
+from affsrv.logs import configure_logs, get_log
+
+# Each domain package may have `models` (imported so the schema is complete) and `views`
+# (a module with a blueprint `bp`). Adding a domain is adding its name here.
+DOMAINS = (
+    "affiliates",
+    "products",
+    "apikeys",
+    "tracking",
+    "commissions",
+    "payments",
+    "orders",
+    "dataapi",
+)
+
+MIGRATIONS_DIR = Path(importlib.util.find_spec("affsrv.migrations").origin).parent
+
+
+def _domain_module(domain: str, part: str) -> Any | None:
+    name = f"affsrv.{domain}.{part}"
+    if importlib.util.find_spec(name) is None:
+        return None
+    return importlib.import_module(name)
+
+
+def import_models() -> None:
+    """Import every domain's models so ``db.metadata`` knows every table."""
+    for domain in DOMAINS:
+        _domain_module(domain, "models")
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+
+
+def _tune_sqlite(app: Flask) -> None:
+    """WAL lets the landing link read while a commission is written; NORMAL sync is durable
+    in WAL mode except for the last transactions on power loss (see README, Operations)."""
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name != "sqlite":
+            return
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+
+def _sqlite_url(url: str) -> str:
+    """Make a relative SQLite path relative to the working directory (Flask-SQLAlchemy would
+    put it under the package's instance folder) and create its folder."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or ":memory:" in url:
+        return url
+    path = Path(url[len(prefix):]).expanduser().resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return prefix + str(path)
+
+
+def create_app(
+    config_path: str | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Flask:
+    """Build the app from ``config_path`` (or ``$AFFSRV_CONFIG``), the environment and
+    ``overrides``."""
+    settings = load_settings(config_path, overrides=overrides)
+    app = Flask(__name__)
+    url = _sqlite_url(database_url(settings))
+    app.config.update(
+        AFFSRV=settings,
+        SQLALCHEMY_DATABASE_URI=url,
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(url),
+        MAX_CONTENT_LENGTH=settings["server"]["max_body_bytes"],
+        JSON_SORT_KEYS=False,
+    )
+    app.json.sort_keys = False
+    proxies = settings["server"]["trusted_proxies"]
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+    configure_logs(settings["logs"])
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+    _tune_sqlite(app)
+
+    for domain in DOMAINS:
+        _domain_module(domain, "models")
+        views = _domain_module(domain, "views")
+        if views is not None:
+            views.init_app(app) if hasattr(views, "init_app") else app.register_blueprint(views.bp)
+
+    _register_error_handlers(app)
+    return app
+
+
+def _register_error_handlers(app: Flask) -> None:
+    def _json_error(message: str, status: int) -> Any:
+        return jsonify({"status": "error", "message": message}), status
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Any:
+        if exc.code == 413:
+            limit = app.config["MAX_CONTENT_LENGTH"]
+            return _json_error(f"request body too large (limit {limit} bytes)", 413)
+        if request.path.startswith(("/api", "/index.php")):
+            return _json_error(exc.description or exc.name, exc.code or 400)
+        return exc
+
+    @app.errorhandler(OperationalError)
+    def _database_down(exc: OperationalError) -> Any:
+        db.session.rollback()
+        get_log("general").error("database unavailable", path=request.path, error=str(exc.orig))
+        return _json_error("the database is unavailable; try again shortly", 503)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Any:
+        db.session.rollback()
+        get_log("general").exception("unhandled error", path=request.path)
+        return _json_error("internal error; see logs/general.log", 500)

@@ -1,0 +1,50 @@
+"""The ``affsrv`` command: serve, database, and the merchant's day-to-day administration.
+
+Each domain package with a ``cli`` module contributes its group (``affsrv affiliate ...``,
+``affsrv product ...``); this module only assembles them.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+from flask.cli import FlaskGroup
+from flask_migrate.cli import db as db_group
+
+from affsrv.app import DOMAINS, _domain_module
+from affsrv.cli.serve import serve
+
+
+def _create_app() -> Any:
+    from affsrv.app import create_app
+
+    return create_app()
+
+
+def _set_config(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value:
+        os.environ["AFFSRV_CONFIG"] = value
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
+             add_version_option=False, load_dotenv=False, set_debug_flag=False)
+@click.option("--config", metavar="PATH", expose_value=False, is_eager=True,
+              callback=_set_config, help="TOML configuration file (or set AFFSRV_CONFIG).")
+def cli() -> None:
+    """affsrv: a self-hosted affiliate tracking server."""
+
+
+# FlaskGroup's --app/--env-file/--debug options do not apply to affsrv.
+cli.params = [p for p in cli.params if p.name not in {"app", "env_file", "debug"}]
+cli.add_command(serve)
+cli.add_command(db_group)
+for _domain in DOMAINS:
+    _module = _domain_module(_domain, "cli")
+    if _module is not None:
+        cli.add_command(_module.group)
+
+
+def main() -> None:
+    cli.main(prog_name="affsrv")

@@ -1,0 +1,1 @@
+"""Commissions: sales credited to affiliates, their approval and their reversal."""

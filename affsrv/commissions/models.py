@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from affsrv.db.types import BigId, Money, UTCDateTime, utcnow
+from affsrv.extensions import db
+
+
+class CommissionStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    REVERSED = "reversed"
+
+
+class CommissionKind(StrEnum):
+    SALE = "sale"
+    # A negative commission that claws back a sale already paid out.
+    REVERSAL = "reversal"
+
+
+class Commission(db.Model):
+    __tablename__ = "commissions"
+    __table_args__ = (
+        # One sale and at most one reversal per shop order: the idempotency key of `ref`.
+        UniqueConstraint("affiliate_id", "product_id", "order_ref", "kind",
+                         name="uq_commissions_order"),
+        Index("ix_commissions_affiliate_status_product", "affiliate_id", "status", "product_id"),
+        Index("ix_commissions_status", "status"),
+        Index("ix_commissions_product_id", "product_id"),
+        Index("ix_commissions_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    affiliate_id: Mapped[int] = mapped_column(Integer, ForeignKey("affiliates.id"))
+    product_id: Mapped[int] = mapped_column(Integer, ForeignKey("products.id"))
+    kind: Mapped[str] = mapped_column(String(16), default=CommissionKind.SALE)
+    status: Mapped[str] = mapped_column(String(16), default=CommissionStatus.PENDING)
+    sale_total: Mapped[Decimal] = mapped_column(Money())
+    commission_total: Mapped[Decimal] = mapped_column(Money())
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    # The shop's order id (or ClickBank receipt); makes recording idempotent.
+    order_ref: Mapped[str | None] = mapped_column(String(128))
+    # For a reversal row: the sale it reverses; why (refund, chargeback).
+    reverses_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("commissions.id"))
+    reversal_reason: Mapped[str | None] = mapped_column(String(16))
+    # Set when a payment to the affiliate settled this commission.
+    payment_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("payments.id"))
+    source: Mapped[str] = mapped_column(String(16), default="api")
+    ip: Mapped[str] = mapped_column(String(45), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

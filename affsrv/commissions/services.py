@@ -1,0 +1,269 @@
+"""Recording, approving and reversing commissions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import case, func, select, type_coerce, update
+from sqlalchemy.exc import IntegrityError
+
+from affsrv.affiliates.models import Affiliate
+from affsrv.commissions.models import Commission, CommissionKind, CommissionStatus
+from affsrv.db.types import Money, to_money, utcnow
+from affsrv.errors import Conflict, DomainError, Forbidden, NotFound
+from affsrv.extensions import db
+from affsrv.products.models import Product
+from affsrv.settings import settings
+from affsrv.signals import commission_recorded, commission_reversed
+from affsrv.tracking.services import is_self_referral
+
+REVERSAL_REASONS = ("refund", "chargeback")
+
+
+@dataclass(frozen=True)
+class Recorded:
+    commission: Commission
+    created: bool  # False when an earlier call with the same ref already recorded it
+
+
+def commission_amount(
+    affiliate: Affiliate,
+    product: Product,
+    sale_total: Decimal,
+    sent: Decimal | None,
+    fallback: Decimal | None = None,
+) -> Decimal:
+    """The affiliate's own percentage wins; then the amount sent; then the product's rate;
+    then ``fallback`` (e.g. ClickBank's affiliate payout)."""
+    if affiliate.commtier is not None:
+        return to_money(sale_total * affiliate.commtier / 100)
+    if sent is not None:
+        return to_money(sent)
+    if product.commission_rate is not None:
+        return to_money(sale_total * product.commission_rate / 100)
+    if fallback is not None:
+        return to_money(fallback)
+    raise DomainError(
+        "commission.commtotal is required: the affiliate has no commtier and the product "
+        "no commission rate"
+    )
+
+
+def record_commission(
+    affiliate: Affiliate,
+    product: Product,
+    sale_total: Decimal,
+    commission_total: Decimal | None = None,
+    *,
+    currency: str | None = None,
+    order_ref: str | None = None,
+    ip: str = "",
+    notes: str = "",
+    source: str = "api",
+    fallback_amount: Decimal | None = None,
+    emails: dict[str, Any] | None = None,
+    custom: dict[str, Any] | None = None,
+) -> Recorded:
+    """Record a sale's commission once. With ``order_ref`` a repeat (or a racing twin) returns
+    the first commission instead of a second one."""
+    if not product.enabled:
+        raise Forbidden(f"product {product.id} is disabled: commissions for it are ignored")
+    _check_affiliate_may_earn(affiliate, ip)
+    amount = commission_amount(affiliate, product, sale_total, commission_total, fallback_amount)
+    if amount > sale_total:
+        raise DomainError(
+            f"commission.commtotal {amount} is more than commission.saletotal {sale_total}"
+        )
+    status = (
+        CommissionStatus.PENDING
+        if settings("commissions")["require_approval"]
+        else CommissionStatus.APPROVED
+    )
+    commission = Commission(
+        affiliate_id=affiliate.id,
+        product_id=product.id,
+        kind=CommissionKind.SALE,
+        status=status,
+        sale_total=to_money(sale_total),
+        commission_total=amount,
+        currency=currency or settings("commissions")["currency"],
+        order_ref=order_ref,
+        ip=ip,
+        notes=notes,
+        source=source,
+    )
+    db.session.add(commission)
+    try:
+        db.session.flush()  # the first write of the transaction: a duplicate fails here
+    except IntegrityError:
+        db.session.rollback()
+        existing = _find_sale(affiliate.id, product.id, order_ref) if order_ref else None
+        if existing is None:
+            raise
+        return Recorded(existing, created=False)
+    commission_recorded.send(commission, emails=emails or {}, custom=custom or {})
+    db.session.commit()
+    return Recorded(commission, created=True)
+
+
+def _check_affiliate_may_earn(affiliate: Affiliate, ip: str) -> None:
+    if not affiliate.enabled:
+        raise Forbidden(f"affiliate {affiliate.code!r} is disabled")
+    if not affiliate.approved and settings("affiliates")["require_approval"]:
+        raise Forbidden(f"affiliate {affiliate.code!r} is awaiting approval")
+    if not settings("commissions")["allow_self_referral"] and is_self_referral(affiliate.ip, ip):
+        raise Forbidden("self-referral refused: the buyer's IP is the affiliate's own IP")
+
+
+def _find_sale(affiliate_id: int, product_id: int, order_ref: str) -> Commission | None:
+    return db.session.scalar(
+        select(Commission).where(
+            Commission.affiliate_id == affiliate_id,
+            Commission.product_id == product_id,
+            Commission.order_ref == order_ref,
+            Commission.kind == CommissionKind.SALE,
+        )
+    )
+
+
+def reverse_commission(
+    affiliate: Affiliate, product: Product, order_ref: str, reason: str, notes: str = ""
+) -> Commission:
+    """Reverse the sale recorded under ``order_ref``: an unpaid commission becomes
+    ``reversed``; a paid one gets a negative twin so totals stay true. Repeating it changes
+    nothing. Returns the reversed sale, or the negative commission for a paid one."""
+    if reason not in REVERSAL_REASONS:
+        raise DomainError(f"unknown reversal type {reason!r}")
+    sale = db.session.scalar(
+        select(Commission)
+        .where(
+            Commission.affiliate_id == affiliate.id,
+            Commission.product_id == product.id,
+            Commission.order_ref == order_ref,
+            Commission.kind == CommissionKind.SALE,
+        )
+        .with_for_update()
+    )
+    if sale is None:
+        db.session.rollback()
+        raise NotFound(
+            f"no sale with ref {order_ref!r} for affiliate {affiliate.code!r} and product "
+            f"{product.id} to {reason}"
+        )
+    if sale.status == CommissionStatus.REVERSED:
+        db.session.rollback()
+        return sale
+    if sale.payment_id is None:
+        # Conditional update: of two racing reversals only one changes the row.
+        changed = db.session.execute(
+            update(Commission)
+            .where(Commission.id == sale.id, Commission.status != CommissionStatus.REVERSED,
+                   Commission.payment_id.is_(None))
+            .values(status=CommissionStatus.REVERSED, reversal_reason=reason,
+                    updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if changed:
+            db.session.refresh(sale)
+            commission_reversed.send(sale, reversal=None, reason=reason)
+            db.session.commit()
+        else:
+            db.session.rollback()
+            db.session.refresh(sale)
+        return sale
+    reversal = Commission(
+        affiliate_id=sale.affiliate_id,
+        product_id=sale.product_id,
+        kind=CommissionKind.REVERSAL,
+        status=CommissionStatus.APPROVED,
+        sale_total=-sale.sale_total,
+        commission_total=-sale.commission_total,
+        currency=sale.currency,
+        order_ref=order_ref,
+        reverses_id=sale.id,
+        reversal_reason=reason,
+        source=sale.source,
+        notes=notes,
+    )
+    db.session.add(reversal)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        existing = db.session.scalar(
+            select(Commission).where(Commission.reverses_id == sale.id)
+        )
+        if existing is None:
+            raise
+        return existing
+    commission_reversed.send(sale, reversal=reversal, reason=reason)
+    db.session.commit()
+    return reversal
+
+
+def commission_totals(affiliate_id: int, product_id: int | None = None) -> dict[str, Any]:
+    """Approved commissions per product (the Data API's `commissions`). A negative
+    (clawback) commission subtracts one from the count and its amounts from the totals."""
+    query = (
+        select(
+            Commission.product_id,
+            func.sum(case((Commission.kind == CommissionKind.REVERSAL, -1), else_=1)),
+            type_coerce(func.sum(Commission.sale_total), Money()),
+            type_coerce(func.sum(Commission.commission_total), Money()),
+            func.max(Commission.created_at),
+        )
+        .where(
+            Commission.affiliate_id == affiliate_id,
+            Commission.status == CommissionStatus.APPROVED,
+        )
+        .group_by(Commission.product_id)
+        .order_by(Commission.product_id)
+    )
+    if product_id is not None:
+        query = query.where(Commission.product_id == product_id)
+    return {
+        str(pid): {
+            "commissions": count,
+            "sale_total": sale_total,
+            "commission_total": commission_total,
+            "last_commission": last,
+        }
+        for pid, count, sale_total, commission_total, last in db.session.execute(query)
+    }
+
+
+def set_status(ids: list[int] | None, status: CommissionStatus) -> int:
+    """Approve or reject pending commissions: those in ``ids``, or (None) every pending one.
+    Names an id that does not exist or is not pending, changing nothing, rather than half."""
+    pending = Commission.status == CommissionStatus.PENDING
+    if ids is not None:
+        wanted = set(ids)
+        found = dict(
+            db.session.execute(
+                select(Commission.id, Commission.status)
+                .where(Commission.id.in_(wanted))
+                .with_for_update()
+            ).tuples()
+        )
+        if missing := sorted(wanted - set(found)):
+            db.session.rollback()
+            raise NotFound(f"no commission with id {', '.join(map(str, missing))}")
+        if not_pending := sorted(i for i, s in found.items() if s != CommissionStatus.PENDING):
+            db.session.rollback()
+            raise Conflict(f"not pending: {', '.join(map(str, not_pending))}")
+        pending = pending & Commission.id.in_(wanted)
+    changed = db.session.execute(
+        update(Commission).where(pending).values(status=status, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return changed
+
+
+def list_commissions(status: str | None = None, limit: int = 100) -> list[Commission]:
+    query = select(Commission).order_by(Commission.id.desc()).limit(limit)
+    if status:
+        query = query.where(Commission.status == status)
+    return list(db.session.scalars(query))

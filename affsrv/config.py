@@ -1,0 +1,177 @@
+"""Configuration: defaults, then a TOML file, then environment variables.
+
+Every key lives in ``DEFAULTS``; its default's type is the key's type. A file or variable naming
+an unknown key, or giving a value of the wrong type, stops start-up with a message naming the key,
+because a typo in an operator's script must not silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "database": {
+        "url": "sqlite:///var/affsrv.db",
+    },
+    "server": {
+        "bind": "127.0.0.1:8000",
+        "workers": 2,
+        "timezone": "UTC",
+        "max_body_bytes": 65536,
+        "trusted_proxies": 0,
+        "cache_seconds": 5,
+    },
+    "tracking": {
+        "param": "maff",
+        "cookie_name": "maff",
+        "cookie_days": 60,
+        "cookie_domain": "",
+        "default_url": "https://shop.example/",
+        "click_flush_ms": 500,
+        "click_flush_max": 1000,
+    },
+    "affiliates": {
+        "require_approval": False,
+    },
+    "commissions": {
+        "require_approval": True,
+        "allow_self_referral": False,
+        "currency": "USD",
+        "max_saletotal": "1000000.00",
+    },
+    "logs": {
+        "dir": "logs",
+        "general": True,
+        "referral": True,
+        "commission": True,
+        "api": False,
+    },
+}
+
+ENV_PREFIX = "AFFSRV_"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the offending key."""
+
+
+def _coerce_env(key: str, raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigError(f"{key}: expected true or false, got {raw!r}")
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{key}: expected a whole number, got {raw!r}") from None
+    return raw
+
+
+def _check_type(key: str, value: Any, default: Any) -> None:
+    expected = type(default)
+    # bool is a subclass of int: reject True for an int key and 1 for a bool key alike.
+    if isinstance(value, bool) != isinstance(default, bool) or not isinstance(value, expected):
+        raise ConfigError(
+            f"{key}: expected {expected.__name__}, got {type(value).__name__} ({value!r})"
+        )
+
+
+def _merge_file(settings: dict[str, dict[str, Any]], data: Mapping[str, Any]) -> None:
+    for section, values in data.items():
+        if section not in settings:
+            raise ConfigError(f"unknown section [{section}]")
+        if not isinstance(values, Mapping):
+            raise ConfigError(f"[{section}] must be a table")
+        for key, value in values.items():
+            name = f"{section}.{key}"
+            if key not in settings[section]:
+                raise ConfigError(f"unknown key {name}")
+            _check_type(name, value, DEFAULTS[section][key])
+            settings[section][key] = value
+
+
+def _merge_env(settings: dict[str, dict[str, Any]], environ: Mapping[str, str]) -> None:
+    known = {
+        f"{ENV_PREFIX}{section}_{key}".upper(): (section, key)
+        for section, values in DEFAULTS.items()
+        for key in values
+    }
+    for var, raw in environ.items():
+        if not var.startswith(ENV_PREFIX) or var in {"AFFSRV_CONFIG"}:
+            continue
+        if var.startswith("AFFSRV_TEST_"):
+            continue  # the test suite's own switches
+        if var not in known:
+            raise ConfigError(f"unknown environment variable {var}")
+        section, key = known[var]
+        settings[section][key] = _coerce_env(var, raw, DEFAULTS[section][key])
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Build the settings: defaults, the TOML file (``path`` or ``$AFFSRV_CONFIG``), the
+    environment, then ``overrides`` (used by tests and the CLI)."""
+    environ = os.environ if environ is None else environ
+    settings = copy.deepcopy(DEFAULTS)
+    path = path or environ.get("AFFSRV_CONFIG") or None
+    if path:
+        file = Path(path)
+        try:
+            with file.open("rb") as handle:
+                data = tomllib.load(handle)
+        except FileNotFoundError:
+            raise ConfigError(f"config file {file} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {file}: {exc}") from None
+        _merge_file(settings, data)
+    _merge_env(settings, environ)
+    if overrides:
+        _merge_file(settings, overrides)
+    _validate(settings)
+    return settings
+
+
+def _validate(settings: dict[str, dict[str, Any]]) -> None:
+    from decimal import Decimal, InvalidOperation
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(settings["server"]["timezone"])
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"server.timezone: unknown time zone {settings['server']['timezone']!r}"
+        ) from None
+    try:
+        if Decimal(settings["commissions"]["max_saletotal"]) <= 0:
+            raise InvalidOperation
+    except InvalidOperation:
+        raise ConfigError("commissions.max_saletotal: expected a positive decimal") from None
+    tracking = settings["tracking"]
+    if tracking["cookie_days"] < 1:
+        raise ConfigError("tracking.cookie_days: must be at least 1")
+    if not tracking["default_url"].startswith(("http://", "https://")):
+        raise ConfigError("tracking.default_url: must be an http(s) URL")
+    if settings["server"]["workers"] < 1:
+        raise ConfigError("server.workers: must be at least 1")
+
+
+def database_url(settings: Mapping[str, Mapping[str, Any]]) -> str:
+    """The SQLAlchemy URL; ``postgresql://`` is routed to psycopg 3."""
+    url: str = settings["database"]["url"]
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url

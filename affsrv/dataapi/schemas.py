@@ -1,0 +1,129 @@
+"""Request and response shapes of the JSON API, as the Data API page specifies them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+
+from affsrv.fields import IdField, IPField, MoneyField
+
+OPS = ("info", "commissions", "payments", "referrals")
+COMMISSION_TYPES = ("sale", "refund", "chargeback")
+
+
+class _Lenient(Schema):
+    class Meta:
+        # Existing clients send extra keys; they are ignored, never an error.
+        unknown = EXCLUDE
+
+
+class DataOpSchema(_Lenient):
+    op = fields.String(
+        required=True,
+        validate=validate.OneOf(OPS, error="unknown op {input!r}: use " + ", ".join(OPS)),
+    )
+    product = IdField(load_default=None)
+
+
+class ReferrerSchema(_Lenient):
+    url = fields.String(load_default="", allow_none=True, validate=validate.Length(max=2048))
+    ip = IPField(load_default="", allow_none=True)
+    product = IdField(load_default=None, allow_none=True)
+
+
+class CommissionSchema(_Lenient):
+    product = IdField(required=True)
+    saletotal = MoneyField(load_default=None, positive=True)
+    commtotal = MoneyField(load_default=None, allow_none=True)
+    currency = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Z]{3}$"))
+    notes = fields.String(load_default="", allow_none=True, validate=validate.Length(max=10000))
+    ip = IPField(load_default="", allow_none=True)
+    ref = fields.String(load_default=None, validate=validate.Length(min=1, max=128))
+    type = fields.String(
+        load_default="sale",
+        validate=validate.OneOf(COMMISSION_TYPES, error="must be sale, refund or chargeback"),
+    )
+
+    @validates_schema
+    def _by_type(self, data: dict[str, Any], **_: Any) -> None:
+        if data["type"] == "sale" and data.get("saletotal") is None:
+            raise ValidationError("is required", "saletotal")
+        if data["type"] != "sale" and not data.get("ref"):
+            raise ValidationError(f"is required for a {data['type']}: the sale's ref", "ref")
+
+
+class YesNo(fields.Field):
+    """``"yes"``/``"no"`` as the reference sends them (booleans accepted too)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in {"yes", "no"}:
+            return value.strip().lower() == "yes"
+        raise ValidationError('must be "yes" or "no"')
+
+
+class EmailsSchema(_Lenient):
+    affiliate = YesNo(load_default=True)
+    admin = YesNo(load_default=True)
+
+
+class ApiRequestSchema(_Lenient):
+    apikey = fields.String(required=True)
+    affiliate = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    data = fields.Nested(DataOpSchema, load_default=None)
+    referrer = fields.Nested(ReferrerSchema, load_default=None)
+    commission = fields.Nested(CommissionSchema, load_default=None)
+    emails = fields.Nested(EmailsSchema, load_default=lambda: {"affiliate": True, "admin": True})
+    custom = fields.Dict(
+        keys=fields.String(validate=validate.Length(max=100)),
+        values=fields.Raw(),
+        load_default=dict,
+        validate=validate.Length(max=50),
+    )
+
+    @validates_schema
+    def _one_call(self, data: dict[str, Any], **_: Any) -> None:
+        given = [k for k in ("data", "referrer", "commission") if data.get(k) is not None]
+        if len(given) != 1:
+            raise ValidationError(
+                "send exactly one of data, referrer or commission"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+
+    def max_saletotal_check(self, data: dict[str, Any], limit: Decimal) -> None:
+        sale = (data.get("commission") or {}).get("saletotal")
+        if sale is not None and sale > limit:
+            raise ValidationError({"commission": {"saletotal": [f"must not exceed {limit}"]}})
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+def _unix(value: Any) -> str:
+    return str(int(value.timestamp()))
+
+
+class CommissionTotalsSchema(Schema):
+    commissions = fields.Function(lambda t: str(t["commissions"]))
+    sale_total = fields.Function(lambda t: _money(t["sale_total"]))
+    commission_total = fields.Function(lambda t: _money(t["commission_total"]))
+    last_commission = fields.Function(lambda t: _unix(t["last_commission"]))
+
+
+class PaymentTotalsSchema(Schema):
+    payments = fields.Function(lambda t: str(t["payments"]))
+    payment_total = fields.Function(lambda t: _money(t["payment_total"]))
+    last_payment = fields.Function(lambda t: _unix(t["last_payment"]))
+
+
+class ReferrerCountSchema(Schema):
+    count = fields.Function(lambda r: str(r["count"]))
+    link = fields.String()
+
+
+class ReferralStatsSchema(Schema):
+    referrers = fields.List(fields.Nested(ReferrerCountSchema))

@@ -1,0 +1,91 @@
+"""``POST /api`` and ``POST /index.php``: one endpoint, three calls (data, referrer,
+commission), answered ``{"status": "ok", ...}`` or ``{"status": "error", "message": ...}``."""
+
+from __future__ import annotations
+
+import json
+import time
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+from marshmallow import ValidationError
+from werkzeug.wrappers import Response
+
+from affsrv.apikeys.services import is_valid_api_key
+from affsrv.dataapi import services
+from affsrv.dataapi.schemas import ApiRequestSchema
+from affsrv.errors import DomainError, Forbidden
+from affsrv.logs import get_log, redact
+from affsrv.settings import settings
+from affsrv.validation import format_errors
+
+bp = Blueprint("dataapi", __name__)
+_request_schema = ApiRequestSchema()
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
+
+
+def _parse_body() -> Any:
+    raw = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: 413 before this returns
+    try:
+        # parse_float=Decimal: amounts never pass through a binary float.
+        return json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        raise DomainError("malformed JSON: send a JSON object as the request body") from None
+
+
+def _log_name(body: Any) -> str:
+    if isinstance(body, dict):
+        if "commission" in body:
+            return "commission"
+        if "referrer" in body:
+            return "referral"
+    return "general"
+
+
+@bp.post("/api")
+@bp.post("/index.php")
+def api_call() -> Response | tuple[Response, int]:
+    started = time.perf_counter()
+    body: Any = None
+    try:
+        body = _parse_body()
+        if not isinstance(body, dict):
+            raise DomainError("malformed request: the body must be a JSON object")
+        apikey = body.get("apikey")
+        if not isinstance(apikey, str) or not apikey:
+            raise Forbidden("missing apikey")
+        if not is_valid_api_key(apikey):
+            raise Forbidden("invalid apikey")
+        try:
+            call = _request_schema.load(body)
+            _request_schema.max_saletotal_check(
+                call, Decimal(settings("commissions")["max_saletotal"])
+            )
+        except ValidationError as exc:
+            raise DomainError(format_errors(exc.messages)) from None
+        payload = services.dispatch(call, user_agent=request.headers.get("User-Agent", ""))
+        status = 200
+        answer = {"status": "ok", **payload}
+    except DomainError as exc:
+        status = exc.status
+        answer = {"status": "error", "message": exc.message}
+        get_log(_log_name(body)).warning(
+            "api call refused", reason=exc.message, status=status,
+            affiliate=_field(body, "affiliate"), remote=request.remote_addr,
+        )
+    if settings("logs")["api"]:
+        get_log("api").info(
+            "api call", status=status, remote=request.remote_addr,
+            ms=round((time.perf_counter() - started) * 1000, 2),
+            request=redact(body) if isinstance(body, dict) else None, response=answer,
+        )
+    return jsonify(answer), status
+
+
+def _field(body: Any, name: str) -> Any:
+    value = body.get(name) if isinstance(body, dict) else None
+    return value if isinstance(value, str | int) else None

@@ -1,0 +1,1 @@
+"""Database plumbing shared by the domain packages: column types and engine tuning."""

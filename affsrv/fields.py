@@ -1,0 +1,89 @@
+"""Marshmallow fields shared by the request schemas."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from marshmallow import ValidationError, fields
+
+_PLAIN_DECIMAL = re.compile(r"^-?\d{1,12}(\.\d{1,2})?$")
+
+
+class MoneyField(fields.Field):
+    """A money amount as a plain decimal: ``9.99``, ``"1245.76"``. No currency symbols, no
+    thousands separators, at most two decimals. JSON numbers arrive as ``Decimal`` (the API
+    parses floats as decimals), so no binary float ever touches an amount."""
+
+    default_error_messages = {
+        "invalid": "must be a plain decimal amount such as 9.99 or 1245.76 "
+        "(no currency symbol, no thousands separator, at most two decimals)",
+        "negative": "must not be negative",
+        "zero": "must be more than zero",
+    }
+
+    def __init__(self, *, positive: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.positive = positive
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
+        if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+            raise self.make_error("invalid")
+        text = value.strip() if isinstance(value, str) else str(value)
+        if isinstance(value, Decimal):
+            if not value.is_finite():
+                raise self.make_error("invalid")
+            try:
+                text = format(value.normalize(), "f")  # 9.990 -> 9.99, 1E+2 -> 100
+            except InvalidOperation:
+                raise self.make_error("invalid") from None
+        if not _PLAIN_DECIMAL.match(text):
+            raise self.make_error("invalid")
+        amount = Decimal(text)
+        if amount < 0:
+            raise self.make_error("negative")
+        if self.positive and amount == 0:
+            raise self.make_error("zero")
+        return amount.quantize(Decimal("0.01"))
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else f"{value:.2f}"
+
+
+class IdField(fields.Field):
+    """A record id sent as a number (``4``) or a numeric string (``"4"``)."""
+
+    default_error_messages = {"invalid": "must be an id number such as 4"}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        if isinstance(value, int):
+            number = value
+        elif isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 9:
+            number = int(value.strip())
+        elif isinstance(value, Decimal) and value == value.to_integral() and abs(value) < 10**9:
+            number = int(value)
+        else:
+            raise self.make_error("invalid")
+        if not 0 < number < 2**31:
+            raise self.make_error("invalid")
+        return number
+
+
+class IPField(fields.String):
+    """An IPv4 or IPv6 address, returned in its canonical text form."""
+
+    default_error_messages = {"invalid_ip": "must be an IP address such as 203.0.113.7"}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        import ipaddress
+
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if text.strip() == "":
+            return ""
+        try:
+            return str(ipaddress.ip_address(text.strip()))
+        except ValueError:
+            raise ValidationError(self.error_messages["invalid_ip"]) from None

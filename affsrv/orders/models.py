@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from affsrv.db.types import BigId, Money, UTCDateTime, utcnow
+from affsrv.extensions import db
+
+# Billing and shipping contact columns share one shape: prefix + name.
+CONTACT_FIELDS = (
+    "first_name", "last_name", "full_name", "phone", "email",
+    "address1", "address2", "city", "county", "state", "postal_code", "country",
+)
+
+
+class Order(db.Model):
+    """One transaction on a receipt: a SALE, a BILL (rebill), an RFND, a CGBK, ..."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("account", "receipt", "transaction_type", name="uq_orders_transaction"),
+        Index("ix_orders_transaction_time", "transaction_time", "id"),
+        Index("ix_orders_receipt", "receipt"),
+        Index("ix_orders_billing_email", "billing_email"),
+        Index("ix_orders_affiliate_nickname", "affiliate_nickname"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source: Mapped[str] = mapped_column(String(16), default="clickbank")
+    # The ClickBank account (nickname) the transaction belongs to; "" for other sources.
+    account: Mapped[str] = mapped_column(String(64), default="")
+    receipt: Mapped[str] = mapped_column(String(64))
+    transaction_type: Mapped[str] = mapped_column(String(40))
+    vendor: Mapped[str] = mapped_column(String(64), default="")
+    affiliate_nickname: Mapped[str] = mapped_column(String(64), default="")
+    affiliate_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("affiliates.id"))
+    role: Mapped[str] = mapped_column(String(16), default="")
+    payment_method: Mapped[str] = mapped_column(String(32), default="")
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    total_order_amount: Mapped[Decimal | None] = mapped_column(Money())
+    total_account_amount: Mapped[Decimal | None] = mapped_column(Money())
+    total_tax_amount: Mapped[Decimal | None] = mapped_column(Money())
+    total_shipping_amount: Mapped[Decimal | None] = mapped_column(Money())
+    # Stored in UTC; the offset the sender gave, in minutes, keeps "its zone".
+    transaction_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    utc_offset_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    order_language: Mapped[str] = mapped_column(String(8), default="")
+    declined_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_test: Mapped[bool] = mapped_column(Boolean, default=False)
+    tracking_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    vendor_variables: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    billing_first_name: Mapped[str] = mapped_column(String(100), default="")
+    billing_last_name: Mapped[str] = mapped_column(String(100), default="")
+    billing_full_name: Mapped[str] = mapped_column(String(200), default="")
+    billing_phone: Mapped[str] = mapped_column(String(40), default="")
+    billing_email: Mapped[str] = mapped_column(String(254), default="")
+    billing_address1: Mapped[str] = mapped_column(String(255), default="")
+    billing_address2: Mapped[str] = mapped_column(String(255), default="")
+    billing_city: Mapped[str] = mapped_column(String(100), default="")
+    billing_county: Mapped[str] = mapped_column(String(100), default="")
+    billing_state: Mapped[str] = mapped_column(String(100), default="")
+    billing_postal_code: Mapped[str] = mapped_column(String(20), default="")
+    billing_country: Mapped[str] = mapped_column(String(2), default="")
+
+    shipping_first_name: Mapped[str] = mapped_column(String(100), default="")
+    shipping_last_name: Mapped[str] = mapped_column(String(100), default="")
+    shipping_full_name: Mapped[str] = mapped_column(String(200), default="")
+    shipping_phone: Mapped[str] = mapped_column(String(40), default="")
+    shipping_email: Mapped[str] = mapped_column(String(254), default="")
+    shipping_address1: Mapped[str] = mapped_column(String(255), default="")
+    shipping_address2: Mapped[str] = mapped_column(String(255), default="")
+    shipping_city: Mapped[str] = mapped_column(String(100), default="")
+    shipping_county: Mapped[str] = mapped_column(String(100), default="")
+    shipping_state: Mapped[str] = mapped_column(String(100), default="")
+    shipping_postal_code: Mapped[str] = mapped_column(String(20), default="")
+    shipping_country: Mapped[str] = mapped_column(String(2), default="")
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    line_items: Mapped[list[OrderLineItem]] = relationship(
+        back_populates="order", order_by="OrderLineItem.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def shippable(self) -> bool:
+        return any(item.shippable for item in self.line_items)
+
+
+class OrderLineItem(db.Model):
+    __tablename__ = "order_line_items"
+    __table_args__ = (
+        # A retried or legacy per-item notification adds each item once.
+        UniqueConstraint("order_id", "item_no", name="uq_order_line_items_item"),
+        Index("ix_order_line_items_product_id", "product_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    order_id: Mapped[int] = mapped_column(BigId, ForeignKey("orders.id", ondelete="CASCADE"))
+    item_no: Mapped[str] = mapped_column(String(64))
+    product_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("products.id"))
+    product_title: Mapped[str] = mapped_column(String(255), default="")
+    line_item_type: Mapped[str] = mapped_column(String(16), default="ORIGINAL")
+    shippable: Mapped[bool] = mapped_column(Boolean, default=False)
+    recurring: Mapped[bool] = mapped_column(Boolean, default=False)
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    product_price: Mapped[Decimal | None] = mapped_column(Money())
+    product_discount: Mapped[Decimal | None] = mapped_column(Money())
+    account_amount: Mapped[Decimal | None] = mapped_column(Money())
+    tax_amount: Mapped[Decimal | None] = mapped_column(Money())
+    shipping_amount: Mapped[Decimal | None] = mapped_column(Money())
+    affiliate_payout: Mapped[Decimal | None] = mapped_column(Money())
+    jv_payout: Mapped[Decimal | None] = mapped_column(Money())
+    download_url: Mapped[str] = mapped_column(String(2048), default="")
+
+    order: Mapped[Order] = relationship(back_populates="line_items")

@@ -1,0 +1,1 @@
+"""Payments: payouts made to affiliates."""

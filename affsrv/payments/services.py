@@ -1,0 +1,80 @@
+"""Recording payouts to affiliates."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import func, select, type_coerce
+
+from affsrv.affiliates.models import Affiliate
+from affsrv.commissions.models import Commission, CommissionKind, CommissionStatus
+from affsrv.db.types import Money
+from affsrv.errors import DomainError
+from affsrv.extensions import db
+from affsrv.payments.models import Payment
+from affsrv.payments.schemas import PaymentCreateSchema
+from affsrv.settings import settings
+from affsrv.signals import payment_recorded
+from affsrv.validation import format_errors
+
+_create_schema = PaymentCreateSchema()
+
+
+def record_payment(affiliate: Affiliate, **data: Any) -> Payment:
+    """Record a payout and mark the affiliate's approved, unpaid commissions as paid, oldest
+    first, as far as the amount covers them whole. A paid commission that is later refunded
+    is clawed back with a negative commission instead of being reversed."""
+    try:
+        values = _create_schema.load({k: v for k, v in data.items() if v is not None})
+    except ValidationError as exc:
+        raise DomainError(format_errors(exc.messages)) from None
+    payment = Payment(
+        affiliate_id=affiliate.id,
+        method=values["method"],
+        amount=values["amount"],
+        reference=values["reference"],
+        currency=values["currency"] or settings("commissions")["currency"],
+    )
+    db.session.add(payment)
+    db.session.flush()
+    remaining: Decimal = values["amount"]
+    unpaid = db.session.scalars(
+        select(Commission)
+        .where(
+            Commission.affiliate_id == affiliate.id,
+            Commission.status == CommissionStatus.APPROVED,
+            Commission.kind == CommissionKind.SALE,
+            Commission.payment_id.is_(None),
+        )
+        .order_by(Commission.created_at, Commission.id)
+        .with_for_update()
+    )
+    for commission in unpaid:
+        if commission.commission_total > remaining:
+            break
+        commission.payment_id = payment.id
+        remaining -= commission.commission_total
+    payment_recorded.send(payment)
+    db.session.commit()
+    return payment
+
+
+def payment_totals(affiliate_id: int) -> dict[str, Any]:
+    """Payments per method (the Data API's `payments`)."""
+    query = (
+        select(
+            Payment.method,
+            func.count(Payment.id),
+            type_coerce(func.sum(Payment.amount), Money()),
+            func.max(Payment.created_at),
+        )
+        .where(Payment.affiliate_id == affiliate_id)
+        .group_by(Payment.method)
+        .order_by(Payment.method)
+    )
+    return {
+        method: {"payments": count, "payment_total": total, "last_payment": last}
+        for method, count, total, last in db.session.execute(query)
+    }

@@ -1,0 +1,68 @@
+"""The product catalogue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from affsrv.errors import Conflict, DomainError, NotFound
+from affsrv.extensions import db
+from affsrv.products.models import Product
+from affsrv.products.schemas import ProductCreateSchema
+from affsrv.validation import format_errors
+
+_create_schema = ProductCreateSchema()
+
+
+def create_product(**data: Any) -> Product:
+    try:
+        values = _create_schema.load({k: v for k, v in data.items() if v is not None})
+    except ValidationError as exc:
+        raise DomainError(format_errors(exc.messages)) from None
+    product = Product(
+        name=values["name"],
+        landing_url=values["url"],
+        sku=values["sku"],
+        commission_rate=values["commission_rate"],
+        enabled=True,
+    )
+    db.session.add(product)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(f"a product with SKU {values['sku']!r} already exists") from None
+    return product
+
+
+def get_product(product_id: int | str) -> Product:
+    """The product with this id (as the Data API sends it: a number or a numeric string)."""
+    try:
+        pid = int(str(product_id).strip())
+    except ValueError:
+        raise NotFound(f"unknown product {product_id!r}: product ids are numbers") from None
+    product = db.session.get(Product, pid) if 0 < pid < 2**31 else None
+    if product is None:
+        raise NotFound(f"unknown product {product_id!r}")
+    return product
+
+
+def get_enabled_product(product_id: int | str) -> Product:
+    product = get_product(product_id)
+    if not product.enabled:
+        raise DomainError(f"product {product.id} is disabled", 403)
+    return product
+
+
+def set_enabled(product_id: int | str, enabled: bool) -> Product:
+    product = get_product(product_id)
+    product.enabled = enabled
+    db.session.commit()
+    return product
+
+
+def list_products() -> list[Product]:
+    return list(db.session.scalars(select(Product).order_by(Product.id)))

@@ -1,0 +1,1 @@
+"""Tracking: landing links, the affiliate cookie and click (referral) records."""

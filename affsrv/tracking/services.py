@@ -1,0 +1,273 @@
+"""Recording clicks and resolving landing links.
+
+The landing link is the hottest path, so it reads affiliates and products through a short
+cache and hands its click to a per-process buffer that a background thread writes in batches
+(``[tracking] click_flush_ms``; 0 writes each click before answering). A hard crash of a worker
+loses at most the clicks of the last flush interval (or ``click_flush_max`` clicks); a normal
+stop writes them. Commissions are never buffered.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ipaddress
+import os
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from flask import Flask, current_app
+from sqlalchemy import func, insert, select
+
+from affsrv.affiliates.models import CODE_PATTERN, Affiliate
+from affsrv.cache import Memo
+from affsrv.db.types import utcnow
+from affsrv.errors import Forbidden
+from affsrv.extensions import db
+from affsrv.logs import get_log
+from affsrv.products.models import Product
+from affsrv.settings import settings
+from affsrv.tracking.models import Click
+
+_CODE_RE = re.compile(CODE_PATTERN)
+MAX_LINK = 2048
+MAX_AGENT = 512
+
+
+@dataclass(frozen=True)
+class AffiliateRef:
+    id: int
+    code: str
+    ip: str
+    active: bool  # enabled, and approved where approval is required
+    reason: str  # why not active
+
+
+@dataclass(frozen=True)
+class ProductRef:
+    id: int
+    landing_url: str
+    enabled: bool
+
+
+_affiliates = Memo()
+_products = Memo()
+
+
+def _load_affiliate(code: str) -> AffiliateRef | None:
+    row = db.session.execute(
+        select(Affiliate.id, Affiliate.code, Affiliate.ip, Affiliate.enabled, Affiliate.approved)
+        .where(Affiliate.code == code)
+    ).first()
+    if row is None:
+        return None
+    reason = ""
+    if not row.enabled:
+        reason = "affiliate disabled"
+    elif not row.approved and settings("affiliates")["require_approval"]:
+        reason = "affiliate awaiting approval"
+    return AffiliateRef(row.id, row.code, row.ip or "", not reason, reason)
+
+
+def _load_product(product_id: int) -> ProductRef | None:
+    row = db.session.execute(
+        select(Product.id, Product.landing_url, Product.enabled).where(Product.id == product_id)
+    ).first()
+    return None if row is None else ProductRef(row.id, row.landing_url, row.enabled)
+
+
+def cached_affiliate(code: str) -> AffiliateRef | None:
+    if not _CODE_RE.match(code):
+        return None
+    return _affiliates.get(code, settings("server")["cache_seconds"],
+                           lambda: _load_affiliate(code))
+
+
+def cached_product(raw_id: str | None) -> ProductRef | None:
+    if not raw_id or not raw_id.isdigit() or len(raw_id) > 9:
+        return None
+    pid = int(raw_id)
+    return _products.get(pid, settings("server")["cache_seconds"], lambda: _load_product(pid))
+
+
+def clear_caches() -> None:
+    _affiliates.clear()
+    _products.clear()
+
+
+def is_self_referral(affiliate_ip: str, visitor_ip: str | None) -> bool:
+    return bool(affiliate_ip) and bool(visitor_ip) and affiliate_ip == visitor_ip
+
+
+def with_param(url: str, name: str, value: str) -> str:
+    """``url`` with ``name=value`` set in its query string (replacing an earlier value)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != name]
+    query.append((name, value))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def normalise_ip(raw: str | None) -> str:
+    if not raw:
+        return ""
+    try:
+        return str(ipaddress.ip_address(raw.strip()))
+    except ValueError:
+        return ""
+
+
+@dataclass(frozen=True)
+class Landing:
+    """Where to send the visitor and, when the click counts, the code for the cookie."""
+
+    url: str
+    cookie_code: str | None
+
+
+def resolve_landing(
+    code: str, product_param: str | None, link: str, ip: str, user_agent: str
+) -> Landing:
+    """Decide the redirect for ``/r/<code>`` and record the click when it counts."""
+    tracking = settings("tracking")
+    log = get_log("referral")
+    product = cached_product(product_param)
+    target = tracking["default_url"]
+    if product is not None and product.enabled:
+        target = product.landing_url
+    affiliate = cached_affiliate(code)
+    if affiliate is None or not affiliate.active:
+        reason = "unknown affiliate code" if affiliate is None else affiliate.reason
+        log.warning("landing refused", reason=reason, code=code[:64], ip=ip)
+        return Landing(tracking["default_url"], None)
+    if product_param and product is None:
+        log.warning("landing for unknown product", code=code, product=product_param[:32])
+    if not settings("commissions")["allow_self_referral"] and is_self_referral(affiliate.ip, ip):
+        log.warning("self-referral not counted", code=code, ip=ip)
+        return Landing(with_param(target, tracking["param"], affiliate.code), None)
+    click_buffer.add(
+        {
+            "affiliate_id": affiliate.id,
+            "product_id": product.id if product is not None else None,
+            "link": link[:MAX_LINK],
+            "ip": ip,
+            "user_agent": user_agent[:MAX_AGENT],
+            "created_at": utcnow(),
+        }
+    )
+    return Landing(with_param(target, tracking["param"], affiliate.code), affiliate.code)
+
+
+def record_referral(
+    affiliate: Affiliate, product: Product | None, link: str, ip: str, user_agent: str = ""
+) -> Click:
+    """The referral call of the JSON API: write one click now and return it."""
+    if (
+        not settings("commissions")["allow_self_referral"]
+        and is_self_referral(affiliate.ip, ip)
+    ):
+        raise Forbidden("self-referral refused: the visitor's IP is the affiliate's own IP")
+    click = Click(
+        affiliate_id=affiliate.id,
+        product_id=product.id if product is not None else None,
+        link=(link or "")[:MAX_LINK],
+        ip=ip,
+        user_agent=user_agent[:MAX_AGENT],
+    )
+    db.session.add(click)
+    db.session.commit()
+    return click
+
+
+def referral_stats(affiliate_id: int, product_id: int | None = None) -> dict[str, Any]:
+    """Click counts per referring link, per product (the Data API's `referrals`)."""
+    query = (
+        select(Click.product_id, Click.link, func.count().label("n"))
+        .where(Click.affiliate_id == affiliate_id)
+        .group_by(Click.product_id, Click.link)
+        .order_by(Click.product_id, Click.link)
+    )
+    if product_id is not None:
+        query = query.where(Click.product_id == product_id)
+    stats: dict[str, Any] = {}
+    for pid, link, count in db.session.execute(query):
+        key = "0" if pid is None else str(pid)  # "0": clicks that named no product
+        stats.setdefault(key, {"referrers": []})["referrers"].append(
+            {"count": count, "link": link}
+        )
+    return stats
+
+
+class ClickBuffer:
+    """Collects landing clicks and writes them in batches from a background thread."""
+
+    def __init__(self) -> None:
+        self._rows: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._pid: int | None = None
+        self._app: Flask | None = None
+
+    def add(self, row: dict[str, Any]) -> None:
+        tracking = settings("tracking")
+        if tracking["click_flush_ms"] <= 0:
+            self._write([row])
+            return
+        self._ensure_thread(current_app._get_current_object(), tracking["click_flush_ms"])
+        with self._lock:
+            self._rows.append(row)
+            full = len(self._rows) >= tracking["click_flush_max"]
+        if full:
+            self._wake.set()
+
+    def _ensure_thread(self, app: Flask, interval_ms: int) -> None:
+        # One thread per process; a forked gunicorn worker starts its own.
+        if self._pid == os.getpid():
+            return
+        with self._lock:
+            if self._pid == os.getpid():
+                return
+            self._pid = os.getpid()
+            self._app = app
+            self._rows = []
+        thread = threading.Thread(
+            target=self._run, args=(app, interval_ms / 1000), name="click-flusher", daemon=True
+        )
+        thread.start()
+        atexit.register(self.flush)
+
+    def _run(self, app: Flask, interval: float) -> None:
+        while True:
+            self._wake.wait(interval)
+            self._wake.clear()
+            with app.app_context():
+                self.flush()
+
+    def flush(self) -> int:
+        """Write every buffered click now; the number written."""
+        with self._lock:
+            rows, self._rows = self._rows, []
+        if not rows:
+            return 0
+        app = self._app
+        if app is None:
+            return 0
+        with app.app_context():
+            try:
+                self._write(rows)
+            except Exception:  # the database is down: keep the clicks for the next flush
+                get_log("referral").exception("click flush failed", clicks=len(rows))
+                limit = 10 * settings("tracking")["click_flush_max"]
+                with self._lock:
+                    self._rows = (rows + self._rows)[-limit:]
+                return 0
+        return len(rows)
+
+    @staticmethod
+    def _write(rows: list[dict[str, Any]]) -> None:
+        with db.engine.begin() as connection:
+            connection.execute(insert(Click), rows)
+
+
+click_buffer = ClickBuffer()
