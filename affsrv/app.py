@@ -111,8 +111,12 @@ def create_app(
     for domain in DOMAINS:
         _domain_module(domain, "models")
         views = _domain_module(domain, "views")
-        if views is not None:
-            views.init_app(app) if hasattr(views, "init_app") else app.register_blueprint(views.bp)
+        if views is None:
+            continue
+        if hasattr(views, "init_app"):  # a domain that needs more than its blueprint
+            views.init_app(app)
+        else:
+            app.register_blueprint(views.bp)
 
     _register_error_handlers(app)
     return app

@@ -107,6 +107,8 @@ def make_app(_schema: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
         return app
 
     yield build
+    for app in apps:
+        app.extensions["click_buffer"].stop()
     if apps:
         _empty_all_tables(apps[0])
         for app in apps:

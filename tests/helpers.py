@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+import itertools
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
 
 from affsrv.affiliates.services import create_affiliate
+from affsrv.extensions import db
 from affsrv.products.services import create_product
+
+_serial = itertools.count(1)
 
 
 def add_affiliate(app: Flask, **fields: Any) -> str:
     """Create an affiliate and return its code."""
-    values = {"email": f"{fields.get('code') or 'aff'}-{id(fields)}@example.com",
-              "fname": "Ann", "lname": "Lee"}
+    n = next(_serial)
+    values: dict[str, Any] = {"email": f"aff{n}@example.com", "fname": "Ann", "lname": "Lee"}
     values.update(fields)
     with app.app_context():
         return create_affiliate(**values).code
@@ -27,10 +31,11 @@ def add_product(app: Flask, name: str = "Widget", url: str = "https://shop.examp
         return create_product(name=name, url=url, **fields).id
 
 
-def api(client: FlaskClient, key: str, affiliate: str, **call: Any) -> Any:
+def api(client: FlaskClient, key: str, affiliate: str, path: str = "/api", **call: Any) -> Any:
     """POST one JSON API call and return the response."""
-    return client.post("/api", json={"apikey": key, "affiliate": affiliate, **call})
+    return client.post(path, json={"apikey": key, "affiliate": affiliate, **call})
 
 
-def money(value: str) -> Decimal:
-    return Decimal(value)
+def count_rows(app: Flask, model: Any) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))

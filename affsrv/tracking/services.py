@@ -146,7 +146,7 @@ def resolve_landing(
     if not settings("commissions")["allow_self_referral"] and is_self_referral(affiliate.ip, ip):
         log.warning("self-referral not counted", code=code, ip=ip)
         return Landing(with_param(target, tracking["param"], affiliate.code), None)
-    click_buffer.add(
+    current_app.extensions["click_buffer"].add(
         {
             "affiliate_id": affiliate.id,
             "product_id": product.id if product is not None else None,
@@ -200,69 +200,68 @@ def referral_stats(affiliate_id: int, product_id: int | None = None) -> dict[str
 
 
 class ClickBuffer:
-    """Collects landing clicks and writes them in batches from a background thread."""
+    """Collects one app's landing clicks and writes them in batches from a background thread
+    (one per process: a forked gunicorn worker starts its own on its first click)."""
 
-    def __init__(self) -> None:
+    def __init__(self, app: Flask, interval_ms: int, max_rows: int) -> None:
+        self._app = app
+        self._interval = interval_ms / 1000
+        self._max_rows = max_rows
         self._rows: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._wake = threading.Event()
+        self._stopped = threading.Event()
         self._pid: int | None = None
-        self._app: Flask | None = None
 
     def add(self, row: dict[str, Any]) -> None:
-        tracking = settings("tracking")
-        if tracking["click_flush_ms"] <= 0:
+        if self._interval <= 0:
             self._write([row])
             return
-        self._ensure_thread(current_app._get_current_object(), tracking["click_flush_ms"])
+        self._ensure_thread()
         with self._lock:
             self._rows.append(row)
-            full = len(self._rows) >= tracking["click_flush_max"]
+            full = len(self._rows) >= self._max_rows
         if full:
             self._wake.set()
 
-    def _ensure_thread(self, app: Flask, interval_ms: int) -> None:
-        # One thread per process; a forked gunicorn worker starts its own.
+    def _ensure_thread(self) -> None:
         if self._pid == os.getpid():
             return
         with self._lock:
             if self._pid == os.getpid():
                 return
             self._pid = os.getpid()
-            self._app = app
-            self._rows = []
-        thread = threading.Thread(
-            target=self._run, args=(app, interval_ms / 1000), name="click-flusher", daemon=True
-        )
-        thread.start()
-        atexit.register(self.flush)
+            self._rows = []  # rows copied from a parent process are the parent's to write
+        threading.Thread(target=self._run, name="click-flusher", daemon=True).start()
+        atexit.register(self.stop)
 
-    def _run(self, app: Flask, interval: float) -> None:
-        while True:
-            self._wake.wait(interval)
+    def _run(self) -> None:
+        while not self._stopped.is_set():
+            self._wake.wait(self._interval)
             self._wake.clear()
-            with app.app_context():
-                self.flush()
+            self.flush()
 
     def flush(self) -> int:
-        """Write every buffered click now; the number written."""
+        """Write every waiting click now; the number written."""
         with self._lock:
             rows, self._rows = self._rows, []
         if not rows:
             return 0
-        app = self._app
-        if app is None:
-            return 0
-        with app.app_context():
+        with self._app.app_context():
             try:
                 self._write(rows)
             except Exception:  # the database is down: keep the clicks for the next flush
                 get_log("referral").exception("click flush failed", clicks=len(rows))
-                limit = 10 * settings("tracking")["click_flush_max"]
                 with self._lock:
-                    self._rows = (rows + self._rows)[-limit:]
+                    self._rows = (rows + self._rows)[-10 * self._max_rows:]
                 return 0
         return len(rows)
+
+    def stop(self) -> None:
+        """Stop the thread and write what is waiting (a worker's normal exit)."""
+        self._stopped.set()
+        self._wake.set()
+        self.flush()
 
     @staticmethod
     def _write(rows: list[dict[str, Any]]) -> None:
@@ -270,4 +269,8 @@ class ClickBuffer:
             connection.execute(insert(Click), rows)
 
 
-click_buffer = ClickBuffer()
+def init_click_buffer(app: Flask) -> None:
+    tracking = app.config["AFFSRV"]["tracking"]
+    app.extensions["click_buffer"] = ClickBuffer(
+        app, tracking["click_flush_ms"], tracking["click_flush_max"]
+    )

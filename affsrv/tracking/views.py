@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, request
+from flask import Blueprint, Flask, redirect, request
 from werkzeug.wrappers import Response
 
 from affsrv.settings import settings
-from affsrv.tracking.services import normalise_ip, resolve_landing
+from affsrv.tracking.services import init_click_buffer, normalise_ip, resolve_landing
 
 bp = Blueprint("tracking", __name__)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    init_click_buffer(app)
 
 
 @bp.get("/r/<path:code>")

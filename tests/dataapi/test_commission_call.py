@@ -1,0 +1,166 @@
+"""The commission call: amounts, commtier, idempotent `ref`, refunds and chargebacks."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from affsrv.affiliates.models import Affiliate
+from affsrv.commissions.models import Commission
+from affsrv.extensions import db
+from affsrv.payments.services import record_payment
+from tests.helpers import add_affiliate, add_product, api, count_rows
+
+
+@pytest.fixture
+def shop(make_app, api_key):
+    """An app where commissions count at once, one affiliate and one product."""
+    app = make_app(commissions={"require_approval": False})
+    return app, app.test_client(), api_key, add_affiliate(app), add_product(app)
+
+
+def _totals(client, key, code):
+    return api(client, key, code, data={"op": "commissions"}).json["data"]
+
+
+def test_commission_sent_by_the_shop_is_recorded(shop):
+    app, client, key, code, pid = shop
+    r = api(client, key, code, commission={"product": pid, "saletotal": 1245.76,
+                                            "commtotal": "124.58", "notes": "order 7",
+                                            "ip": "198.51.100.7"})
+    assert r.status_code == 200
+    assert r.json == {"status": "ok", "id": r.json["id"], "commtotal": "124.58",
+                      "commission_status": "approved", "duplicate": "no"}
+    with app.app_context():
+        c = db.session.get(Commission, int(r.json["id"]))
+        assert (c.sale_total, c.commission_total, c.notes, c.ip, c.currency) == (
+            Decimal("1245.76"), Decimal("124.58"), "order 7", "198.51.100.7", "USD")
+        assert isinstance(c.sale_total, Decimal)
+
+
+def test_commtier_overrides_sent_amount_rounding_half_up(make_app, api_key):
+    app = make_app(commissions={"require_approval": False})
+    client = app.test_client()
+    code = add_affiliate(app, commtier=Decimal("17.5"))
+    pid = add_product(app)
+    # 17.5% of 0.30 = 0.0525 -> 0.05; of 0.90 = 0.1575 -> 0.16 (half up, not banker's)
+    for sale, expected in [("0.30", "0.05"), ("0.90", "0.16"), ("100.00", "17.50")]:
+        r = api(client, api_key, code, commission={"product": pid, "saletotal": sale,
+                                                    "commtotal": "99.00"})
+        assert r.json["commtotal"] == expected
+    r = api(client, api_key, code, commission={"product": pid, "saletotal": "10.00"})
+    assert r.json["commtotal"] == "1.75"  # no commtotal needed with a commtier
+
+
+def test_pending_by_default_and_counted_once_approved(make_app, api_key):
+    app = make_app()
+    client = app.test_client()
+    code, pid = add_affiliate(app), add_product(app)
+    r = api(client, api_key, code, commission={"product": pid, "saletotal": "10",
+                                                "commtotal": "1"})
+    assert r.json["commission_status"] == "pending"
+    assert _totals(client, api_key, code) == {}
+
+
+def test_same_ref_twice_returns_the_first_commission(shop):
+    app, client, key, code, pid = shop
+    call = {"product": pid, "saletotal": "50.00", "commtotal": "5.00", "ref": "order-1001"}
+    first = api(client, key, code, commission=call)
+    again = api(client, key, code, commission={**call, "commtotal": "9.00"})
+    assert first.json["duplicate"] == "no" and again.json["duplicate"] == "yes"
+    assert again.json["id"] == first.json["id"] and again.json["commtotal"] == "5.00"
+    assert count_rows(app, Commission) == 1
+    other_product = add_product(app, "Other")
+    r = api(client, key, code, commission={**call, "product": other_product})
+    assert r.json["duplicate"] == "no" and count_rows(app, Commission) == 2
+
+
+def test_racing_duplicate_refs_make_one_commission(shop):
+    app, _client, key, code, pid = shop
+    call = {"apikey": key, "affiliate": code,
+            "commission": {"product": pid, "saletotal": "20.00", "commtotal": "2.00",
+                           "ref": "race-1"}}
+    barrier = threading.Barrier(8, timeout=10)
+    answers: list = []
+
+    def post() -> None:
+        client = app.test_client()
+        barrier.wait()
+        answers.append(client.post("/api", json=call))
+
+    threads = [threading.Thread(target=post) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(answers) == 8
+    assert {a.status_code for a in answers} == {200}
+    assert len({a.json["id"] for a in answers}) == 1
+    assert sorted(a.json["duplicate"] for a in answers) == ["no"] + ["yes"] * 7
+    assert count_rows(app, Commission) == 1
+
+
+def test_refund_of_unpaid_commission_reverses_it(shop):
+    app, client, key, code, pid = shop
+    api(client, key, code, commission={"product": pid, "saletotal": "30.00",
+                                       "commtotal": "3.00", "ref": "A1"})
+    api(client, key, code, commission={"product": pid, "saletotal": "10.00",
+                                       "commtotal": "1.00", "ref": "A2"})
+    r = api(client, key, code, commission={"product": pid, "type": "refund", "ref": "A1"})
+    assert r.status_code == 200 and r.json["commission_status"] == "reversed"
+    again = api(client, key, code, commission={"product": pid, "type": "refund", "ref": "A1"})
+    assert again.status_code == 200 and again.json["id"] == r.json["id"]
+    assert _totals(client, key, code)[str(pid)] == {
+        "commissions": "1", "sale_total": "10.00", "commission_total": "1.00",
+        "last_commission": _totals(client, key, code)[str(pid)]["last_commission"]}
+    assert count_rows(app, Commission) == 2
+
+
+def test_chargeback_of_paid_commission_adds_a_negative_one(shop):
+    app, client, key, code, pid = shop
+    api(client, key, code, commission={"product": pid, "saletotal": "30.00",
+                                       "commtotal": "3.00", "ref": "B1"})
+    api(client, key, code, commission={"product": pid, "saletotal": "20.00",
+                                       "commtotal": "2.00", "ref": "B2"})
+    with app.app_context():
+        affiliate = db.session.scalar(select(Affiliate).where(Affiliate.code == code))
+        record_payment(affiliate, method="PayPal", amount="3.00")  # pays B1 only
+    r = api(client, key, code, commission={"product": pid, "type": "chargeback", "ref": "B1"})
+    assert r.status_code == 200 and r.json["commission_status"] == "approved"
+    with app.app_context():
+        negative = db.session.get(Commission, int(r.json["id"]))
+        assert (negative.kind, negative.commission_total, negative.sale_total,
+                negative.reversal_reason) == ("reversal", Decimal("-3.00"),
+                                              Decimal("-30.00"), "chargeback")
+    again = api(client, key, code, commission={"product": pid, "type": "refund", "ref": "B1"})
+    assert again.json["id"] == r.json["id"]
+    assert count_rows(app, Commission) == 3
+    totals = _totals(client, key, code)[str(pid)]
+    assert (totals["commissions"], totals["sale_total"], totals["commission_total"]) == (
+        "1", "20.00", "2.00")
+
+
+def test_refund_of_unknown_ref_is_an_error_and_writes_nothing(shop):
+    app, client, key, code, pid = shop
+    r = api(client, key, code, commission={"product": pid, "type": "refund", "ref": "nope"})
+    assert r.status_code == 404 and r.json["status"] == "error"
+    assert "no sale with ref 'nope'" in r.json["message"]
+    assert count_rows(app, Commission) == 0
+
+
+def test_currency_and_defaults(shop):
+    app, client, key, code, pid = shop
+    r = api(client, key, code, commission={"product": pid, "saletotal": "10.00",
+                                            "commtotal": "1.00", "currency": "EUR"})
+    with app.app_context():
+        assert db.session.get(Commission, int(r.json["id"])).currency == "EUR"
+
+
+def test_product_rate_is_used_without_commtier_or_commtotal(make_app, api_key):
+    app = make_app(commissions={"require_approval": False})
+    code = add_affiliate(app)
+    pid = add_product(app, commission_rate=Decimal("12.5"))
+    r = api(app.test_client(), api_key, code,
+            commission={"product": pid, "saletotal": "80.00"})
+    assert r.json["commtotal"] == "10.00"

@@ -1,0 +1,170 @@
+"""The landing link: click, server-side cookie, redirect to configured URLs only."""
+
+import json
+import time
+from http.cookies import SimpleCookie
+
+import pytest
+from sqlalchemy import select
+
+from affsrv.extensions import db
+from affsrv.tracking.models import Click
+from tests.helpers import add_affiliate, add_product, count_rows
+
+
+def _cookie(response, name="maff"):
+    headers = [h for h in response.headers.getlist("Set-Cookie") if h.startswith(f"{name}=")]
+    assert len(headers) == 1, response.headers
+    morsel = SimpleCookie(headers[0])[name]
+    return morsel, headers[0]
+
+
+def _clicks(app):
+    with app.app_context():
+        return db.session.execute(
+            select(Click.affiliate_id, Click.product_id, Click.link, Click.ip, Click.user_agent)
+        ).all()
+
+
+def test_landing_counts_the_click_sets_cookie_and_redirects(app, client):
+    code = add_affiliate(app)
+    pid = add_product(app, url="https://shop.example/widget?color=red")
+    r = client.get(f"/r/{code}?p={pid}", headers={"Referer": "https://blog.example/post",
+                                                   "User-Agent": "UA/1.0"})
+    assert r.status_code == 302
+    assert r.headers["Location"] == f"https://shop.example/widget?color=red&maff={code}"
+    morsel, raw = _cookie(r)
+    assert morsel.value == code
+    assert morsel["max-age"] == str(60 * 86400)
+    assert morsel["httponly"] is True and morsel["samesite"] == "Lax"
+    assert morsel["path"] == "/"
+    assert "Secure" not in raw and "Domain" not in raw
+    assert _clicks(app) == [(1, pid, "https://blog.example/post", "127.0.0.1", "UA/1.0")]
+
+
+def test_https_cookie_is_secure_and_uses_configured_domain_and_days(make_app):
+    app = make_app(tracking={"cookie_domain": ".shop.example", "cookie_days": 90,
+                             "cookie_name": "aff", "param": "ref"})
+    code = add_affiliate(app)
+    r = app.test_client().get(f"/r/{code}", base_url="https://go.shop.example")
+    morsel, raw = _cookie(r, "aff")
+    # RFC 6265: "Domain=shop.example" covers the subdomains, as ".shop.example" did.
+    assert morsel["secure"] is True and morsel["domain"] == "shop.example"
+    assert morsel["max-age"] == str(90 * 86400)
+    assert r.headers["Location"] == f"https://shop.example/?ref={code}"
+
+
+def test_without_product_redirects_to_default_url_and_counts(app, client):
+    code = add_affiliate(app)
+    r = client.get(f"/r/{code}")
+    assert r.headers["Location"] == f"https://shop.example/?maff={code}"
+    assert [c[:4] for c in _clicks(app)] == [(1, None, "", "127.0.0.1")]
+
+
+def test_existing_param_is_replaced_not_duplicated(app, client):
+    code = add_affiliate(app)
+    pid = add_product(app, url="https://shop.example/p?maff=someone-else&x=1")
+    r = client.get(f"/r/{code}?p={pid}")
+    assert r.headers["Location"] == f"https://shop.example/p?x=1&maff={code}"
+
+
+@pytest.mark.parametrize("code", ["ghost", "bad code", "x" * 65, "%00", "a/b"])
+def test_unknown_code_no_cookie_no_click_default_url_and_logged(app, client, code):
+    add_affiliate(app)
+    pid = add_product(app)
+    r = client.get(f"/r/{code}?p={pid}")
+    assert r.status_code == 302 and r.headers["Location"] == "https://shop.example/"
+    assert r.headers.getlist("Set-Cookie") == []
+    assert count_rows(app, Click) == 0
+    with open(app.config["AFFSRV"]["logs"]["dir"] + "/referral.log", encoding="utf-8") as f:
+        record = json.loads(f.readlines()[-1])
+    assert record["event"] == "landing refused" and record["reason"] == "unknown affiliate code"
+
+
+def test_disabled_affiliate_is_like_unknown(app, client):
+    from affsrv.affiliates.services import set_enabled
+
+    code = add_affiliate(app)
+    with app.app_context():
+        set_enabled(code, False)
+    r = client.get(f"/r/{code}")
+    assert r.headers["Location"] == "https://shop.example/"
+    assert r.headers.getlist("Set-Cookie") == [] and count_rows(app, Click) == 0
+
+
+def test_unapproved_affiliate_does_not_count_when_approval_required(make_app):
+    app = make_app(affiliates={"require_approval": True})
+    code = add_affiliate(app)
+    r = app.test_client().get(f"/r/{code}")
+    assert r.headers.getlist("Set-Cookie") == [] and count_rows(app, Click) == 0
+
+
+@pytest.mark.parametrize("p", ["999", "abc", "-1", "//evil.example", "https://evil.example",
+                               "1e3", "99999999999999999999"])
+def test_never_an_open_redirect(app, client, p):
+    code = add_affiliate(app)
+    r = client.get(f"/r/{code}?p={p}", query_string=None)
+    assert r.status_code == 302
+    assert r.headers["Location"] == f"https://shop.example/?maff={code}"
+
+
+def test_disabled_product_lands_on_default_url(app, client):
+    from affsrv.products.services import set_enabled
+
+    code = add_affiliate(app)
+    pid = add_product(app)
+    with app.app_context():
+        set_enabled(pid, False)
+    assert client.get(f"/r/{code}?p={pid}").headers["Location"].startswith(
+        "https://shop.example/?")
+
+
+def test_self_referral_click_not_counted(app, client):
+    code = add_affiliate(app, ip="127.0.0.1")
+    r = client.get(f"/r/{code}")
+    assert r.status_code == 302 and count_rows(app, Click) == 0
+    assert r.headers.getlist("Set-Cookie") == []
+
+
+def test_long_referer_and_agent_are_truncated(app, client):
+    code = add_affiliate(app)
+    client.get(f"/r/{code}", headers={"Referer": "https://a.example/" + "x" * 5000,
+                                      "User-Agent": "u" * 5000})
+    (_, _, link, _, agent), = _clicks(app)
+    assert len(link) == 2048 and len(agent) == 512
+
+
+def test_buffered_clicks_are_written_by_the_background_flush(make_app):
+    app = make_app(tracking={"click_flush_ms": 100, "click_flush_max": 1000})
+    code = add_affiliate(app)
+    client = app.test_client()
+    for _ in range(25):
+        assert client.get(f"/r/{code}").status_code == 302
+    deadline = time.monotonic() + 5
+    while count_rows(app, Click) < 25 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert count_rows(app, Click) == 25
+
+
+def test_full_buffer_flushes_before_the_interval(make_app):
+    app = make_app(tracking={"click_flush_ms": 60000, "click_flush_max": 10})
+    code = add_affiliate(app)
+    client = app.test_client()
+    for _ in range(10):
+        client.get(f"/r/{code}")
+    deadline = time.monotonic() + 5
+    while count_rows(app, Click) < 10 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert count_rows(app, Click) == 10
+
+
+def test_explicit_flush_writes_waiting_clicks(make_app):
+    app = make_app(tracking={"click_flush_ms": 60000, "click_flush_max": 100000})
+    code = add_affiliate(app)
+    client = app.test_client()
+    for _ in range(7):
+        client.get(f"/r/{code}")
+    assert count_rows(app, Click) == 0
+    # What a stopping worker does at exit (atexit): nothing waiting is lost.
+    assert app.extensions["click_buffer"].flush() == 7
+    assert count_rows(app, Click) == 7
