@@ -16,7 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from affsrv.config import database_url, load_settings
 from affsrv.extensions import db, migrate
-from affsrv.logs import configure_logs, get_log
+from affsrv.logs import AppLogs, get_log
 
 # Each domain package may have `models` (imported so the schema is complete) and `views`
 # (a module with a blueprint `bp`). Adding a domain is adding its name here.
@@ -103,7 +103,7 @@ def create_app(
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
-    configure_logs(settings["logs"])
+    app.extensions["affsrv_logs"] = AppLogs(settings["logs"])
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     _tune_sqlite(app)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+from flask import current_app
 
 LOG_NAMES = ("general", "referral", "commission", "api")
 REDACTED = "[redacted]"
@@ -46,32 +47,50 @@ _PROCESSORS = [
 ]
 
 
-def configure_logs(settings: Mapping[str, Any]) -> None:
-    """Attach one file handler per enabled log; a disabled log drops its records."""
-    directory = Path(settings["dir"])
-    for name in LOG_NAMES:
-        logger = logging.getLogger(f"affsrv.{name}")
-        for handler in list(logger.handlers):
-            logger.removeHandler(handler)
+class _JsonLineFormatter(logging.Formatter):
+    """The rendered JSON only: the traceback is already inside it, and one record must stay
+    one line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return record.getMessage()
+
+
+class AppLogs:
+    """One app's four loggers. They are private to the app (not in logging's global tree), so
+    two apps in one process (tests, a worker beside the server) keep their own settings."""
+
+    def __init__(self, settings: Mapping[str, Any]) -> None:
+        directory = Path(settings["dir"])
+        self._loggers: dict[str, structlog.stdlib.BoundLogger] = {}
+        self._handlers: list[logging.Handler] = []
+        for name in LOG_NAMES:
+            logger = logging.Logger(f"affsrv.{name}", logging.INFO)
+            if settings[name]:
+                directory.mkdir(parents=True, exist_ok=True)
+                # WatchedFileHandler reopens the file after logrotate moves it; delay=True
+                # creates the file only when there is something to write.
+                handler = WatchedFileHandler(
+                    directory / f"{name}.log", encoding="utf-8", delay=True
+                )
+                handler.setFormatter(_JsonLineFormatter())
+                logger.addHandler(handler)
+                self._handlers.append(handler)
+            else:
+                logger.addHandler(logging.NullHandler())
+            self._loggers[name] = structlog.wrap_logger(
+                logger, processors=_PROCESSORS, wrapper_class=structlog.stdlib.BoundLogger
+            )
+
+    def get(self, name: str) -> structlog.stdlib.BoundLogger:
+        if name not in self._loggers:
+            raise ValueError(f"unknown log {name!r}")
+        return self._loggers[name]
+
+    def close(self) -> None:
+        for handler in self._handlers:
             handler.close()
-        logger.propagate = False
-        logger.setLevel(logging.INFO)
-        if settings[name]:
-            directory.mkdir(parents=True, exist_ok=True)
-            # WatchedFileHandler reopens the file after logrotate moves it.
-            handler = WatchedFileHandler(directory / f"{name}.log", encoding="utf-8")
-            handler.setFormatter(logging.Formatter("%(message)s"))
-            logger.addHandler(handler)
-        else:
-            logger.addHandler(logging.NullHandler())
 
 
 def get_log(name: str) -> structlog.stdlib.BoundLogger:
-    """The structlog logger writing to ``<logs dir>/<name>.log``."""
-    if name not in LOG_NAMES:
-        raise ValueError(f"unknown log {name!r}")
-    return structlog.wrap_logger(
-        logging.getLogger(f"affsrv.{name}"),
-        processors=_PROCESSORS,
-        wrapper_class=structlog.stdlib.BoundLogger,
-    )
+    """The running app's logger writing to ``<logs dir>/<name>.log``."""
+    return current_app.extensions["affsrv_logs"].get(name)

@@ -109,6 +109,7 @@ def make_app(_schema: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
     yield build
     for app in apps:
         app.extensions["click_buffer"].stop()
+        app.extensions["affsrv_logs"].close()
     if apps:
         _empty_all_tables(apps[0])
         for app in apps:

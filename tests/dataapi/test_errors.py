@@ -1,6 +1,7 @@
 """Every refusal: the error format, a 4xx status, the right log, and nothing written."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -123,12 +124,11 @@ def test_refusal(setup, name):
     assert r.json["status"] == "error" and set(r.json) == {"status", "message"}
     assert fragment in r.json["message"]
     assert (count_rows(app, Commission), count_rows(app, Click)) == before
-    lines = (app.config["AFFSRV"]["logs"]["dir"] + f"/{log}.log")
-    with open(lines, encoding="utf-8") as handle:
-        records = [json.loads(line) for line in handle]
+    text = (Path(app.config["AFFSRV"]["logs"]["dir"]) / f"{log}.log").read_text("utf-8")
+    records = [json.loads(line) for line in text.splitlines()]
     assert records[-1]["event"] == "api call refused"
     assert fragment in records[-1]["reason"]
-    assert key not in open(lines, encoding="utf-8").read()
+    assert key not in text
 
 
 @pytest.mark.parametrize("raw, fragment", [
