@@ -1,6 +1,5 @@
 """``affsrv affiliate add|list|approve|disable|enable``."""
 
-from decimal import Decimal
 
 import click
 from flask.cli import with_appcontext
@@ -18,14 +17,14 @@ def group() -> None:
 @click.option("--email", required=True)
 @click.option("--fname", required=True, help="First name.")
 @click.option("--lname", required=True, help="Last name.")
-@click.option("--commtier", type=Decimal, default=None,
+@click.option("--commtier", default=None,
               help="Own commission percentage, e.g. 17.5 (overrides amounts shops send).")
 @click.option("--code", default=None, help="Affiliate code (default: the new id).")
 @click.option("--ip", default=None, help="The affiliate's own IP (for self-referral checks).")
 @click.option("--pending", is_flag=True, help="Add unapproved.")
 @with_appcontext
 @domain_errors
-def add(email: str, fname: str, lname: str, commtier: Decimal | None, code: str | None,
+def add(email: str, fname: str, lname: str, commtier: str | None, code: str | None,
         ip: str | None, pending: bool) -> None:
     """Add an affiliate; the new code is the last line printed."""
     affiliate = services.create_affiliate(

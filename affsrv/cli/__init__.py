@@ -19,8 +19,12 @@ from affsrv.cli.serve import serve
 
 def _create_app() -> Any:
     from affsrv.app import create_app
+    from affsrv.config import ConfigError
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration: {exc}") from None
 
 
 def _set_config(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:

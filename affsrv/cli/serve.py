@@ -30,6 +30,13 @@ class _Gunicorn(BaseApplication):
         return create_app()
 
 
+def _flush_clicks_on_exit(_arbiter: Any, worker: Any) -> None:
+    """A stopping worker writes the landing clicks still waiting in its buffer."""
+    app = getattr(worker, "wsgi", None)
+    if app is not None and "click_buffer" in getattr(app, "extensions", {}):
+        app.extensions["click_buffer"].stop()
+
+
 def prepare_database() -> str | None:
     """Create or upgrade the schema; a first API key's plain text when one was made."""
     upgrade(directory=current_app.extensions["migrate"].directory)
@@ -56,6 +63,7 @@ def serve(bind: str | None, workers: int | None) -> None:
         "errorlog": "-",
         "graceful_timeout": 10,
         "timeout": 30,
+        "worker_exit": _flush_clicks_on_exit,
     }
     click.echo(f"affsrv listening on http://{options['bind']} ({options['workers']} workers)")
     _Gunicorn(options).run()

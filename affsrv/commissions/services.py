@@ -245,7 +245,7 @@ def set_status(ids: list[int] | None, status: CommissionStatus) -> int:
                 select(Commission.id, Commission.status)
                 .where(Commission.id.in_(wanted))
                 .with_for_update()
-            ).tuples()
+            ).all()
         )
         if missing := sorted(wanted - set(found)):
             db.session.rollback()

@@ -1,6 +1,5 @@
 """``affsrv product add|list|disable|enable``."""
 
-from decimal import Decimal
 
 import click
 from flask.cli import with_appcontext
@@ -18,11 +17,11 @@ def group() -> None:
 @click.option("--name", required=True)
 @click.option("--url", required=True, help="Landing page the affiliate link redirects to.")
 @click.option("--sku", default=None, help="SKU (item number) for ClickBank-style APIs.")
-@click.option("--rate", "commission_rate", type=Decimal, default=None,
+@click.option("--rate", "commission_rate", default=None,
               help="Default commission percentage for the product.")
 @with_appcontext
 @domain_errors
-def add(name: str, url: str, sku: str | None, commission_rate: Decimal | None) -> None:
+def add(name: str, url: str, sku: str | None, commission_rate: str | None) -> None:
     """Add a product; the new id is the last line printed."""
     product = services.create_product(name=name, url=url, sku=sku,
                                       commission_rate=commission_rate)

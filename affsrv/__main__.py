@@ -1,0 +1,5 @@
+"""``python -m affsrv`` is the ``affsrv`` command."""
+
+from affsrv.cli import main
+
+main()

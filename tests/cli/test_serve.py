@@ -1,0 +1,109 @@
+"""`affsrv serve` from an empty folder: schema, first API key, gunicorn on loopback."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import BASE_URL, _is_postgres, create_postgres_database
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AFFSRV_")}
+    if _is_postgres(BASE_URL):
+        url, drop = create_postgres_database(BASE_URL)
+    else:
+        url, drop = "sqlite:///var/affsrv.db", lambda: None  # the default, relative to cwd
+    env.update(AFFSRV_DATABASE_URL=url, AFFSRV_TRACKING_DEFAULT_URL="https://shop.example/")
+    yield env
+    drop()
+
+
+def _affsrv(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "affsrv", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+class Server:
+    def __init__(self, cwd: Path, env: dict[str, str]) -> None:
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "affsrv", "serve", "--bind", f"127.0.0.1:{self.port}",
+             "--workers", "2", *(["--no-worker"] if _has_no_worker_flag() else [])],
+            cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                requests.get(self.base + "/r/x", allow_redirects=False, timeout=1)
+                return
+            except requests.ConnectionError:
+                if self.proc.poll() is not None:
+                    break
+                time.sleep(0.2)
+        self.stop()
+        raise AssertionError(f"server did not start:\n{self.output}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self.output = self.proc.stdout.read() if self.proc.stdout else ""
+
+
+def _has_no_worker_flag() -> bool:
+    from affsrv.cli.serve import serve
+
+    return any(p.name == "no_worker" for p in serve.params)
+
+
+def test_serve_creates_schema_prints_key_once_and_serves(tmp_path, server_env):
+    server = Server(tmp_path, server_env)
+    try:
+        code = _affsrv(["affiliate", "add", "--email", "a@example.com", "--fname", "A",
+                        "--lname", "B"], tmp_path, server_env).stdout.strip().splitlines()[-1]
+        landing = requests.get(f"{server.base}/r/{code}", allow_redirects=False, timeout=5,
+                               headers={"Referer": "https://blog.example/"})
+        assert landing.status_code == 302
+        assert landing.headers["Location"] == f"https://shop.example/?maff={code}"
+        assert "HttpOnly" in landing.headers["Set-Cookie"]
+    finally:
+        server.stop()
+    lines = server.output.splitlines()
+    key_line = lines.index("A first API key was created. It is shown only this once; keep it:")
+    key = lines[key_line + 1]
+    assert key.startswith("affsrv_")
+
+    # The stopping workers wrote the buffered click; the key works; a restart prints no key.
+    server = Server(tmp_path, server_env)
+    try:
+        answer = requests.post(f"{server.base}/api", timeout=5, json={
+            "apikey": key, "affiliate": code, "data": {"op": "referrals"}}).json()
+        assert answer == {"status": "ok", "data": {
+            "0": {"referrers": [{"count": "1", "link": "https://blog.example/"}]}}}
+    finally:
+        server.stop()
+    assert "API key" not in server.output
+    if not _is_postgres(BASE_URL):
+        assert (tmp_path / "var" / "affsrv.db").exists()

@@ -1,0 +1,93 @@
+"""Configuration: TOML file, environment overrides, strict keys and types."""
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from affsrv.config import DEFAULTS, ConfigError, database_url, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_defaults_without_file_or_environment():
+    settings = load_settings(environ={})
+    assert settings == DEFAULTS
+    assert settings["database"]["url"] == "sqlite:///var/affsrv.db"
+    assert settings["tracking"]["param"] == "maff" and settings["tracking"]["cookie_days"] == 60
+    assert settings["commissions"]["require_approval"] is True
+    assert settings["logs"]["api"] is False
+
+
+def test_example_file_documents_every_key_with_its_default():
+    with (ROOT / "config.example.toml").open("rb") as handle:
+        example = tomllib.load(handle)
+    assert example == DEFAULTS
+
+
+def test_file_then_environment(tmp_path):
+    path = tmp_path / "affsrv.toml"
+    path.write_text('[tracking]\ncookie_days = 30\nparam = "ref"\n[logs]\napi = true\n')
+    settings = load_settings(path, environ={"AFFSRV_TRACKING_COOKIE_DAYS": "90",
+                                            "AFFSRV_DATABASE_URL": "postgresql://h/db",
+                                            "AFFSRV_COMMISSIONS_REQUIRE_APPROVAL": "no"})
+    assert settings["tracking"]["cookie_days"] == 90
+    assert settings["tracking"]["param"] == "ref"
+    assert settings["logs"]["api"] is True
+    assert settings["commissions"]["require_approval"] is False
+    assert database_url(settings) == "postgresql+psycopg://h/db"
+
+
+def test_config_path_from_environment(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('[server]\nworkers = 4\n')
+    assert load_settings(environ={"AFFSRV_CONFIG": str(path)})["server"]["workers"] == 4
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[tracking]\ncookie_dayz = 3\n', "unknown key tracking.cookie_dayz"),
+    ('[trackin]\nparam = "x"\n', "unknown section [trackin]"),
+    ('[tracking]\ncookie_days = "60"\n', "tracking.cookie_days: expected int, got str"),
+    ('[logs]\napi = 1\n', "logs.api: expected bool, got int"),
+    ('[server]\nworkers = true\n', "server.workers: expected int, got bool"),
+    ('[server]\ntimezone = "Mars/Base"\n', "server.timezone: unknown time zone"),
+    ('[tracking]\ndefault_url = "javascript:alert(1)"\n', "tracking.default_url"),
+    ('[commissions]\nmax_saletotal = "lots"\n', "commissions.max_saletotal"),
+    ('[tracking\n', "config file"),
+    ('tracking = 5\n', "[tracking] must be a table"),
+])
+def test_bad_file_stops_with_the_key_named(tmp_path, text, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        load_settings(path, environ={})
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"AFFSRV_TRACKING_COOKIE_DAYS": "sixty"}, "AFFSRV_TRACKING_COOKIE_DAYS: expected a whole"),
+    ({"AFFSRV_LOGS_API": "maybe"}, "AFFSRV_LOGS_API: expected true or false"),
+    ({"AFFSRV_TRACKING_COOKIEDAYS": "1"}, "unknown environment variable"),
+])
+def test_bad_environment_stops_with_the_variable_named(env, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings(environ=env)
+
+
+def test_missing_file_is_named(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(tmp_path / "nope.toml", environ={})
+
+
+def test_cli_reports_bad_config_and_exits_non_zero(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "bad.toml"
+    path.write_text('[tracking]\ncookie_dayz = 3\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "affsrv", "--config", str(path), "affiliate", "list"],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )
+    assert result.returncode != 0
+    assert "unknown key tracking.cookie_dayz" in result.stderr
+    assert "Traceback" not in result.stderr
