@@ -1,0 +1,78 @@
+"""Money stays exact and times stay UTC on SQLite and PostgreSQL."""
+
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, insert, select, type_coerce
+
+from affsrv.commissions.models import Commission
+from affsrv.db.types import Money, to_money
+from affsrv.extensions import db
+from tests.helpers import add_affiliate, add_product
+
+
+def test_to_money_rounds_half_up():
+    assert to_money(Decimal("0.005")) == Decimal("0.01")
+    assert to_money(Decimal("0.015")) == Decimal("0.02")
+    assert to_money(Decimal("-0.005")) == Decimal("-0.01")
+
+
+def test_sums_of_many_cents_are_exact(app):
+    code = add_affiliate(app)
+    pid = add_product(app)
+    with app.app_context():
+        from affsrv.affiliates.services import get_affiliate
+
+        aid = get_affiliate(code).id
+        rows = [{"affiliate_id": aid, "product_id": pid, "sale_total": Decimal("0.10"),
+                 "commission_total": Decimal("0.01"), "status": "approved", "kind": "sale",
+                 "currency": "USD", "source": "api", "ip": "", "notes": "",
+                 "created_at": datetime.now(UTC), "updated_at": datetime.now(UTC)}
+                for _ in range(1000)]
+        db.session.execute(insert(Commission), rows)
+        db.session.commit()
+        total, comm = db.session.execute(select(
+            type_coerce(func.sum(Commission.sale_total), Money()),
+            type_coerce(func.sum(Commission.commission_total), Money()))).one()
+        # 0.1 summed 1000 times as binary floats is 99.9999999999986
+        assert (total, comm) == (Decimal("100.00"), Decimal("10.00"))
+        assert isinstance(total, Decimal)
+        stored = db.session.scalars(select(Commission.sale_total).limit(1)).one()
+        assert stored == Decimal("0.10") and isinstance(stored, Decimal)
+
+
+def test_floats_are_refused_for_money(app):
+    code = add_affiliate(app)
+    pid = add_product(app)
+    with app.app_context():
+        from affsrv.affiliates.services import get_affiliate
+
+        db.session.add(Commission(affiliate_id=get_affiliate(code).id, product_id=pid,
+                                  sale_total=9.99, commission_total=Decimal("1")))
+        with pytest.raises(Exception, match="floats are not accepted"):
+            db.session.flush()
+        db.session.rollback()
+
+
+def test_times_come_back_as_utc_whatever_zone_went_in(app):
+    code = add_affiliate(app)
+    pid = add_product(app)
+    local = datetime(2026, 3, 1, 9, 30, tzinfo=timezone(timedelta(hours=-7)))
+    with app.app_context():
+        from affsrv.affiliates.services import get_affiliate
+
+        c = Commission(affiliate_id=get_affiliate(code).id, product_id=pid,
+                       sale_total=Decimal("1"), commission_total=Decimal("0.1"),
+                       created_at=local)
+        db.session.add(c)
+        db.session.commit()
+        db.session.expire_all()
+        back = db.session.get(Commission, c.id).created_at
+        assert back == datetime(2026, 3, 1, 16, 30, tzinfo=UTC) and back.tzinfo == UTC
+        with pytest.raises(Exception, match="naive datetime"):
+            db.session.add(Commission(affiliate_id=1, product_id=pid, sale_total=Decimal("1"),
+                                      commission_total=Decimal("0"),
+                                      created_at=datetime(2026, 1, 1)))
+            db.session.flush()
+        db.session.rollback()
