@@ -444,8 +444,9 @@ def _as_numbers(value: Any) -> Any:
     return value
 
 
-def deliver(message_id: int, token: str) -> bool:
-    """Deliver one claimed message and record the outcome; True when delivered."""
+def deliver(message_id: int, token: str, now: datetime | None = None) -> bool:
+    """Deliver one claimed message and record the outcome; True when delivered. ``now``
+    (default: the clock after the attempt) is when a retry's wait starts."""
     message = db.session.get(OutboxMessage, message_id)
     if message is None or message.claim_token != token:
         db.session.rollback()
@@ -458,7 +459,7 @@ def deliver(message_id: int, token: str) -> bool:
         error, permanent = str(exc), True
     except Exception as exc:  # noqa: BLE001 - any failure of the receiver is retried
         error = f"{type(exc).__name__}: {exc}"[:1000]
-    now = utcnow()
+    now = now or utcnow()
     mine = and_(OutboxMessage.id == message_id, OutboxMessage.claim_token == token)
     if not error:
         values: dict[str, Any] = {"status": OutboxStatus.DELIVERED, "delivered_at": now,
@@ -483,5 +484,5 @@ def process_due(batch: int | None = None, now: datetime | None = None) -> int:
     """Claim and deliver one batch; the number of messages tried."""
     claim = claim_due(batch, now)
     for message_id in claim.ids:
-        deliver(message_id, claim.token)
+        deliver(message_id, claim.token, now)
     return len(claim.ids)

@@ -113,7 +113,7 @@ class Receiver:
     """An HTTP receiver on 127.0.0.1 recording every POST; answers ``statuses`` in turn
     (then 200)."""
 
-    def __init__(self, statuses: list[int] | None = None) -> None:
+    def __init__(self, statuses: list[int] | None = None, port: int = 0) -> None:
         self.statuses = list(statuses or [])
         self.bodies: list[dict[str, Any]] = []
         self.lock = Lock()
@@ -134,7 +134,7 @@ class Receiver:
             def log_message(self, *_: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/ins"
         self.thread = Thread(target=self.server.serve_forever, daemon=True)
 
@@ -153,3 +153,12 @@ def run_cli(app: Flask, *args: str) -> Any:
     from affsrv.cli import cli
 
     return app.test_cli_runner().invoke(cli, args=list(args))
+
+
+def closed_port() -> int:
+    """A local port nothing listens on (connections to it are refused)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
