@@ -36,7 +36,7 @@ def run_worker(app: Flask, stop: threading.Event, poll_seconds: float | None = N
                 count = process_due()
             except Exception:  # noqa: BLE001 - e.g. the database is down: wait and retry
                 db.session.rollback()
-                get_log("general").exception("notification worker cycle failed")
+                get_log("general").error("notification worker cycle failed", exc_info=True)
             finally:
                 db.session.remove()
         tried += count
