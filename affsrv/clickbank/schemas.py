@@ -42,7 +42,8 @@ class Text(fields.Field):
         if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
             raise ValidationError("must be a string")
         text = value if isinstance(value, str) else format(value, "f")
-        return text.strip()[: self.max_length]
+        # PostgreSQL text cannot hold NUL; cut to the column's length so nothing fails later.
+        return text.replace("\x00", "").strip()[: self.max_length]
 
 
 class Amount(fields.Field):

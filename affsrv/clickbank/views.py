@@ -7,8 +7,10 @@ answered 503 by the app's handler so that ClickBank retries. No outbound call on
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from affsrv.clickbank.services import InsRejected, receive_notification
+from affsrv.extensions import db
 from affsrv.logs import get_log
 
 bp = Blueprint("clickbank", __name__)
@@ -29,4 +31,12 @@ def receive(account: str) -> Response:
             remote=request.remote_addr, length=len(body),
         )
         return _text(f"rejected: {exc.message}", 400)
+    except OperationalError:
+        raise  # the app's handler answers 503: the database is down, ClickBank retries
+    except DBAPIError as exc:
+        # Not a refusal of the notification: 503 so that ClickBank sends it again.
+        db.session.rollback()
+        get_log("general").error("ins notification not stored", account=account[:64],
+                                 error=type(exc.orig).__name__, exc_info=True)
+        return _text("unavailable: the notification could not be stored; retry", 503)
     return _text("duplicate: already stored" if outcome.duplicate else "stored", 200)

@@ -79,3 +79,32 @@ def test_database_of_this_run_dropped_answers_503(app_first, make_app, tmp_path)
     drop()
     r = post_ins(app.test_client(), notification(receipt="NEXT"))
     assert r.status_code == 503
+
+
+def test_schema_missing_a_table_answers_503_not_500(app_first, make_app, tmp_path):
+    """E.g. a server started before `affsrv db upgrade`: nothing is stored, ClickBank retries."""
+    from sqlalchemy import text
+
+    from tests.conftest import BASE_URL, _is_postgres, create_postgres_database
+
+    if _is_postgres(BASE_URL):
+        url, drop = create_postgres_database(BASE_URL)
+    else:
+        url, drop = f"sqlite:///{tmp_path / 'partial.db'}", (lambda: None)
+    app = make_app(database={"url": url})
+    try:
+        with app.app_context():
+            db.create_all()
+            from affsrv.clickbank.services import add_account
+            add_account("myvendor", "MYSECRETKEY12345")
+            db.session.execute(text("DROP TABLE ins_notifications"))
+            db.session.commit()
+        r = post_ins(app.test_client(), notification())
+        assert r.status_code == 503
+        with app.app_context():
+            from affsrv.orders.models import Order
+            assert db.session.query(Order).count() == 0
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+        drop()

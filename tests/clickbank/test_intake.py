@@ -223,3 +223,10 @@ def test_test_sale_is_never_counted(cb):
     with cb.app_context():
         assert db.session.scalar(select(func.count(Commission.id))) == 0
         assert db.session.scalar(select(Order)).is_test
+
+
+def test_nul_characters_cannot_break_storage(cb):
+    doc = notification(vendor="ven\u0000dor", customer={"billing": {"fullName": "A\u0000B"}})
+    assert post_ins(cb.test_client(), doc).status_code == 200
+    [order] = _orders(cb)
+    assert (order.vendor, order.billing_full_name) == ("vendor", "AB")
