@@ -419,7 +419,7 @@ def _deliver_ins(message: OutboxMessage) -> None:
     response = requests.post(url, json=body, timeout=timeout, allow_redirects=False,
                              headers={"User-Agent": "affsrv-ins/1.0"})
     if not 200 <= response.status_code < 300:
-        raise RuntimeError(f"HTTP {response.status_code} from {url}")
+        raise _Refused(f"HTTP {response.status_code} from {url}")
 
 
 def _deliver_email(message: OutboxMessage) -> None:
@@ -433,6 +433,10 @@ def _deliver_email(message: OutboxMessage) -> None:
 
 class _Permanent(Exception):
     """A failure no retry can fix."""
+
+
+class _Refused(Exception):
+    """The receiver answered, but not 2xx."""
 
 
 def _as_numbers(value: Any) -> Any:
@@ -457,6 +461,8 @@ def deliver(message_id: int, token: str, now: datetime | None = None) -> bool:
         (_deliver_ins if kind == OutboxKind.INS else _deliver_email)(message)
     except _Permanent as exc:
         error, permanent = str(exc), True
+    except _Refused as exc:
+        error = str(exc)
     except Exception as exc:  # noqa: BLE001 - any failure of the receiver is retried
         error = f"{type(exc).__name__}: {exc}"[:1000]
     now = now or utcnow()

@@ -228,3 +228,21 @@ def test_clickbank_intake_is_forwarded_with_the_customer(shop):
     assert affiliate_view["customer"]["billing"] == {
         "address": {"state": "CO", "postalCode": "80202", "country": "US"}}
     assert affiliate_view["totalAccountAmount"] == Decimal("12.00")
+
+
+def test_redirect_and_silence_are_failed_tries(make_app, api_key):
+    app = make_app(commissions={"require_approval": False}, mail={"enabled": False},
+                   notifications={"timeout_seconds": 1})
+    code = add_affiliate(app, code="annie")
+    pid = add_product(app)
+    redirecting = Receiver(statuses=[302])
+    silent = Receiver()  # listening but never answering
+    with redirecting.running():
+        subscribe(app, redirecting.url)
+        subscribe(app, silent.url, key="SILENTKEY")
+        _sale(app, api_key, code, pid)
+        assert run_due(app) == 2
+    errors = sorted(m.last_error for m in messages(app))
+    assert errors[0].startswith("HTTP 302") and errors[1].startswith("ReadTimeout")
+    assert {m.status for m in messages(app)} == {OutboxStatus.PENDING}
+    silent.server.server_close()
