@@ -23,24 +23,29 @@ def run_worker(app: Flask, stop: threading.Event, poll_seconds: float | None = N
     from affsrv.notifications.services import process_due
 
     poll = poll_seconds or app.config["AFFSRV"]["notifications"]["worker_poll_seconds"]
-    started, cycles, tried = time.monotonic(), 0, 0
+    started, cycles, tried, failures = time.monotonic(), 0, 0, 0
     while not stop.is_set():
         if max_cycles is not None and cycles >= max_cycles:
             break
         if max_seconds is not None and time.monotonic() - started >= max_seconds:
             break
         cycles += 1
-        count = 0
+        count, failed = 0, False
         with app.app_context():
             try:
                 count = process_due()
             except Exception:  # noqa: BLE001 - e.g. the database is down: wait and retry
+                failed = True
                 db.session.rollback()
                 get_log("general").error("notification worker cycle failed", exc_info=True)
             finally:
                 db.session.remove()
         tried += count
-        if count == 0:
+        failures = failures + 1 if failed else 0
+        if failed:
+            # Back off while the database is unavailable (at most a minute between tries).
+            stop.wait(min(poll * 2 ** min(failures, 10), 60))
+        elif count == 0:
             stop.wait(poll)
     return tried
 

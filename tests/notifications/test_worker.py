@@ -82,3 +82,11 @@ def test_serve_has_a_no_worker_switch(app):
     result = run_cli(app, "serve", "--help")
     assert result.exit_code == 0 and "--no-worker" in result.output
     assert run_cli(app, "worker", "--help").exit_code == 0
+
+
+def test_worker_backs_off_while_the_database_is_down(app, make_app):
+    down = make_app(database={"url": "postgresql://postgres@127.0.0.1:1/affsrv"})
+    started = time.monotonic()
+    run_worker(down, threading.Event(), poll_seconds=0.1, max_cycles=3)
+    # 0.2 + 0.4 + 0.8 s of waiting, not 3 x 0.1 s.
+    assert time.monotonic() - started >= 1.3
