@@ -16,7 +16,7 @@ import string
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -440,12 +440,24 @@ class _Refused(Exception):
 
 
 def _as_numbers(value: Any) -> Any:
+    """The stored payload with its amounts as ``Decimal`` again (written as JSON numbers).
+    Free-form objects (vendor variables, customer) are left as they are."""
     if isinstance(value, dict):
-        return {k: (Decimal(v) if k in NUMBER_KEYS and isinstance(v, str) else _as_numbers(v))
+        return {k: _number(v) if k in NUMBER_KEYS else
+                (v if k in {"vendorVariables", "customer"} else _as_numbers(v))
                 for k, v in value.items()}
     if isinstance(value, list):
         return [_as_numbers(v) for v in value]
     return value
+
+
+def _number(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        return value
 
 
 def deliver(message_id: int, token: str, now: datetime | None = None) -> bool:

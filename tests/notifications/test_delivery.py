@@ -246,3 +246,16 @@ def test_redirect_and_silence_are_failed_tries(make_app, api_key):
     assert errors[0].startswith("HTTP 302") and errors[1].startswith("ReadTimeout")
     assert {m.status for m in messages(app)} == {OutboxStatus.PENDING}
     silent.server.server_close()
+
+
+def test_vendor_variables_named_like_amounts_stay_text(shop):
+    add_cb_account(shop)
+    receiver = Receiver()
+    with receiver.running():
+        subscribe(shop, receiver.url)
+        doc = notification(vendorVariables={"productPrice": "cheap", "version": "x1"})
+        assert post_ins(shop.test_client(), doc).status_code == 200
+        assert run_due(shop) == 1
+    [sent] = [opened(b) for b in receiver.bodies]
+    assert sent["vendorVariables"] == {"productPrice": "cheap", "version": "x1"}
+    assert sent["version"] == Decimal("6.0")
