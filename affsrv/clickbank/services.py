@@ -372,19 +372,47 @@ def _count_commissions(order: Order, affiliate: Affiliate | None, items: list[Or
                 )
                 if sale_total is None or sale_total <= 0:
                     raise DomainError("the line item has no positive price")
-                record_commission(
+                ref = commission_ref(order.receipt, kind)
+                reason = _reversal_already_received(order, affiliate, product)
+                recorded = record_commission(
                     affiliate, product, sale_total, None,
-                    currency=order.currency, order_ref=commission_ref(order.receipt, kind),
+                    currency=order.currency, order_ref=ref,
                     notes=f"ClickBank {kind} {order.receipt} item {item.item_no}",
                     source="clickbank", fallback_amount=item.affiliate_payout,
                     custom=dict(order.vendor_variables or {}), commit=False, order=order,
                 )
+                if reason and recorded.created:
+                    # The refund (or chargeback) arrived first, e.g. while this sale was
+                    # being retried by ClickBank: it applies to this commission now.
+                    reverse_commission(affiliate, product, ref, reason,
+                                       notes=f"ClickBank reversal received before {kind}",
+                                       commit=False, order=order)
             else:
                 _reverse(affiliate, product, order, REVERSING_TYPES[kind])
         except DomainError as exc:
             log.warning("ins: commission not changed", account=order.account,
                         receipt=order.receipt, type=kind, item=item.item_no,
                         affiliate=affiliate.code, reason=exc.message)
+
+
+def _reversal_already_received(order: Order, affiliate: Affiliate, product: Product
+                               ) -> str | None:
+    """The reason of a refund/chargeback of this receipt stored before its sale, when it
+    has not reversed any of the receipt's commissions yet."""
+    kinds = list(db.session.scalars(select(Order.transaction_type).where(
+        Order.account == order.account, Order.receipt == order.receipt,
+        Order.transaction_type.in_(list(REVERSING_TYPES)),
+    ).order_by(Order.id)))
+    if not kinds:
+        return None
+    refs = [commission_ref(order.receipt, "SALE"), commission_ref(order.receipt, "BILL")]
+    applied = db.session.scalar(select(Commission.id).where(
+        Commission.affiliate_id == affiliate.id, Commission.product_id == product.id,
+        Commission.order_ref.in_(refs),
+        or_(Commission.status == CommissionStatus.REVERSED,
+            Commission.kind == CommissionKind.REVERSAL),
+    ).limit(1))
+    return None if applied is not None else REVERSING_TYPES[kinds[0]]
 
 
 def _reverse(affiliate: Affiliate, product: Product, order: Order, reason: str) -> None:

@@ -165,3 +165,15 @@ def test_multi_item_order_counts_each_item_in_one_transaction(cb):
                              "lineItemType": "BUMP"})
     assert post_ins(cb.test_client(), doc).status_code == 200
     assert [c.commission_total for c in _commissions(cb)] == [Decimal("5.00"), Decimal("5.00")]
+
+
+def test_refund_arriving_before_its_sale_still_reverses_it(cb, api_key):
+    code = add_affiliate(cb, code="annie")
+    add_product(cb, sku="WIDGET-1", commission_rate=Decimal("20"))
+    client = cb.test_client()
+    assert post_ins(client, notification(affiliate="annie", transactionType="RFND")
+                    ).status_code == 200
+    assert post_ins(client, notification(affiliate="annie", attemptCount=3)).status_code == 200
+    assert _totals(cb, api_key, code) == {}
+    [sale] = _commissions(cb)
+    assert sale.status == CommissionStatus.REVERSED and sale.reversal_reason == "refund"
