@@ -29,6 +29,8 @@ DOMAINS = (
     "payments",
     "orders",
     "dataapi",
+    "clickbank",
+    "notifications",
 )
 
 MIGRATIONS_DIR = Path(importlib.util.find_spec("affsrv.migrations").origin).parent

@@ -44,6 +44,28 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "currency": "USD",
         "max_saletotal": "1000000.00",
     },
+    "notifications": {
+        "max_attempts": 8,
+        "first_retry_seconds": 30,
+        "max_retry_seconds": 21600,
+        "timeout_seconds": 5,
+        "worker_poll_seconds": 1,
+        "batch_size": 20,
+        "vendor": "affsrv",
+    },
+    "mail": {
+        "enabled": True,
+        "host": "127.0.0.1",
+        "port": 25,
+        "security": "none",
+        "username": "",
+        "password": "",
+        "from": "affsrv@localhost",
+        "admin": "",
+        "affiliate_emails": True,
+        "admin_emails": True,
+        "timeout_seconds": 10,
+    },
     "logs": {
         "dir": "logs",
         "general": True,
@@ -165,6 +187,20 @@ def _validate(settings: dict[str, dict[str, Any]]) -> None:
         raise ConfigError("tracking.default_url: must be an http(s) URL")
     if settings["server"]["workers"] < 1:
         raise ConfigError("server.workers: must be at least 1")
+    notifications = settings["notifications"]
+    for key in ("max_attempts", "first_retry_seconds", "max_retry_seconds", "timeout_seconds",
+                "worker_poll_seconds", "batch_size"):
+        if notifications[key] < 1:
+            raise ConfigError(f"notifications.{key}: must be at least 1")
+    if notifications["max_retry_seconds"] < notifications["first_retry_seconds"]:
+        raise ConfigError("notifications.max_retry_seconds: must not be below first_retry_seconds")
+    mail = settings["mail"]
+    if mail["security"] not in {"none", "starttls", "ssl"}:
+        raise ConfigError("mail.security: must be none, starttls or ssl")
+    if not 0 < mail["port"] < 65536:
+        raise ConfigError("mail.port: must be a TCP port (1 to 65535)")
+    if mail["timeout_seconds"] < 1:
+        raise ConfigError("mail.timeout_seconds: must be at least 1")
 
 
 def database_url(settings: Mapping[str, Mapping[str, Any]]) -> str:

@@ -1,4 +1,4 @@
-"""``affsrv affiliate add|list|approve|disable|enable``."""
+"""``affsrv affiliate add|list|approve|disable|enable|alias``."""
 
 
 import click
@@ -80,3 +80,18 @@ def enable(codes: tuple[str, ...]) -> None:
     for code in codes:
         services.set_enabled(code, True)
         click.echo(f"affiliate {code} enabled")
+
+
+@group.command("alias")
+@click.argument("code")
+@click.option("--clickbank", "nickname", required=True,
+              help="The affiliate's ClickBank nickname ('' removes the alias).")
+@with_appcontext
+@domain_errors
+def alias(code: str, nickname: str) -> None:
+    """Credit ClickBank notifications naming NICK as the affiliate to affiliate CODE."""
+    affiliate = services.set_clickbank_nickname(code, nickname)
+    if affiliate.clickbank_nickname:
+        click.echo(f"affiliate {code} is ClickBank affiliate {affiliate.clickbank_nickname}")
+    else:
+        click.echo(f"affiliate {code} has no ClickBank nickname")

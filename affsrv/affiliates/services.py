@@ -101,5 +101,21 @@ def set_enabled(code: str, enabled: bool) -> Affiliate:
     return affiliate
 
 
+def set_clickbank_nickname(code: str, nickname: str | None) -> Affiliate:
+    """Match this affiliate to ClickBank notifications naming ``nickname`` as the affiliate
+    (``None`` or ``""`` removes the alias)."""
+    affiliate = get_affiliate(code)
+    nickname = (nickname or "").strip() or None
+    if nickname is not None and (len(nickname) > 64 or not nickname.isprintable()):
+        raise DomainError("clickbank nickname: at most 64 printable characters")
+    affiliate.clickbank_nickname = nickname
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(f"another affiliate already has ClickBank nickname {nickname!r}") from None
+    return affiliate
+
+
 def list_affiliates() -> list[Affiliate]:
     return list(db.session.scalars(select(Affiliate).order_by(Affiliate.id)))

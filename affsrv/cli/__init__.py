@@ -48,6 +48,9 @@ for _domain in DOMAINS:
     _module = _domain_module(_domain, "cli")
     if _module is not None:
         cli.add_command(_module.group)
+        # Top-level commands a domain adds besides its group (e.g. ``affsrv worker``).
+        for _command in getattr(_module, "extra_commands", ()):
+            cli.add_command(_command)
 
 
 def main() -> None:

@@ -47,9 +47,11 @@ def prepare_database() -> str | None:
 @click.option("--bind", default=None, help="host:port (default: [server] bind).")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
               help="Worker processes (default: [server] workers).")
+@click.option("--no-worker", is_flag=True,
+              help="Do not start the notification worker (run `affsrv worker` elsewhere).")
 @with_appcontext
-def serve(bind: str | None, workers: int | None) -> None:
-    """Run affsrv under gunicorn."""
+def serve(bind: str | None, workers: int | None, no_worker: bool) -> None:
+    """Run affsrv under gunicorn, with the notification and e-mail worker beside it."""
     server = current_app.config["AFFSRV"]["server"]
     new_key = prepare_database()
     if new_key:
@@ -66,4 +68,16 @@ def serve(bind: str | None, workers: int | None) -> None:
         "worker_exit": _flush_clicks_on_exit,
     }
     click.echo(f"affsrv listening on http://{options['bind']} ({options['workers']} workers)")
-    _Gunicorn(options).run()
+    worker = None
+    if not no_worker:
+        from affsrv.notifications.worker import start_worker_process
+
+        worker = start_worker_process()
+        click.echo(f"notification worker started (pid {worker.pid})")
+    try:
+        _Gunicorn(options).run()
+    finally:
+        if worker is not None:
+            from affsrv.notifications.worker import stop_worker_process
+
+            stop_worker_process(worker)

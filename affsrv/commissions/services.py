@@ -65,9 +65,16 @@ def record_commission(
     fallback_amount: Decimal | None = None,
     emails: dict[str, Any] | None = None,
     custom: dict[str, Any] | None = None,
+    commit: bool = True,
+    order: Any = None,
 ) -> Recorded:
     """Record a sale's commission once. With ``order_ref`` a repeat (or a racing twin) returns
-    the first commission instead of a second one."""
+    the first commission instead of a second one.
+
+    ``commit=False`` leaves the transaction open for a caller that writes more in it (ClickBank
+    intake stores the order and its commissions together); nothing the caller added is rolled
+    back then: a duplicate is detected inside a savepoint. ``order`` (an ``Order``) is passed
+    on to the ``commission_recorded`` receivers."""
     if not product.enabled:
         raise Forbidden(f"product {product.id} is disabled: commissions for it are ignored")
     _check_affiliate_may_earn(affiliate, ip)
@@ -94,18 +101,35 @@ def record_commission(
         notes=notes,
         source=source,
     )
-    db.session.add(commission)
-    try:
-        db.session.flush()  # the first write of the transaction: a duplicate fails here
-    except IntegrityError:
-        db.session.rollback()
+    if not _insert(commission, commit):
         existing = _find_sale(affiliate.id, product.id, order_ref) if order_ref else None
         if existing is None:
-            raise
+            raise Conflict("the commission could not be recorded: a conflicting one exists")
         return Recorded(existing, created=False)
-    commission_recorded.send(commission, emails=emails or {}, custom=custom or {})
-    db.session.commit()
+    commission_recorded.send(commission, emails=emails or {}, custom=custom or {}, order=order)
+    if commit:
+        db.session.commit()
     return Recorded(commission, created=True)
+
+
+def _insert(row: Commission, commit: bool) -> bool:
+    """Add ``row``; False when a unique constraint refused it (a duplicate or racing twin).
+    With ``commit`` the whole transaction is rolled back then; without, only a savepoint."""
+    if commit:
+        db.session.add(row)
+        try:
+            db.session.flush()  # the first write of the transaction: a duplicate fails here
+        except IntegrityError:
+            db.session.rollback()
+            return False
+        return True
+    db.session.flush()  # the caller's pending rows stay outside the savepoint
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:
+        return False
+    return True
 
 
 def _check_affiliate_may_earn(affiliate: Affiliate, ip: str) -> None:
@@ -129,13 +153,27 @@ def _find_sale(affiliate_id: int, product_id: int, order_ref: str) -> Commission
 
 
 def reverse_commission(
-    affiliate: Affiliate, product: Product, order_ref: str, reason: str, notes: str = ""
+    affiliate: Affiliate,
+    product: Product,
+    order_ref: str,
+    reason: str,
+    notes: str = "",
+    *,
+    commit: bool = True,
+    order: Any = None,
 ) -> Commission:
     """Reverse the sale recorded under ``order_ref``: an unpaid commission becomes
     ``reversed``; a paid one gets a negative twin so totals stay true. Repeating it changes
-    nothing. Returns the reversed sale, or the negative commission for a paid one."""
+    nothing. Returns the reversed sale, or the negative commission for a paid one.
+
+    ``commit=False`` and ``order``: as for ``record_commission``."""
     if reason not in REVERSAL_REASONS:
         raise DomainError(f"unknown reversal type {reason!r}")
+
+    def _abandon() -> None:
+        if commit:
+            db.session.rollback()
+
     sale = db.session.scalar(
         select(Commission)
         .where(
@@ -147,13 +185,13 @@ def reverse_commission(
         .with_for_update()
     )
     if sale is None:
-        db.session.rollback()
+        _abandon()
         raise NotFound(
             f"no sale with ref {order_ref!r} for affiliate {affiliate.code!r} and product "
             f"{product.id} to {reason}"
         )
     if sale.status == CommissionStatus.REVERSED:
-        db.session.rollback()
+        _abandon()
         return sale
     if sale.payment_id is None:
         # Conditional update: of two racing reversals only one changes the row.
@@ -167,10 +205,11 @@ def reverse_commission(
         ).rowcount
         if changed:
             db.session.refresh(sale)
-            commission_reversed.send(sale, reversal=None, reason=reason)
-            db.session.commit()
+            commission_reversed.send(sale, reversal=None, reason=reason, order=order)
+            if commit:
+                db.session.commit()
         else:
-            db.session.rollback()
+            _abandon()
             db.session.refresh(sale)
         return sale
     reversal = Commission(
@@ -187,19 +226,16 @@ def reverse_commission(
         source=sale.source,
         notes=notes,
     )
-    db.session.add(reversal)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
+    if not _insert(reversal, commit):
         existing = db.session.scalar(
             select(Commission).where(Commission.reverses_id == sale.id)
         )
         if existing is None:
-            raise
+            raise Conflict("the reversal could not be recorded: a conflicting one exists")
         return existing
-    commission_reversed.send(sale, reversal=reversal, reason=reason)
-    db.session.commit()
+    commission_reversed.send(sale, reversal=reversal, reason=reason, order=order)
+    if commit:
+        db.session.commit()
     return reversal
 
 

@@ -1,0 +1,1 @@
+"""ClickBank Instant Notifications in: accounts, decryption, intake into orders and commissions."""

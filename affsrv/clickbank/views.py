@@ -1,0 +1,42 @@
+"""``POST /ins/clickbank/<account>``: ClickBank's Instant Notifications in.
+
+200 once stored (or already stored); 400 with a one-line reason; a database failure is
+answered 503 by the app's handler so that ClickBank retries. No outbound call on this path.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from affsrv.clickbank.services import InsRejected, receive_notification
+from affsrv.extensions import db
+from affsrv.logs import get_log
+
+bp = Blueprint("clickbank", __name__)
+
+
+def _text(body: str, status: int) -> Response:
+    return Response(body + "\n", status=status, mimetype="text/plain")
+
+
+@bp.post("/ins/clickbank/<account>")
+def receive(account: str) -> Response:
+    body = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: 413 before this returns
+    try:
+        outcome = receive_notification(account, body, request.content_type or "")
+    except InsRejected as exc:
+        get_log("commission").warning(
+            "ins notification refused", account=account[:64], reason=exc.message,
+            remote=request.remote_addr, length=len(body),
+        )
+        return _text(f"rejected: {exc.message}", 400)
+    except OperationalError:
+        raise  # the app's handler answers 503: the database is down, ClickBank retries
+    except DBAPIError as exc:
+        # Not a refusal of the notification: 503 so that ClickBank sends it again.
+        db.session.rollback()
+        get_log("general").error("ins notification not stored", account=account[:64],
+                                 error=type(exc.orig).__name__, exc_info=True)
+        return _text("unavailable: the notification could not be stored; retry", 503)
+    return _text("duplicate: already stored" if outcome.duplicate else "stored", 200)

@@ -1,0 +1,1 @@
+"""Instant notifications and e-mails out: subscriptions, the outbox, the delivery worker."""
