@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 97bf27090609
+Revision ID: 1842e04cb106
 Revises: 
-Create Date: 2026-11-21 10:01:49.405341
+Create Date: 2026-11-21 10:19:48.926566
 """
 import sqlalchemy as sa
 from alembic import op
@@ -11,7 +11,7 @@ import affsrv.db.types
 
 
 # revision identifiers, used by Alembic.
-revision = '97bf27090609'
+revision = '1842e04cb106'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -50,6 +50,14 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_keys')),
     sa.UniqueConstraint('key_hash', name=op.f('uq_api_keys_key_hash'))
     )
+    op.create_table('clickbank_accounts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('nickname', sa.String(length=64), nullable=False),
+    sa.Column('secret_key', sa.String(length=64), nullable=False),
+    sa.Column('created_at', affsrv.db.types.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_clickbank_accounts')),
+    sa.UniqueConstraint('nickname', name=op.f('uq_clickbank_accounts_nickname'))
+    )
     op.create_table('products',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=255), nullable=False),
@@ -78,6 +86,18 @@ def upgrade():
         batch_op.create_index('ix_clicks_created_at', ['created_at'], unique=False)
         batch_op.create_index('ix_clicks_product_id', ['product_id'], unique=False)
 
+    op.create_table('notification_subscriptions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('url', sa.String(length=2048), nullable=False),
+    sa.Column('secret_key', sa.String(length=64), nullable=False),
+    sa.Column('affiliate_id', sa.Integer(), nullable=True),
+    sa.Column('product_id', sa.Integer(), nullable=True),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('created_at', affsrv.db.types.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['affiliate_id'], ['affiliates.id'], name=op.f('fk_notification_subscriptions_affiliate_id_affiliates'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_notification_subscriptions_product_id_products'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notification_subscriptions'))
+    )
     op.create_table('orders',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('source', sa.String(length=16), nullable=False),
@@ -182,6 +202,25 @@ def upgrade():
         batch_op.create_index('ix_commissions_product_id', ['product_id'], unique=False)
         batch_op.create_index('ix_commissions_status', ['status'], unique=False)
 
+    op.create_table('ins_notifications',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('account_id', sa.Integer(), nullable=True),
+    sa.Column('account', sa.String(length=64), nullable=False),
+    sa.Column('receipt', sa.String(length=64), nullable=False),
+    sa.Column('transaction_type', sa.String(length=40), nullable=False),
+    sa.Column('version', sa.String(length=8), nullable=False),
+    sa.Column('attempt_count', sa.Integer(), nullable=False),
+    sa.Column('raw', sa.Text(), nullable=False),
+    sa.Column('received_at', affsrv.db.types.UTCDateTime(), nullable=False),
+    sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.ForeignKeyConstraint(['account_id'], ['clickbank_accounts.id'], name=op.f('fk_ins_notifications_account_id_clickbank_accounts'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_ins_notifications_order_id_orders'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ins_notifications'))
+    )
+    with op.batch_alter_table('ins_notifications', schema=None) as batch_op:
+        batch_op.create_index('ix_ins_notifications_receipt', ['receipt'], unique=False)
+        batch_op.create_index('ix_ins_notifications_received_at', ['received_at'], unique=False)
+
     op.create_table('order_line_items',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -208,15 +247,46 @@ def upgrade():
     with op.batch_alter_table('order_line_items', schema=None) as batch_op:
         batch_op.create_index('ix_order_line_items_product_id', ['product_id'], unique=False)
 
+    op.create_table('outbox_messages',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('kind', sa.String(length=8), nullable=False),
+    sa.Column('subscription_id', sa.Integer(), nullable=True),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('summary', sa.String(length=200), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', affsrv.db.types.UTCDateTime(), nullable=False),
+    sa.Column('claimed_until', affsrv.db.types.UTCDateTime(), nullable=True),
+    sa.Column('claim_token', sa.String(length=32), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=False),
+    sa.Column('created_at', affsrv.db.types.UTCDateTime(), nullable=False),
+    sa.Column('delivered_at', affsrv.db.types.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['subscription_id'], ['notification_subscriptions.id'], name=op.f('fk_outbox_messages_subscription_id_notification_subscriptions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_messages'))
+    )
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.create_index('ix_outbox_messages_status_next', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index('ix_outbox_messages_subscription_id', ['subscription_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_messages_subscription_id')
+        batch_op.drop_index('ix_outbox_messages_status_next')
+
+    op.drop_table('outbox_messages')
     with op.batch_alter_table('order_line_items', schema=None) as batch_op:
         batch_op.drop_index('ix_order_line_items_product_id')
 
     op.drop_table('order_line_items')
+    with op.batch_alter_table('ins_notifications', schema=None) as batch_op:
+        batch_op.drop_index('ix_ins_notifications_received_at')
+        batch_op.drop_index('ix_ins_notifications_receipt')
+
+    op.drop_table('ins_notifications')
     with op.batch_alter_table('commissions', schema=None) as batch_op:
         batch_op.drop_index('ix_commissions_status')
         batch_op.drop_index('ix_commissions_product_id')
@@ -236,6 +306,7 @@ def downgrade():
         batch_op.drop_index('ix_orders_affiliate_nickname')
 
     op.drop_table('orders')
+    op.drop_table('notification_subscriptions')
     with op.batch_alter_table('clicks', schema=None) as batch_op:
         batch_op.drop_index('ix_clicks_product_id')
         batch_op.drop_index('ix_clicks_created_at')
@@ -243,6 +314,7 @@ def downgrade():
 
     op.drop_table('clicks')
     op.drop_table('products')
+    op.drop_table('clickbank_accounts')
     op.drop_table('api_keys')
     op.drop_table('affiliates')
     # ### end Alembic commands ###
