@@ -29,6 +29,9 @@ DOMAINS = (
     "payments",
     "orders",
     "dataapi",
+    "clerkkeys",
+    "shipping",
+    "restapi",
 )
 
 MIGRATIONS_DIR = Path(importlib.util.find_spec("affsrv.migrations").origin).parent

@@ -89,8 +89,22 @@ def load_query(schema: Schema, args: MultiDict[str, str],
         errors = {**exc.messages, **errors} if isinstance(exc.messages, dict) else errors
         loaded = None
     if errors or loaded is None:
-        raise bad_request(format_errors(errors))
+        raise bad_request(format_errors(_plain_words(errors)))
     return loaded
+
+
+_WORDING = {
+    "Missing data for required field.": "is required",
+    "Unknown field.": "is not a parameter of this method",
+}
+
+
+def _plain_words(messages: Any) -> Any:
+    if isinstance(messages, dict):
+        return {k: _plain_words(v) for k, v in messages.items()}
+    if isinstance(messages, list):
+        return [_plain_words(m) for m in messages]
+    return _WORDING.get(messages, messages) if isinstance(messages, str) else messages
 
 
 class WindowSchema(Schema):

@@ -1,0 +1,44 @@
+"""The ``/rest/1.3`` blueprint; its routes live in ``views_products``, ``views_shipping``
+and ``views_orders``."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from flask import Blueprint, Response
+from werkzeug.exceptions import HTTPException
+
+from affsrv.errors import DomainError
+from affsrv.extensions import db
+from affsrv.restapi.errors import RestError
+from affsrv.restapi.formats import XML, negotiate, plain
+
+bp = Blueprint("restapi", __name__, url_prefix="/rest/1.3")
+
+
+@bp.errorhandler(RestError)
+def _rest_error(exc: RestError) -> Response:
+    db.session.rollback()
+    return plain(exc.status, exc.message)
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(exc: DomainError) -> Response:
+    db.session.rollback()
+    return plain(exc.status, exc.message)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> Response:
+    return plain(exc.code or 400, exc.description or exc.name)
+
+
+def xsd_response(name: str) -> Response:
+    """A seed's XML schema (``/schema`` endpoints: no key, XML only)."""
+    negotiate((XML,))
+    body = files("affsrv.restapi").joinpath("xsd", name).read_bytes()
+    return Response(body, mimetype=XML)
+
+
+# The route modules add their routes to ``bp``.
+from affsrv.restapi import views_orders, views_products, views_shipping  # noqa: E402, F401
