@@ -137,17 +137,24 @@ class OrderLineItem(db.Model):
 
 @event.listens_for(Session, "before_flush")
 def _update_physical(session: Session, _context: Any, _instances: Any) -> None:
-    """Keep ``Order.physical`` right whoever writes orders and their line items."""
+    """Keep ``Order.physical`` right whoever writes orders and their line items (also an item
+    added by ``order_id`` alone, which its order's loaded ``line_items`` do not show yet)."""
     orders = {o for o in list(session.new) + list(session.dirty) if isinstance(o, Order)}
+    shippable_ids: set[int] = set()
     with session.no_autoflush:
         for item in list(session.new) + list(session.dirty):
             if isinstance(item, OrderLineItem):
                 order = item.order
                 if order is None and item.order_id is not None:
                     order = session.get(Order, item.order_id)
+                    if order is not None and item.shippable:
+                        shippable_ids.add(order.id)
                 if order is not None:
                     orders.add(order)
         for order in orders:
-            physical = order.compute_physical()
+            physical = order.compute_physical() or (
+                order.id in shippable_ids
+                and order.transaction_type in SHIPPING_TRANSACTION_TYPES
+            )
             if order.physical != physical:
                 order.physical = physical
