@@ -19,6 +19,7 @@ number, so N's first row has to be found:
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Hashable, Sequence
 from typing import Any
@@ -30,6 +31,7 @@ from sqlalchemy import ColumnElement, Select, tuple_
 from affsrv.extensions import db
 from affsrv.restapi.errors import bad_request
 
+_DIGITS = re.compile(r"^[0-9]+$")
 PAGE_SIZE = 100
 MAX_PAGE = 10_000_000
 CURSOR_SECONDS = 900
@@ -44,7 +46,7 @@ def page_number() -> int:
     if raw is None or raw.strip() == "":
         return 1
     text = raw.strip()
-    if not text.isdigit() or len(text) > 8 or not 1 <= int(text) <= MAX_PAGE:
+    if not _DIGITS.match(text) or len(text) > 8 or not 1 <= int(text) <= MAX_PAGE:
         raise bad_request(f"Page header: expected a page number from 1 to {MAX_PAGE}, "
                           f"got {raw[:40]!r}")
     return int(text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from importlib.resources import files
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 from werkzeug.exceptions import HTTPException
 
 from affsrv.errors import DomainError
@@ -14,6 +14,14 @@ from affsrv.restapi.errors import RestError
 from affsrv.restapi.formats import XML, negotiate, plain
 
 bp = Blueprint("restapi", __name__, url_prefix="/rest/1.3")
+
+
+@bp.before_request
+def _refuse_nul() -> None:
+    """No database takes a NUL character in text (PostgreSQL refuses it): a 400, not a 500."""
+    values = [*request.args.keys(), *request.args.values(), *(request.view_args or {}).values()]
+    if any("\x00" in str(v) for v in values):
+        raise RestError(400, "parameters must not contain NUL characters")
 
 
 @bp.errorhandler(RestError)
