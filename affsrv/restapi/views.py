@@ -3,17 +3,39 @@ and ``views_orders``."""
 
 from __future__ import annotations
 
+import time
 from importlib.resources import files
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from affsrv.errors import DomainError
 from affsrv.extensions import db
+from affsrv.logs import get_log
 from affsrv.restapi.errors import RestError
 from affsrv.restapi.formats import XML, negotiate, plain
+from affsrv.settings import settings
 
 bp = Blueprint("restapi", __name__, url_prefix="/rest/1.3")
+
+
+@bp.before_request
+def _start_clock() -> None:
+    g.rest_started = time.perf_counter()
+
+
+@bp.after_request
+def _log_call(response: Response) -> Response:
+    """With ``[logs] api`` on, every call goes to api.log (never the Authorization header)."""
+    if settings("logs")["api"]:
+        started = g.get("rest_started", time.perf_counter())
+        get_log("api").info(
+            "rest call", method=request.method, path=request.path,
+            query=request.query_string.decode("latin-1")[:2000], page=request.headers.get("Page"),
+            status=response.status_code, remote=request.remote_addr,
+            ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+    return response
 
 
 @bp.before_request

@@ -83,3 +83,15 @@ def test_schema_endpoints_need_no_key(client):
         r = client.get(f"/rest/1.3/{name}/schema")
         assert r.status_code == 200 and r.mimetype == "application/xml"
         assert r.data.startswith(b"<xs:schema")
+
+
+def test_calls_are_logged_without_the_key_when_the_api_log_is_on(make_app, tmp_path):
+    from affsrv.clerkkeys.services import create_clerk_key
+
+    app = make_app(logs={"api": True, "dir": str(tmp_path / "apilogs")})
+    with app.app_context():
+        header = create_clerk_key(["api_order_read"])[1]
+    app.test_client().get("/rest/1.3/orders2/count", headers={"Authorization": header})
+    text = (tmp_path / "apilogs" / "api.log").read_text()
+    assert "/rest/1.3/orders2/count" in text and "200" in text
+    assert header.split(":")[1][4:] not in text and header.split(":")[0][4:] not in text
