@@ -87,9 +87,9 @@ class Order(db.Model):
     shipping_country: Mapped[str] = mapped_column(String(2), default="")
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    # A sale or rebill with something to ship (a shippable line item, or a shipping address
-    # from a source without line items): what the REST API's shipping2 lists. Kept up to date
-    # on every ORM flush (see ``_update_physical``); bulk inserts must set it themselves.
+    # A sale or rebill with something to ship (see ``compute_physical``): what the REST API's
+    # shipping2 lists. Kept up to date on every ORM flush (``_update_physical``); a writer using
+    # Core inserts must set it itself, or run ``affsrv shipping refresh`` afterwards.
     physical: Mapped[bool] = mapped_column(Boolean, default=False)
 
     line_items: Mapped[list[OrderLineItem]] = relationship(
@@ -101,9 +101,16 @@ class Order(db.Model):
         return any(item.shippable for item in self.line_items)
 
     def compute_physical(self) -> bool:
+        """A sale or rebill with a shippable line item; or, when the source does not flag
+        items (not a ClickBank notification with line items), one with a shipping address.
+        ClickBank sends a shipping contact on digital orders too, so its item flags decide."""
         if self.transaction_type not in SHIPPING_TRANSACTION_TYPES:
             return False
-        return self.shippable or bool(self.shipping_address1 or self.shipping_full_name)
+        if self.shippable:
+            return True
+        if self.source == "clickbank" and self.line_items:
+            return False
+        return bool(self.shipping_address1)
 
 
 class OrderLineItem(db.Model):

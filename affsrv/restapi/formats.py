@@ -99,7 +99,8 @@ def _xml_fill(element: ET.Element, value: Any) -> None:
 def to_xml(root: str, value: Any) -> bytes:
     element = ET.Element(root)
     _xml_fill(element, value)
-    return ET.tostring(element, encoding="utf-8", xml_declaration=True)
+    body = ET.tostring(element, encoding="unicode")
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + body).encode()
 
 
 def to_json_value(value: Any) -> Any:

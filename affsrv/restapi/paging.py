@@ -5,10 +5,11 @@ Pages are read by keyset, never by ``OFFSET`` over whole rows. Clients ask for p
 number, so N's first row has to be found:
 
 1. Each worker remembers, per query (the endpoint and its normalised parameters), the key
-   ``(transaction_time, id)`` of the last row of every page it served, for 15 minutes. A client
-   walking pages 1, 2, 3, ... (which is how ClickBank clients page: until the answer is 200)
-   gets page N by ``WHERE (transaction_time, id) > key-of-page-(N-1) ORDER BY ... LIMIT 101``:
-   an index range read of 101 entries, however deep. With several workers, a worker that served
+   ``(transaction_time, id)`` of the last row of the pages it served (the 64 most recent),
+   for 15 minutes. A client walking pages 1, 2, 3, ... (which is how ClickBank clients page:
+   until the answer is 200) gets page N by
+   ``WHERE (transaction_time, id) > key-of-page-(N-1) ORDER BY ... LIMIT 101``: an index range
+   read of 101 entries, however deep. With several workers, a worker that served
    page N-2 but not N-1 starts from N-2's key and steps over 100 index entries.
 2. A page with no remembered page before it (a client jumping straight to page 5,000) steps over
    the preceding rows *in the index only*: ``SELECT transaction_time, id ... OFFSET k LIMIT 1``
@@ -37,7 +38,11 @@ MAX_PAGE = 10_000_000
 CURSOR_SECONDS = 900
 
 _lock = threading.Lock()
-_cursors: TTLCache[Hashable, dict[int, tuple[Any, ...]]] = TTLCache(maxsize=2000,
+# Per query, the last-row keys of at most PAGES_KEPT recently served pages (a walking client
+# needs only the previous one): memory stays bounded whatever clients do.
+QUERIES_KEPT = 1000
+PAGES_KEPT = 64
+_cursors: TTLCache[Hashable, dict[int, tuple[Any, ...]]] = TTLCache(maxsize=QUERIES_KEPT,
                                                                     ttl=CURSOR_SECONDS)
 
 
@@ -84,8 +89,10 @@ def _remember(query_key: Hashable, page: int, key: tuple[Any, ...]) -> None:
         known = _cursors.get(query_key)
         if known is None:
             known = {}
-        if len(known) < 100_000:
-            known[page] = key
+        known.pop(page, None)
+        known[page] = key
+        while len(known) > PAGES_KEPT:
+            del known[next(iter(known))]  # the least recently stored
         _cursors[query_key] = known
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import and_, exists, func, or_, select, update
 
 from affsrv.errors import DomainError, NotFound
 from affsrv.extensions import db
-from affsrv.orders.models import Order
+from affsrv.orders.models import SHIPPING_TRANSACTION_TYPES, Order, OrderLineItem
 from affsrv.shipping.models import ShipNotice
 
 
@@ -67,3 +67,24 @@ def ship_notices_for(receipt: str) -> list[ShipNotice]:
     return list(db.session.scalars(
         select(ShipNotice).where(ShipNotice.receipt == receipt).order_by(ShipNotice.id)
     ))
+
+
+def refresh_physical() -> int:
+    """Recompute ``Order.physical`` for every order in SQL (the same rule as
+    ``Order.compute_physical``), for orders written with Core inserts that did not set it.
+    Returns how many orders changed."""
+    items = select(OrderLineItem.id).where(OrderLineItem.order_id == Order.id)
+    value = and_(
+        Order.transaction_type.in_(SHIPPING_TRANSACTION_TYPES),
+        or_(
+            exists(items.where(OrderLineItem.shippable.is_(True))),
+            and_(or_(Order.source != "clickbank", ~exists(items)),
+                 func.coalesce(Order.shipping_address1, "") != ""),
+        ),
+    )
+    result = db.session.execute(
+        update(Order).where(Order.physical.is_distinct_from(value)).values(physical=value)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount or 0

@@ -63,3 +63,11 @@ def test_different_filters_do_not_share_cursors(rest, app):
     rest("GET", "orders2/list", page=1, type="SALE")
     bills = rest("GET", "orders2/list", page=2, type="BILL").json["orderData"]
     assert [o["receipt"] for o in bills] == [f"RCPT{n:07d}" for n in range(250, 300)]
+
+
+def test_remembered_cursors_stay_bounded():
+    for page in range(1, 500):
+        paging._remember(("q",), page, (page,))
+    assert len(paging._cursors[("q",)]) == paging.PAGES_KEPT
+    assert paging._remembered(("q",), 1000) == (499, (499,))
+    assert paging._remembered(("q",), 10) == (0, None)  # long forgotten: a cold page

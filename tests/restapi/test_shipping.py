@@ -41,7 +41,8 @@ def test_list_answers_the_seed_shape_in_json_and_xml(rest, app):
 def test_only_physical_sales_and_rebills_are_listed(rest, app):
     add_orders(app, 1, first=0)  # shippable line item
     add_orders(app, 1, first=1, shippable=False, shipping_address1="", shipping_full_name="")
-    add_orders(app, 1, first=2, shippable=False)  # no shippable item, but a shipping address
+    add_orders(app, 1, first=2, shippable=False, source="shop")  # unflagged items, an address
+    add_orders(app, 1, first=6, shippable=False)  # a ClickBank digital order with an address
     add_orders(app, 1, first=3, transaction_type="RFND")
     add_orders(app, 1, first=4, transaction_type="BILL")
     add_orders(app, 1, first=5, transaction_type="TEST_SALE")
