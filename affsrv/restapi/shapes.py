@@ -151,101 +151,166 @@ def _contact(order: Order) -> dict[str, str]:
     return contact
 
 
-def order_ship_data(order: Order, context: Context) -> dict[str, Any]:
+class Nil(fields.Raw):
+    """A nillable element: a missing value (None or empty) is written as nil."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return nil(value)
+
+
+def _is_test(order: Order) -> bool:
+    return bool(order.is_test or order.transaction_type.startswith("TEST"))
+
+
+@dataclass
+class ShipLine:
+    item: OrderLineItem
+    shipping_method: str | None
+    refunded: bool
+    chargebacked: bool
+
+
+@dataclass
+class ShipRow:
+    order: Order
+    contact: dict[str, str]
+    lines: list[ShipLine]
+
+
+class ShipLineOut(Schema):
+    """``orderShipLineItemData`` (shipping XSD) / ``OrderShipLineItemData`` (OpenAPI)."""
+
+    itemNo = Nil(attribute="item.item_no")  # noqa: N815
+    productTitle = Nil(attribute="item.product_title")  # noqa: N815
+    customerAmount = fields.Function(lambda line: nil(_customer_amount(line.item)))  # noqa: N815
+    accountAmount = Nil(attribute="item.account_amount")  # noqa: N815
+    quantity = Nil(attribute="item.quantity")
+    shippingMethod = Nil(attribute="shipping_method")  # noqa: N815
+    isRefundPending = fields.Constant(False)  # noqa: N815
+    hasBeenRefunded = fields.Raw(attribute="refunded")  # noqa: N815
+    hasBeenChargebacked = fields.Raw(attribute="chargebacked")  # noqa: N815
+
+
+class OrderShipOut(Schema):
     """``orderShipData`` (shipping XSD) / ``OrderShipData`` (OpenAPI)."""
-    c = _contact(order)
+
+    receipt = Nil(attribute="order.receipt")
+    firstName = Nil(attribute="contact.first_name")  # noqa: N815
+    lastName = Nil(attribute="contact.last_name")  # noqa: N815
+    email = Nil(attribute="contact.email")
+    address1 = Nil(attribute="contact.address1")
+    address2 = Nil(attribute="contact.address2")
+    city = Nil(attribute="contact.city")
+    state = Nil(attribute="contact.state")
+    country = Nil(attribute="contact.country")
+    postalCode = Nil(attribute="contact.postal_code")  # noqa: N815
+    transactionTime = Nil(attribute="order.transaction_time")  # noqa: N815
+    isTestTransaction = fields.Function(lambda row: _is_test(row.order))  # noqa: N815
+    fullName = Nil(attribute="contact.full_name")  # noqa: N815
+    vendor = Nil(attribute="order.vendor")
+    vendorVariables = fields.Function(lambda row: _vendor_variables(row.order))  # noqa: N815
+    lineItemShipData = fields.List(fields.Nested(ShipLineOut), attribute="lines")  # noqa: N815
+
+
+_order_ship_out = OrderShipOut()
+
+
+def order_ship_data(order: Order, context: Context) -> dict[str, Any]:
     key = (order.account, order.receipt)
     items = [li for li in order.line_items if li.shippable] or list(order.line_items)
-    return {
-        "receipt": nil(order.receipt),
-        "firstName": nil(c["first_name"]),
-        "lastName": nil(c["last_name"]),
-        "email": nil(c["email"]),
-        "address1": nil(c["address1"]),
-        "address2": nil(c["address2"]),
-        "city": nil(c["city"]),
-        "state": nil(c["state"]),
-        "country": nil(c["country"]),
-        "postalCode": nil(c["postal_code"]),
-        "transactionTime": nil(order.transaction_time),
-        "isTestTransaction": bool(order.is_test or order.transaction_type.startswith("TEST")),
-        "fullName": nil(c["full_name"]),
-        "vendor": nil(order.vendor),
-        "vendorVariables": _vendor_variables(order),
-        "lineItemShipData": [{
-            "itemNo": nil(li.item_no),
-            "productTitle": nil(li.product_title),
-            "customerAmount": nil(_customer_amount(li)),
-            "accountAmount": nil(li.account_amount),
-            "quantity": nil(li.quantity),
-            "shippingMethod": nil(context.delivery.get(li.product_id or 0)),
-            "isRefundPending": False,
-            "hasBeenRefunded": key in context.refunded,
-            "hasBeenChargebacked": key in context.chargebacked,
-        } for li in items],
-    }
+    lines = [ShipLine(li, context.delivery.get(li.product_id or 0), key in context.refunded,
+                      key in context.chargebacked) for li in items]
+    return _order_ship_out.dump(ShipRow(order, _contact(order), lines))
+
+
+class LineItemOut(Schema):
+    """``LineItemData`` (OpenAPI)."""
+
+    itemNo = Nil(attribute="item_no")  # noqa: N815
+    productTitle = Nil(attribute="product_title")  # noqa: N815
+    recurring = fields.Function(lambda li: bool(li.recurring))
+    shippable = fields.Function(lambda li: bool(li.shippable))
+    customerAmount = fields.Function(lambda li: nil(_customer_amount(li)))  # noqa: N815
+    accountAmount = Nil(attribute="account_amount")  # noqa: N815
+    quantity = Nil()
+    lineItemType = Nil(attribute="line_item_type")  # noqa: N815
+    # Subscription details affsrv does not hold.
+    rebillAmount = fields.Constant(NIL)  # noqa: N815
+    processedPayments = fields.Constant(NIL)  # noqa: N815
+    futurePayments = fields.Constant(NIL)  # noqa: N815
+    nextPaymentDate = fields.Constant(NIL)  # noqa: N815
+    status = fields.Constant(NIL)
+    role = Nil(attribute="order.role")
+
+
+class OrderDataOut(Schema):
+    """``OrderData`` (OpenAPI; the seeds give no XSD for orders2)."""
+
+    transactionTime = Nil(attribute="transaction_time")  # noqa: N815
+    receipt = Nil()
+    trackingId = fields.Function(lambda o: nil(  # noqa: N815
+        str(o.tracking_codes[0]) if isinstance(o.tracking_codes, list) and o.tracking_codes
+        else None))
+    paytmentMethod = Nil(attribute="payment_method")  # noqa: N815 - sic: ClickBank's spelling
+    transactionType = Nil(attribute="transaction_type")  # noqa: N815
+    totalOrderAmount = Nil(attribute="total_order_amount")  # noqa: N815
+    totalShippingAmount = Nil(attribute="total_shipping_amount")  # noqa: N815
+    totalTaxAmount = Nil(attribute="total_tax_amount")  # noqa: N815
+    vendor = Nil()
+    affiliate = Nil(attribute="affiliate_nickname")
+    country = Nil(attribute="billing_country")
+    state = Nil(attribute="billing_state")
+    lastName = Nil(attribute="billing_last_name")  # noqa: N815
+    firstName = Nil(attribute="billing_first_name")  # noqa: N815
+    currency = Nil()
+    declinedConsent = fields.Function(lambda o: bool(o.declined_consent))  # noqa: N815
+    email = Nil(attribute="billing_email")
+    postalCode = Nil(attribute="billing_postal_code")  # noqa: N815
+    role = Nil()
+    fullName = Nil(attribute="billing_full_name")  # noqa: N815
+    customerRefundableState = fields.Constant(NIL)  # noqa: N815
+    vendorVariables = fields.Function(_vendor_variables)  # noqa: N815
+    lineItemData = fields.List(fields.Nested(LineItemOut), attribute="line_items")  # noqa: N815
+
+
+_order_data_out = OrderDataOut()
 
 
 def order_data(order: Order) -> dict[str, Any]:
-    """``OrderData`` with its ``LineItemData`` (OpenAPI; the seeds give no XSD for orders2)."""
-    codes = order.tracking_codes if isinstance(order.tracking_codes, list) else []
-    return {
-        "transactionTime": nil(order.transaction_time),
-        "receipt": nil(order.receipt),
-        "trackingId": nil(str(codes[0]) if codes else None),
-        "paytmentMethod": nil(order.payment_method),  # sic: ClickBank's spelling
-        "transactionType": nil(order.transaction_type),
-        "totalOrderAmount": nil(order.total_order_amount),
-        "totalShippingAmount": nil(order.total_shipping_amount),
-        "totalTaxAmount": nil(order.total_tax_amount),
-        "vendor": nil(order.vendor),
-        "affiliate": nil(order.affiliate_nickname),
-        "country": nil(order.billing_country),
-        "state": nil(order.billing_state),
-        "lastName": nil(order.billing_last_name),
-        "firstName": nil(order.billing_first_name),
-        "currency": nil(order.currency),
-        "declinedConsent": bool(order.declined_consent),
-        "email": nil(order.billing_email),
-        "postalCode": nil(order.billing_postal_code),
-        "role": nil(order.role),
-        "fullName": nil(order.billing_full_name),
-        "customerRefundableState": NIL,
-        "vendorVariables": _vendor_variables(order),
-        "lineItemData": [{
-            "itemNo": nil(li.item_no),
-            "productTitle": nil(li.product_title),
-            "recurring": bool(li.recurring),
-            "shippable": bool(li.shippable),
-            "customerAmount": nil(_customer_amount(li)),
-            "accountAmount": nil(li.account_amount),
-            "quantity": nil(li.quantity),
-            "lineItemType": nil(li.line_item_type),
-            "rebillAmount": NIL,
-            "processedPayments": NIL,
-            "futurePayments": NIL,
-            "nextPaymentDate": NIL,
-            "status": NIL,
-            "role": nil(order.role),
-        } for li in order.line_items],
-    }
+    return _order_data_out.dump(order)
+
+
+@dataclass
+class NoticeRow:
+    notice: ShipNotice
+    order: Order
+
+
+def _shipped_to(row: NoticeRow) -> Any:
+    c = _contact(row.order)
+    name = c["full_name"] or " ".join(x for x in (c["first_name"], c["last_name"]) if x)
+    return nil(", ".join(p for p in (name, c["address1"], c["city"], c["state"],
+                                     c["postal_code"], c["country"]) if p))
+
+
+class ShipNoticeOut(Schema):
+    """``ShippingNoticeData`` (OpenAPI)."""
+
+    shipDate = fields.Function(  # noqa: N815
+        lambda row: row.notice.ship_date.strftime("%Y-%m-%dT00:00:00Z"))
+    carrier = Nil(attribute="notice.carrier")
+    trackingId = Nil(attribute="notice.tracking")  # noqa: N815
+    shippedTo = fields.Function(_shipped_to)  # noqa: N815
+    comments = Nil(attribute="notice.comments")
+    receipt = Nil(attribute="notice.receipt")
+    itemNo = Nil(attribute="notice.item_no")  # noqa: N815
+
+
+_ship_notice_out = ShipNoticeOut()
 
 
 def ship_notice_data(notice: ShipNotice, order: Order) -> dict[str, Any]:
-    """``ShippingNoticeData`` (OpenAPI)."""
-    c = _contact(order)
-    shipped_to = ", ".join(p for p in (c["full_name"] or " ".join(
-        x for x in (c["first_name"], c["last_name"]) if x), c["address1"], c["city"],
-        c["state"], c["postal_code"], c["country"]) if p)
-    return {
-        "shipDate": notice.ship_date.strftime("%Y-%m-%dT00:00:00Z"),
-        "carrier": nil(notice.carrier),
-        "trackingId": nil(notice.tracking),
-        "shippedTo": nil(shipped_to),
-        "comments": nil(notice.comments),
-        "receipt": nil(notice.receipt),
-        "itemNo": nil(notice.item_no),
-    }
+    return _ship_notice_out.dump(NoticeRow(notice, order))
 
 
 product_out = ProductOut()
