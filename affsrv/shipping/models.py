@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from affsrv.db.types import BigId, UTCDateTime, utcnow
@@ -16,6 +16,9 @@ class ShipNotice(db.Model):
     __table_args__ = (
         Index("ix_ship_notices_order_id", "order_id"),
         Index("ix_ship_notices_receipt", "receipt"),
+        # The same notice sent twice (a client retrying) is stored once.
+        UniqueConstraint("order_id", "item_no", "carrier", "tracking",
+                         name="uq_ship_notices_notice"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

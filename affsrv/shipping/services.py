@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from affsrv.errors import DomainError, NotFound
 from affsrv.extensions import db
@@ -49,16 +50,21 @@ def record_ship_notice(receipt: str, *, ship_date: date, carrier: str, tracking:
         targets = items or [""]
     made = []
     for item_no in targets:
-        existing = db.session.scalar(select(ShipNotice).where(
+        same = select(ShipNotice).where(
             ShipNotice.order_id == order.id, ShipNotice.item_no == item_no,
             ShipNotice.carrier == carrier, ShipNotice.tracking == tracking,
-        ))
-        if existing is None:
-            existing = ShipNotice(order_id=order.id, receipt=receipt, item_no=item_no,
-                                  ship_date=ship_date, carrier=carrier, tracking=tracking,
-                                  comments=comments)
-            db.session.add(existing)
-        made.append(existing)
+        )
+        notice = db.session.scalar(same)
+        if notice is None:
+            notice = ShipNotice(order_id=order.id, receipt=receipt, item_no=item_no,
+                                ship_date=ship_date, carrier=carrier, tracking=tracking,
+                                comments=comments)
+            try:
+                with db.session.begin_nested():
+                    db.session.add(notice)
+            except IntegrityError:  # the same notice, sent twice at the same moment
+                notice = db.session.scalar(same)
+        made.append(notice)
     db.session.commit()
     return made
 

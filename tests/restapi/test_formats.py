@@ -39,9 +39,11 @@ def test_xml_writes_attributes_nil_wrappers_and_repeats():
     assert root.find("line").findtext("n") == "1"
 
 
-def test_xml_drops_characters_xml_cannot_carry():
-    root = ET.fromstring(to_xml("x", {"name": "a\x00b\x1fc"}))
-    assert root.findtext("name") == "abc"
+def test_xml_and_json_drop_characters_xml_cannot_carry():
+    root = ET.fromstring(to_xml("x", {"name": "a\x00b\x1fc\ud800d"}))
+    assert root.findtext("name") == "abcd"
+    body = json.dumps(to_json_value({"name": "a\ud800b"}), ensure_ascii=False).encode()
+    assert json.loads(body) == {"name": "ab"}
 
 
 def test_no_accept_and_any_type_answer_xml(rest, app):

@@ -91,3 +91,10 @@ def test_every_endpoint_survives_garbage(rest, app, method, path, params):
 def test_schema_endpoints_refuse_json(client, path):
     r = client.get(f"/rest/1.3/{path}", headers={"Accept": "application/json"})
     assert r.status_code == 406
+
+
+def test_undecodable_query_bytes_are_not_a_500(rest, client, auth):
+    for path in ("orders2/list?email=%FF%FE", "shipping2/list?receipt=%C0",
+                 "products/A?site=%FF"):
+        r = client.get(f"/rest/1.3/{path}", headers={**auth, "Accept": "application/json"})
+        assert r.status_code < 500, path

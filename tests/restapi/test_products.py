@@ -271,3 +271,7 @@ def test_a_product_put_through_rest_is_a_data_api_product_and_takes_commissions(
     r = api(client, api_key, code, data={"op": "commissions"})
     assert r.json["data"][pid]["sale_total"] == "19.99"
     assert r.json["data"][pid]["commission_total"] == "5.00"
+    r = api(client, api_key, code, data={"op": "commissions", "product": pid})
+    assert r.status_code == 200 and list(r.json["data"]) == [pid]
+    r = api(client, api_key, code, referrer={"url": "https://blog.example/", "product": pid})
+    assert r.status_code == 200, r.json
