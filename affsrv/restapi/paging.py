@@ -27,7 +27,7 @@ from typing import Any
 
 from cachetools import TTLCache
 from flask import request
-from sqlalchemy import ColumnElement, Select, tuple_
+from sqlalchemy import ColumnElement, Select, func, literal, tuple_
 
 from affsrv.extensions import db
 from affsrv.restapi.errors import bad_request
@@ -66,8 +66,7 @@ def _after(keys: Sequence[ColumnElement[Any]], values: tuple[Any, ...]) -> Colum
 
 
 def _typed(key: ColumnElement[Any], value: Any) -> Any:
-    from sqlalchemy import literal
-
+    """A bound value with its column's type (so UTC times are stored-form on SQLite)."""
     return literal(value, type_=key.type)
 
 
@@ -131,8 +130,6 @@ def keyset_page(query: Select[Any], keys: Sequence[ColumnElement[Any]], page: in
 
 
 def count(query: Select[Any]) -> int:
-    from sqlalchemy import func
-
     counted = query.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
     return db.session.scalar(counted) or 0
 
