@@ -6,6 +6,7 @@ from flask import Response, request
 
 from affsrv.clerkkeys.services import ORDER_READ
 from affsrv.extensions import db
+from affsrv.orders.models import Order
 from affsrv.restapi import queries
 from affsrv.restapi.auth import require_roles
 from affsrv.restapi.errors import RestError, bad_request
@@ -40,15 +41,42 @@ def orders_count() -> Response:
     return respond_count(media, count(queries.orders_query(values)))
 
 
-@bp.get("/orders2/<receipt>")
-def order_by_receipt(receipt: str) -> Response:
-    require_roles(ORDER_READ)
-    media = negotiate()
+ENDED = {"RFND", "TEST_RFND", "CGBK", "INSF"}
+CANCELS = {"CANCEL-REBILL": True, "CANCEL-TEST-REBILL": True,
+           "UNCANCEL-REBILL": False, "UNCANCEL-TEST-REBILL": False}
+
+
+def _receipt_orders(receipt: str) -> list[Order]:
     receipt = receipt.strip()
     if not 1 <= len(receipt) <= 64:
         raise bad_request("receipt: must be 1 to 64 characters")
     values = load_query(_get, request.args)
-    orders = list(db.session.scalars(queries.receipt_query(receipt, values["sku"])))
+    return list(db.session.scalars(queries.receipt_query(receipt, values["sku"])))
+
+
+@bp.route("/orders2/<receipt>", methods=["HEAD"])
+def order_is_active(receipt: str) -> Response:
+    """ClickBank's check that an order or subscription is active: 204 when it is; 403 when it
+    was refunded, charged back or cancelled, or is not found."""
+    require_roles(ORDER_READ)
+    orders = _receipt_orders(receipt)
+    if not orders:
+        raise RestError(403, f"no order with receipt {receipt}")
+    cancelled = False
+    for order in orders:  # in time order: the last cancel or uncancel decides
+        if order.transaction_type in ENDED:
+            raise RestError(403, f"order {receipt} was refunded or charged back")
+        cancelled = CANCELS.get(order.transaction_type, cancelled)
+    if cancelled:
+        raise RestError(403, f"the subscription on {receipt} is cancelled")
+    return Response(status=204)
+
+
+@bp.get("/orders2/<receipt>")
+def order_by_receipt(receipt: str) -> Response:
+    require_roles(ORDER_READ)
+    media = negotiate()
+    orders = _receipt_orders(receipt)
     if not orders:
         raise RestError(404, f"no order with receipt {receipt}")
     return respond(media, "orderList", {"orderData": [order_data(o) for o in orders]})

@@ -120,3 +120,27 @@ def test_list_json_pages_validate_across_the_boundary(rest, app):
     assert (first.status_code, second.status_code) == (206, 200)
     assert len(assert_json(first.data, "OrderList")["orderData"]) == 100
     assert _receipts(second) == ["RCPT0000100"]
+
+
+def test_head_tells_whether_the_order_is_still_active(rest, app):
+    add_orders(app, 1, first=0)
+    add_orders(app, 1, first=1)
+    add_orders(app, 1, first=1, transaction_type="RFND", start=T0 + timedelta(days=1))
+    add_orders(app, 1, first=2)
+    add_orders(app, 1, first=2, transaction_type="CANCEL-REBILL", start=T0 + timedelta(days=1))
+    add_orders(app, 1, first=3)
+    add_orders(app, 1, first=3, transaction_type="CANCEL-REBILL", start=T0 + timedelta(days=1))
+    add_orders(app, 1, first=3, transaction_type="UNCANCEL-REBILL", start=T0 + timedelta(days=2))
+    expected = {"RCPT0000000": 204, "RCPT0000001": 403, "RCPT0000002": 403,
+                "RCPT0000003": 204, "NOPE": 403}
+    for receipt, status in expected.items():
+        r = rest("HEAD", f"orders2/{receipt}")
+        assert r.status_code == status, receipt
+        assert r.data == b""
+
+
+def test_head_needs_the_order_read_role(client, clerk, app):
+    add_orders(app, 1)
+    r = client.head("/rest/1.3/orders2/RCPT0000000",
+                    headers={"Authorization": clerk("api_products_client")})
+    assert r.status_code == 403
