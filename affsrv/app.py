@@ -31,6 +31,9 @@ DOMAINS = (
     "dataapi",
     "clickbank",
     "notifications",
+    "clerkkeys",
+    "shipping",
+    "restapi",
 )
 
 MIGRATIONS_DIR = Path(importlib.util.find_spec("affsrv.migrations").origin).parent

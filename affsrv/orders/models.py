@@ -4,8 +4,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from affsrv.db.types import BigId, Money, UTCDateTime, utcnow
 from affsrv.extensions import db
@@ -15,6 +15,10 @@ CONTACT_FIELDS = (
     "first_name", "last_name", "full_name", "phone", "email",
     "address1", "address2", "city", "county", "state", "postal_code", "country",
 )
+
+
+# Transactions that create something to ship (refunds, chargebacks and the rest do not).
+SHIPPING_TRANSACTION_TYPES = frozenset({"SALE", "BILL", "TEST", "TEST_SALE", "TEST_BILL"})
 
 
 class Order(db.Model):
@@ -27,6 +31,8 @@ class Order(db.Model):
         Index("ix_orders_receipt", "receipt"),
         Index("ix_orders_billing_email", "billing_email"),
         Index("ix_orders_affiliate_nickname", "affiliate_nickname"),
+        # The REST API's shipping2 list pages physical orders by (transaction_time, id).
+        Index("ix_orders_physical_time", "physical", "transaction_time", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -81,6 +87,10 @@ class Order(db.Model):
     shipping_country: Mapped[str] = mapped_column(String(2), default="")
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # A sale or rebill with something to ship (see ``compute_physical``): what the REST API's
+    # shipping2 lists. Kept up to date on every ORM flush (``_update_physical``); a writer using
+    # Core inserts must set it itself, or run ``affsrv shipping refresh`` afterwards.
+    physical: Mapped[bool] = mapped_column(Boolean, default=False)
 
     line_items: Mapped[list[OrderLineItem]] = relationship(
         back_populates="order", order_by="OrderLineItem.id", cascade="all, delete-orphan"
@@ -89,6 +99,18 @@ class Order(db.Model):
     @property
     def shippable(self) -> bool:
         return any(item.shippable for item in self.line_items)
+
+    def compute_physical(self) -> bool:
+        """A sale or rebill with a shippable line item; or, when the source does not flag
+        items (not a ClickBank notification with line items), one with a shipping address.
+        ClickBank sends a shipping contact on digital orders too, so its item flags decide."""
+        if self.transaction_type not in SHIPPING_TRANSACTION_TYPES:
+            return False
+        if self.shippable:
+            return True
+        if self.source == "clickbank" and self.line_items:
+            return False
+        return bool(self.shipping_address1)
 
 
 class OrderLineItem(db.Model):
@@ -118,3 +140,28 @@ class OrderLineItem(db.Model):
     download_url: Mapped[str] = mapped_column(String(2048), default="")
 
     order: Mapped[Order] = relationship(back_populates="line_items")
+
+
+@event.listens_for(Session, "before_flush")
+def _update_physical(session: Session, _context: Any, _instances: Any) -> None:
+    """Keep ``Order.physical`` right whoever writes orders and their line items (also an item
+    added by ``order_id`` alone, which its order's loaded ``line_items`` do not show yet)."""
+    orders = {o for o in list(session.new) + list(session.dirty) if isinstance(o, Order)}
+    shippable_ids: set[int] = set()
+    with session.no_autoflush:
+        for item in list(session.new) + list(session.dirty):
+            if isinstance(item, OrderLineItem):
+                order = item.order
+                if order is None and item.order_id is not None:
+                    order = session.get(Order, item.order_id)
+                    if order is not None and item.shippable:
+                        shippable_ids.add(order.id)
+                if order is not None:
+                    orders.add(order)
+        for order in orders:
+            physical = order.compute_physical() or (
+                order.id in shippable_ids
+                and order.transaction_type in SHIPPING_TRANSACTION_TYPES
+            )
+            if order.physical != physical:
+                order.physical = physical

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 1842e04cb106
+Revision ID: 02cda93bb287
 Revises: 
-Create Date: 2026-11-21 10:19:48.926566
+Create Date: 2026-11-21 10:21:48.334986
 """
 import sqlalchemy as sa
 from alembic import op
@@ -11,7 +11,7 @@ import affsrv.db.types
 
 
 # revision identifiers, used by Alembic.
-revision = '1842e04cb106'
+revision = '02cda93bb287'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -50,6 +50,18 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_keys')),
     sa.UniqueConstraint('key_hash', name=op.f('uq_api_keys_key_hash'))
     )
+    op.create_table('clerk_keys',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key_hash', sa.String(length=64), nullable=False),
+    sa.Column('dev_key_hash', sa.String(length=64), nullable=False),
+    sa.Column('prefix', sa.String(length=8), nullable=False),
+    sa.Column('roles', sa.String(length=255), nullable=False),
+    sa.Column('label', sa.String(length=100), nullable=False),
+    sa.Column('created_at', affsrv.db.types.UTCDateTime(), nullable=False),
+    sa.Column('revoked_at', affsrv.db.types.UTCDateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_clerk_keys')),
+    sa.UniqueConstraint('key_hash', name=op.f('uq_clerk_keys_key_hash'))
+    )
     op.create_table('clickbank_accounts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('nickname', sa.String(length=64), nullable=False),
@@ -66,6 +78,36 @@ def upgrade():
     sa.Column('sku', sa.String(length=64), nullable=True),
     sa.Column('commission_rate', affsrv.db.types.FixedDecimal(precision=6, scale=3), nullable=True),
     sa.Column('created_at', affsrv.db.types.UTCDateTime(), nullable=False),
+    sa.Column('site', sa.String(length=64), nullable=True),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('language', sa.String(length=2), nullable=True),
+    sa.Column('price', affsrv.db.types.FixedDecimal(precision=14, scale=2), nullable=True),
+    sa.Column('categories', sa.JSON(), nullable=False),
+    sa.Column('digital', sa.Boolean(), nullable=False),
+    sa.Column('digital_recurring', sa.Boolean(), nullable=False),
+    sa.Column('physical', sa.Boolean(), nullable=False),
+    sa.Column('physical_recurring', sa.Boolean(), nullable=False),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('pitch_page', sa.String(length=2048), nullable=True),
+    sa.Column('mobile_pitch_page', sa.String(length=2048), nullable=True),
+    sa.Column('thank_you_page', sa.String(length=2048), nullable=True),
+    sa.Column('mobile_thank_you_page', sa.String(length=2048), nullable=True),
+    sa.Column('rebill_price', affsrv.db.types.FixedDecimal(precision=14, scale=2), nullable=True),
+    sa.Column('rebill_commission_rate', affsrv.db.types.FixedDecimal(precision=6, scale=3), nullable=True),
+    sa.Column('frequency', sa.String(length=16), nullable=True),
+    sa.Column('duration', sa.Integer(), nullable=True),
+    sa.Column('trial_period', sa.Integer(), nullable=True),
+    sa.Column('pre_rebill_lead_time', sa.Integer(), nullable=True),
+    sa.Column('pre_rebill_override', sa.Boolean(), nullable=False),
+    sa.Column('delivery_method', sa.String(length=100), nullable=True),
+    sa.Column('delivery_speed', sa.String(length=100), nullable=True),
+    sa.Column('shipping_profile', sa.String(length=100), nullable=True),
+    sa.Column('image_id', sa.Integer(), nullable=True),
+    sa.Column('sale_refund_days_limit', sa.Integer(), nullable=True),
+    sa.Column('rebill_refund_days_limit', sa.Integer(), nullable=True),
+    sa.Column('skip_confirmation_page', sa.Boolean(), nullable=False),
+    sa.Column('updated_at', affsrv.db.types.UTCDateTime(), nullable=True),
+    sa.Column('deleted_at', affsrv.db.types.UTCDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_products')),
     sa.UniqueConstraint('sku', name=op.f('uq_products_sku'))
     )
@@ -146,6 +188,7 @@ def upgrade():
     sa.Column('shipping_postal_code', sa.String(length=20), nullable=False),
     sa.Column('shipping_country', sa.String(length=2), nullable=False),
     sa.Column('created_at', affsrv.db.types.UTCDateTime(), nullable=False),
+    sa.Column('physical', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['affiliate_id'], ['affiliates.id'], name=op.f('fk_orders_affiliate_id_affiliates')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_orders')),
     sa.UniqueConstraint('account', 'receipt', 'transaction_type', name='uq_orders_transaction')
@@ -153,6 +196,7 @@ def upgrade():
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.create_index('ix_orders_affiliate_nickname', ['affiliate_nickname'], unique=False)
         batch_op.create_index('ix_orders_billing_email', ['billing_email'], unique=False)
+        batch_op.create_index('ix_orders_physical_time', ['physical', 'transaction_time', 'id'], unique=False)
         batch_op.create_index('ix_orders_receipt', ['receipt'], unique=False)
         batch_op.create_index('ix_orders_transaction_time', ['transaction_time', 'id'], unique=False)
 
@@ -268,11 +312,34 @@ def upgrade():
         batch_op.create_index('ix_outbox_messages_status_next', ['status', 'next_attempt_at'], unique=False)
         batch_op.create_index('ix_outbox_messages_subscription_id', ['subscription_id'], unique=False)
 
+    op.create_table('ship_notices',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('receipt', sa.String(length=64), nullable=False),
+    sa.Column('item_no', sa.String(length=64), nullable=False),
+    sa.Column('ship_date', sa.Date(), nullable=False),
+    sa.Column('carrier', sa.String(length=100), nullable=False),
+    sa.Column('tracking', sa.String(length=255), nullable=False),
+    sa.Column('comments', sa.Text(), nullable=False),
+    sa.Column('created_at', affsrv.db.types.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_ship_notices_order_id_orders'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ship_notices')),
+    sa.UniqueConstraint('order_id', 'item_no', 'carrier', 'tracking', name='uq_ship_notices_notice')
+    )
+    with op.batch_alter_table('ship_notices', schema=None) as batch_op:
+        batch_op.create_index('ix_ship_notices_order_id', ['order_id'], unique=False)
+        batch_op.create_index('ix_ship_notices_receipt', ['receipt'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('ship_notices', schema=None) as batch_op:
+        batch_op.drop_index('ix_ship_notices_receipt')
+        batch_op.drop_index('ix_ship_notices_order_id')
+
+    op.drop_table('ship_notices')
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_messages_subscription_id')
         batch_op.drop_index('ix_outbox_messages_status_next')
@@ -302,6 +369,7 @@ def downgrade():
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.drop_index('ix_orders_transaction_time')
         batch_op.drop_index('ix_orders_receipt')
+        batch_op.drop_index('ix_orders_physical_time')
         batch_op.drop_index('ix_orders_billing_email')
         batch_op.drop_index('ix_orders_affiliate_nickname')
 
@@ -315,6 +383,7 @@ def downgrade():
     op.drop_table('clicks')
     op.drop_table('products')
     op.drop_table('clickbank_accounts')
+    op.drop_table('clerk_keys')
     op.drop_table('api_keys')
     op.drop_table('affiliates')
     # ### end Alembic commands ###

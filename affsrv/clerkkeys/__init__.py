@@ -1,0 +1,1 @@
+"""Clerk keys for the ClickBank-compatible REST API (``/rest/1.3``): stored hashed, with roles."""

@@ -1,0 +1,98 @@
+"""The orders shipping2 and orders2 read, as filtered selects (paged by ``paging``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, String, cast, exists, func, select
+from sqlalchemy.orm import selectinload
+
+from affsrv.orders.models import Order, OrderLineItem
+from affsrv.restapi.schemas.common import resolve_window
+from affsrv.shipping.models import ShipNotice
+
+ORDER_KEYS = (Order.transaction_time, Order.id)
+
+
+def _orders() -> Select[tuple[Order]]:
+    return select(Order).options(selectinload(Order.line_items))
+
+
+def _window(query: Select[Any], values: dict[str, Any], default_days: int | None) -> Select[Any]:
+    start, end = resolve_window(values, default_days)
+    if start is not None:
+        query = query.where(Order.transaction_time >= start)
+    if end is not None:
+        query = query.where(Order.transaction_time < end)
+    return query
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("_", "\\_")
+
+
+def _match(column: ColumnElement[str], value: str, fold_case: bool = False) -> Any:
+    """Equality, or a LIKE when the value has ClickBank's ``%`` wildcard."""
+    if fold_case:
+        column, value = func.lower(column), value.lower()
+    if "%" in value:
+        return column.like(_escape_like(value), escape="\\")
+    return column == value
+
+
+def shipping_query(values: dict[str, Any]) -> Select[tuple[Order]]:
+    """Physical orders: by receipt alone, or by date window (default 30 days) and status."""
+    query = _orders().where(Order.physical.is_(True))
+    if values.get("receipt"):
+        return query.where(Order.receipt == values["receipt"])
+    query = _window(query, values, 30)
+    shipped = exists(select(ShipNotice.id).where(ShipNotice.order_id == Order.id))
+    if values["status"] == "shipped":
+        query = query.where(shipped)
+    elif values["status"] == "notshipped":
+        query = query.where(~shipped)
+    return query
+
+
+def orders_query(values: dict[str, Any]) -> Select[tuple[Order]]:
+    query = _window(_orders(), values, None)
+    if values.get("type"):
+        query = query.where(Order.transaction_type == values["type"])
+    if values.get("vendor"):
+        query = query.where(_match(Order.vendor, values["vendor"], fold_case=True))
+    affiliate = values.get("affiliate")
+    if affiliate and affiliate.lower() == "none":
+        query = query.where(Order.affiliate_nickname == "")
+    elif affiliate:
+        query = query.where(_match(Order.affiliate_nickname, affiliate, fold_case=True))
+    if values.get("last_name"):
+        query = query.where(_match(Order.billing_last_name, values["last_name"], True))
+    if values.get("email"):
+        query = query.where(_match(Order.billing_email, values["email"], fold_case=True))
+    if values.get("postal_code"):
+        query = query.where(_match(Order.billing_postal_code, values["postal_code"], True))
+    if values.get("item"):
+        query = query.where(exists(select(OrderLineItem.id).where(
+            OrderLineItem.order_id == Order.id, OrderLineItem.item_no == values["item"])))
+    if values.get("tid"):
+        needle = "%" + _escape_like(json.dumps(values["tid"])).replace("%", "\\%") + "%"
+        query = query.where(cast(Order.tracking_codes, String).like(needle, escape="\\"))
+    if values.get("role"):
+        query = query.where(Order.role == values["role"])
+    if values.get("amount") is not None:
+        query = query.where(Order.total_order_amount == values["amount"])
+    return query
+
+
+def receipt_query(receipt: str, sku: str | None) -> Select[tuple[Order]]:
+    query = _orders().where(Order.receipt == receipt)
+    if sku:
+        query = query.where(exists(select(OrderLineItem.id).where(
+            OrderLineItem.order_id == Order.id, OrderLineItem.item_no == sku)))
+    return query.order_by(*ORDER_KEYS)
+
+
+def query_key(name: str, values: dict[str, Any]) -> tuple[Any, ...]:
+    """The page-cursor key of a list query: its name and its parameters as sent."""
+    return (name, *sorted((k, str(v)) for k, v in values.items() if v is not None))

@@ -1,0 +1,1 @@
+"""The seeds' XML schemas, served by the ``/schema`` endpoints."""
