@@ -15,7 +15,7 @@ number, so N's first row has to be found:
    the preceding rows *in the index only*: ``SELECT transaction_time, id ... OFFSET k LIMIT 1``
    reads just the (narrow, covering) index, not the table rows, then fetches the page by keyset.
 
-``bench/deep_paging.py`` measures both on a million orders (numbers in docs/rest-api.md).
+``bench/deep_paging.py`` measures both on a million orders (numbers in the README).
 """
 
 from __future__ import annotations

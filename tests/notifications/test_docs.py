@@ -1,4 +1,4 @@
-"""The code in docs/ works: a receiver decrypts affsrv's notifications with the documented
+"""The code in the README works: a receiver decrypts affsrv's notifications with the documented
 function, and the documented sender produces bodies affsrv accepts."""
 
 import re
@@ -9,19 +9,19 @@ from tests.clickbank.support import Receiver, add_cb_account, notification
 from tests.helpers import add_affiliate, add_product, api
 from tests.notifications.support import KEY, run_due, subscribe
 
-DOCS = Path(__file__).parents[2] / "docs"
+README = Path(__file__).parents[2] / "README.md"
 
 
-def _function(doc: str, name: str):
-    blocks = re.findall(r"```python\n(.*?)```", (DOCS / doc).read_text(), re.S)
+def _function(name: str):
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
     [block] = [b for b in blocks if f"def {name}(" in b]
     namespace: dict = {}
-    exec(compile(block, f"{doc}:{name}", "exec"), namespace)  # noqa: S102 - our own docs
+    exec(compile(block, f"README.md:{name}", "exec"), namespace)  # noqa: S102 - our own docs
     return namespace[name]
 
 
 def test_documented_receiver_decrypts_what_affsrv_sends(make_app, api_key):
-    decrypt_notification = _function("notifications.md", "decrypt_notification")
+    decrypt_notification = _function("decrypt_notification")
     app = make_app(commissions={"require_approval": False}, mail={"enabled": False})
     code = add_affiliate(app, code="annie")
     pid = add_product(app, sku="W-1")
@@ -38,7 +38,7 @@ def test_documented_receiver_decrypts_what_affsrv_sends(make_app, api_key):
 
 
 def test_documented_sender_is_accepted(make_app):
-    clickbank_body = _function("clickbank-ins.md", "clickbank_body")
+    clickbank_body = _function("clickbank_body")
     app = make_app()
     add_cb_account(app, "myvendor", "MYSECRETKEY12345")
     body = clickbank_body(notification(receipt="TESTR001"), "MYSECRETKEY12345")
