@@ -12,6 +12,7 @@ from werkzeug.security import generate_password_hash
 
 from affsrv.affiliates.models import Affiliate
 from affsrv.affiliates.schemas import AffiliateCreateSchema, AffiliateInfoSchema
+from affsrv.db.session import commit_or_conflict
 from affsrv.errors import Conflict, DomainError, Forbidden, NotFound
 from affsrv.extensions import db
 from affsrv.settings import settings
@@ -109,11 +110,7 @@ def set_clickbank_nickname(code: str, nickname: str | None) -> Affiliate:
     if nickname is not None and (len(nickname) > 64 or not nickname.isprintable()):
         raise DomainError("clickbank nickname: at most 64 printable characters")
     affiliate.clickbank_nickname = nickname
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(f"another affiliate already has ClickBank nickname {nickname!r}") from None
+    commit_or_conflict(f"another affiliate already has ClickBank nickname {nickname!r}")
     return affiliate
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 
@@ -13,19 +12,16 @@ from affsrv.cache import Memo
 from affsrv.db.types import utcnow
 from affsrv.errors import NotFound
 from affsrv.extensions import db
+from affsrv.keyhash import hash_key
 from affsrv.settings import settings
 
 _active_hashes = Memo(maxsize=1)
 
 
-def _hash(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
-
-
 def create_api_key(label: str = "") -> tuple[ApiKey, str]:
     """Store a new key (hashed) and return it with the plain key, which is shown only once."""
     plain = "affsrv_" + secrets.token_urlsafe(32)
-    record = ApiKey(key_hash=_hash(plain), prefix=plain[7:13], label=label)
+    record = ApiKey(key_hash=hash_key(plain), prefix=plain[7:13], label=label)
     db.session.add(record)
     db.session.commit()
     _active_hashes.clear()
@@ -63,7 +59,7 @@ def is_valid_api_key(key: str) -> bool:
     """Compare against every active key in constant time (no early exit on a match)."""
     if not isinstance(key, str) or not key or len(key) > 200:
         return False
-    wanted = _hash(key).encode()
+    wanted = hash_key(key).encode()
     hashes = _active_hashes.get("all", settings("server")["cache_seconds"], _load_active_hashes)
     found = False
     for stored in hashes:

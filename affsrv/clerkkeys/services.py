@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from collections.abc import Iterable
@@ -13,15 +12,12 @@ from affsrv.clerkkeys.models import ClerkKey
 from affsrv.db.types import utcnow
 from affsrv.errors import DomainError, NotFound
 from affsrv.extensions import db
+from affsrv.keyhash import hash_key
 
 PRODUCTS_CLIENT = "api_products_client"
 ORDER_READ = "api_order_read"
 ORDER_WRITE = "api_order_write"
 ROLES = (PRODUCTS_CLIENT, ORDER_READ, ORDER_WRITE)
-
-
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _new_secret() -> str:

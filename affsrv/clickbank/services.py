@@ -26,8 +26,9 @@ from affsrv.clickbank.models import NICKNAME_PATTERN, ClickbankAccount, InsNotif
 from affsrv.clickbank.schemas import NotificationSchema
 from affsrv.commissions.models import Commission, CommissionKind, CommissionStatus
 from affsrv.commissions.services import record_commission, reverse_commission
+from affsrv.db.session import commit_or_conflict
 from affsrv.db.types import utcnow
-from affsrv.errors import Conflict, DomainError, NotFound
+from affsrv.errors import DomainError, NotFound
 from affsrv.extensions import db
 from affsrv.logs import get_log
 from affsrv.orders.models import CONTACT_FIELDS, Order, OrderLineItem
@@ -68,11 +69,7 @@ def add_account(nickname: str, secret_key: str) -> ClickbankAccount:
         raise DomainError("secret key: letters and digits only, at most 64 (ClickBank: 16)")
     account = ClickbankAccount(nickname=nickname, secret_key=secret_key)
     db.session.add(account)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(f"account {nickname!r} already exists") from None
+    commit_or_conflict(f"account {nickname!r} already exists")
     return account
 
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from marshmallow import ValidationError
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from affsrv.errors import Conflict, DomainError, NotFound
+from affsrv.db.session import commit_or_conflict
+from affsrv.errors import DomainError, NotFound
 from affsrv.extensions import db
 from affsrv.products.models import Product
 from affsrv.products.schemas import ProductCreateSchema
@@ -30,11 +30,7 @@ def create_product(**data: Any) -> Product:
         enabled=True,
     )
     db.session.add(product)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(f"a product with SKU {values['sku']!r} already exists") from None
+    commit_or_conflict(f"a product with SKU {values['sku']!r} already exists")
     return product
 
 
