@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -41,12 +42,12 @@ def _affsrv(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Compl
 
 
 class Server:
-    def __init__(self, cwd: Path, env: dict[str, str]) -> None:
+    def __init__(self, cwd: Path, env: dict[str, str], with_worker: bool = False) -> None:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "affsrv", "serve", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", "2", *(["--no-worker"] if _has_no_worker_flag() else [])],
+             "--workers", "2", *([] if with_worker else ["--no-worker"])],
             cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         deadline = time.monotonic() + 60
@@ -70,12 +71,6 @@ class Server:
                 self.proc.kill()
                 self.proc.wait(10)
         self.output = self.proc.stdout.read() if self.proc.stdout else ""
-
-
-def _has_no_worker_flag() -> bool:
-    from affsrv.cli.serve import serve
-
-    return any(p.name == "no_worker" for p in serve.params)
 
 
 def test_serve_creates_schema_prints_key_once_and_serves(tmp_path, server_env):
@@ -107,3 +102,38 @@ def test_serve_creates_schema_prints_key_once_and_serves(tmp_path, server_env):
     assert "API key" not in server.output
     if not _is_postgres(BASE_URL):
         assert (tmp_path / "var" / "affsrv.db").exists()
+
+
+def test_serve_runs_the_notification_worker_by_default(tmp_path, server_env):
+    from affsrv.clickbank.crypto import decrypt_envelope
+    from tests.clickbank.support import Receiver
+
+    receiver = Receiver()
+    with receiver.running():
+        env = {**server_env, "AFFSRV_MAIL_ENABLED": "false",
+               "AFFSRV_COMMISSIONS_REQUIRE_APPROVAL": "false"}
+        _affsrv(["db", "upgrade"], tmp_path, env)
+        key = _affsrv(["apikey", "create"], tmp_path, env).stdout.strip().splitlines()[-1]
+        code = _affsrv(["affiliate", "add", "--email", "a@example.com", "--fname", "A",
+                        "--lname", "B"], tmp_path, env).stdout.strip().splitlines()[-1]
+        pid = _affsrv(["product", "add", "--name", "Kit", "--url", "https://shop.example/k"],
+                      tmp_path, env).stdout.strip().splitlines()[-1]
+        added = _affsrv(["notify", "add", "--url", receiver.url, "--secret-key", "SUBKEY123"],
+                        tmp_path, env)
+        assert added.returncode == 0, added.stderr
+        server = Server(tmp_path, env, with_worker=True)
+        try:
+            r = requests.post(f"{server.base}/api", timeout=5, json={
+                "apikey": key, "affiliate": code,
+                "commission": {"product": pid, "saletotal": "20.00", "commtotal": "2.00",
+                               "ref": "SRV-1"}})
+            assert r.json()["status"] == "ok"
+            deadline = time.monotonic() + 30
+            while not receiver.bodies and time.monotonic() < deadline:
+                time.sleep(0.2)
+        finally:
+            server.stop()
+    assert receiver.bodies, server.output
+    sent = json.loads(decrypt_envelope(receiver.bodies[0], "SUBKEY123"))
+    assert (sent["transactionType"], sent["receipt"], sent["attemptCount"]) == (
+        "SALE", "SRV-1", 1)
