@@ -30,6 +30,19 @@ class _Gunicorn(BaseApplication):
         return create_app()
 
 
+def gunicorn_options(bind: str, workers: int) -> dict[str, Any]:
+    """The gunicorn settings of ``affsrv serve`` (the benchmark runs its bare app with them)."""
+    return {
+        "bind": bind,
+        "workers": workers,
+        "worker_class": "sync",
+        "accesslog": None,
+        "errorlog": "-",
+        "graceful_timeout": 10,
+        "timeout": 30,
+    }
+
+
 def prepare_database() -> str | None:
     """Create or upgrade the schema; a first API key's plain text when one was made."""
     upgrade(directory=current_app.extensions["migrate"].directory)
@@ -48,14 +61,6 @@ def serve(bind: str | None, workers: int | None) -> None:
     if new_key:
         click.echo("A first API key was created. It is shown only this once; keep it:")
         click.echo(new_key)
-    options = {
-        "bind": bind or server["bind"],
-        "workers": workers or server["workers"],
-        "worker_class": "sync",
-        "accesslog": None,
-        "errorlog": "-",
-        "graceful_timeout": 10,
-        "timeout": 30,
-    }
+    options = gunicorn_options(bind or server["bind"], workers or server["workers"])
     click.echo(f"affsrv listening on http://{options['bind']} ({options['workers']} workers)")
     _Gunicorn(options).run()
