@@ -19,10 +19,11 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Flask, current_app
-from sqlalchemy import func, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 
 from affsrv.affiliates.models import CODE_PATTERN, Affiliate
 from affsrv.cache import Memo
+from affsrv.db.reads import read_connection
 from affsrv.db.types import utcnow
 from affsrv.errors import Forbidden
 from affsrv.extensions import db
@@ -56,11 +57,18 @@ _affiliates = Memo()
 _products = Memo()
 
 
+_A = Affiliate.__table__.c
+_P = Product.__table__.c
+# Built once: Core statements skip building and compiling a query on every landing.
+_AFFILIATE_BY_CODE = select(_A.id, _A.code, _A.ip, _A.enabled, _A.approved).where(
+    _A.code == bindparam("code")
+)
+_PRODUCT_BY_ID = select(_P.id, _P.landing_url, _P.enabled).where(_P.id == bindparam("pid"))
+
+
 def _load_affiliate(code: str) -> AffiliateRef | None:
-    row = db.session.execute(
-        select(Affiliate.id, Affiliate.code, Affiliate.ip, Affiliate.enabled, Affiliate.approved)
-        .where(Affiliate.code == code)
-    ).first()
+    with read_connection() as conn:
+        row = conn.execute(_AFFILIATE_BY_CODE, {"code": code}).first()
     if row is None:
         return None
     reason = ""
@@ -72,9 +80,8 @@ def _load_affiliate(code: str) -> AffiliateRef | None:
 
 
 def _load_product(product_id: int) -> ProductRef | None:
-    row = db.session.execute(
-        select(Product.id, Product.landing_url, Product.enabled).where(Product.id == product_id)
-    ).first()
+    with read_connection() as conn:
+        row = conn.execute(_PRODUCT_BY_ID, {"pid": product_id}).first()
     return None if row is None else ProductRef(row.id, row.landing_url, row.enabled)
 
 
@@ -180,18 +187,35 @@ def record_referral(
     return click
 
 
-def referral_stats(affiliate_id: int, product_id: int | None = None) -> dict[str, Any]:
-    """Click counts per referring link, per product (the Data API's `referrals`)."""
+def _referrals_statement(by_product: bool) -> Any:
+    c = Click.__table__.c  # Core columns: no ORM compile step on the hot path
     query = (
-        select(Click.product_id, Click.link, func.count().label("n"))
-        .where(Click.affiliate_id == affiliate_id)
-        .group_by(Click.product_id, Click.link)
-        .order_by(Click.product_id, Click.link)
+        select(c.product_id, c.link, func.count().label("n"))
+        .where(c.affiliate_id == bindparam("affiliate_id"))
+        .group_by(c.product_id, c.link)
+        .order_by(c.product_id, c.link)
     )
-    if product_id is not None:
-        query = query.where(Click.product_id == product_id)
+    return query.where(c.product_id == bindparam("product_id")) if by_product else query
+
+
+# Built once (the Data API asks for it on every `referrals` call).
+_REFERRALS = _referrals_statement(by_product=False)
+_REFERRALS_FOR_PRODUCT = _referrals_statement(by_product=True)
+
+
+def referral_stats(
+    affiliate_id: int, product_id: int | None = None, connection: Connection | None = None
+) -> dict[str, Any]:
+    """Click counts per referring link, per product (the Data API's `referrals`)."""
+    conn = connection or db.session.connection()
+    if product_id is None:
+        rows = conn.execute(_REFERRALS, {"affiliate_id": affiliate_id})
+    else:
+        rows = conn.execute(
+            _REFERRALS_FOR_PRODUCT, {"affiliate_id": affiliate_id, "product_id": product_id}
+        )
     stats: dict[str, Any] = {}
-    for pid, link, count in db.session.execute(query):
+    for pid, link, count in rows:
         key = "0" if pid is None else str(pid)  # "0": clicks that named no product
         stats.setdefault(key, {"referrers": []})["referrers"].append(
             {"count": count, "link": link}
