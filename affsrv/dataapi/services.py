@@ -11,9 +11,9 @@ from affsrv.affiliates.services import (
 )
 from affsrv.commissions.services import commission_totals, record_commission, reverse_commission
 from affsrv.dataapi.schemas import (
-    CommissionTotalsSchema,
-    PaymentTotalsSchema,
-    ReferralStatsSchema,
+    commission_totals_answer,
+    payment_totals_answer,
+    referral_stats_answer,
 )
 from affsrv.db.reads import read_connection
 from affsrv.errors import Forbidden
@@ -21,10 +21,6 @@ from affsrv.payments.services import payment_totals
 from affsrv.products.services import check_product_exists, get_enabled_product, get_product
 from affsrv.settings import settings
 from affsrv.tracking.services import record_referral, referral_stats
-
-_commission_totals = CommissionTotalsSchema()
-_payment_totals = PaymentTotalsSchema()
-_referral_stats = ReferralStatsSchema()
 
 
 def dispatch(call: dict[str, Any], user_agent: str = "") -> dict[str, Any]:
@@ -50,12 +46,12 @@ def data_op(code: str, data: dict[str, Any]) -> dict[str, Any]:
             return affiliate_info(affiliate)
         if op == "commissions":
             totals = commission_totals(affiliate.id, product_id, conn)
-            return {pid: _commission_totals.dump(t) for pid, t in totals.items()}
+            return {pid: commission_totals_answer(t) for pid, t in totals.items()}
         if op == "payments":
             totals = payment_totals(affiliate.id, conn)
-            return {method: _payment_totals.dump(t) for method, t in totals.items()}
+            return {method: payment_totals_answer(t) for method, t in totals.items()}
         stats = referral_stats(affiliate.id, product_id, conn)
-        return {pid: _referral_stats.dump(s) for pid, s in stats.items()}
+        return {pid: referral_stats_answer(s) for pid, s in stats.items()}
 
 
 def referral_call(code: str, referrer: dict[str, Any], user_agent: str) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from affsrv.apikeys.services import is_valid_api_key
 from affsrv.dataapi import services
-from affsrv.dataapi.schemas import ApiRequestSchema
+from affsrv.dataapi.schemas import ApiRequestSchema, load_plain_data_call
 from affsrv.errors import DomainError, Forbidden
 from affsrv.logs import get_log, redact
 from affsrv.settings import settings
@@ -61,7 +61,7 @@ def api_call() -> Response | tuple[Response, int]:
         if not is_valid_api_key(apikey):
             raise Forbidden("invalid apikey")
         try:
-            call = _request_schema.load(body)
+            call = load_plain_data_call(body) or _request_schema.load(body)
             _request_schema.max_saletotal_check(
                 call, Decimal(settings("commissions")["max_saletotal"])
             )
