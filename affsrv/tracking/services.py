@@ -23,7 +23,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select
 
 from affsrv.affiliates.models import CODE_PATTERN, Affiliate
 from affsrv.cache import Memo
-from affsrv.db.reads import read_connection
+from affsrv.db.reads import first_row
 from affsrv.db.types import utcnow
 from affsrv.errors import Forbidden
 from affsrv.extensions import db
@@ -67,22 +67,21 @@ _PRODUCT_BY_ID = select(_P.id, _P.landing_url, _P.enabled).where(_P.id == bindpa
 
 
 def _load_affiliate(code: str) -> AffiliateRef | None:
-    with read_connection() as conn:
-        row = conn.execute(_AFFILIATE_BY_CODE, {"code": code}).first()
+    row = first_row(_AFFILIATE_BY_CODE, {"code": code})
     if row is None:
         return None
+    affiliate_id, code, ip, enabled, approved = row
     reason = ""
-    if not row.enabled:
+    if not enabled:
         reason = "affiliate disabled"
-    elif not row.approved and settings("affiliates")["require_approval"]:
+    elif not approved and settings("affiliates")["require_approval"]:
         reason = "affiliate awaiting approval"
-    return AffiliateRef(row.id, row.code, row.ip or "", not reason, reason)
+    return AffiliateRef(affiliate_id, code, ip or "", not reason, reason)
 
 
 def _load_product(product_id: int) -> ProductRef | None:
-    with read_connection() as conn:
-        row = conn.execute(_PRODUCT_BY_ID, {"pid": product_id}).first()
-    return None if row is None else ProductRef(row.id, row.landing_url, row.enabled)
+    row = first_row(_PRODUCT_BY_ID, {"pid": product_id})
+    return None if row is None else ProductRef(row[0], row[1], bool(row[2]))
 
 
 def cached_affiliate(code: str) -> AffiliateRef | None:
