@@ -569,10 +569,11 @@ def measure(args: argparse.Namespace, scale: Scale, apikey: str, affsrv: Server,
     scripts = {t.name: lua_script(work, t, scale, apikey, n)
                for n, t in enumerate([BARE_REDIRECT, BARE_ECHO, *SUBJECTS])}
     wrk = (args.connections, args.threads)
-    log(f"warming up ({args.warmup:g} s per target)")
-    for target in [BARE_REDIRECT, BARE_ECHO, *SUBJECTS]:
-        server = affsrv if target.subject else bare
-        run_wrk(server.url, scripts[target.name], args.warmup, *wrk)
+    if args.warmup > 0:
+        log(f"warming up ({args.warmup:g} s per target)")
+        for target in [BARE_REDIRECT, BARE_ECHO, *SUBJECTS]:
+            server = affsrv if target.subject else bare
+            run_wrk(server.url, scripts[target.name], args.warmup, *wrk)
     for rnd in range(args.rounds):
         for target in SUBJECTS:
             baseline = BARE_REDIRECT if target.kind == "redirect" else BARE_ECHO
@@ -637,7 +638,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="default: 2 per affiliate")
     p.add_argument("--clicks", type=int, default=5_000_000)
     p.add_argument("--duration", type=float, default=15, help="seconds per wrk run")
-    p.add_argument("--warmup", type=float, default=3, help="seconds of warm-up per target")
+    p.add_argument("--warmup", type=float, default=3,
+                   help="seconds of warm-up per target (0: none)")
     p.add_argument("--rounds", type=int, default=2,
                    help="paired bare/affsrv runs per target (the median is reported)")
     p.add_argument("--connections", type=int, default=32)
