@@ -66,12 +66,21 @@ def configure_logs(settings: Mapping[str, Any]) -> None:
             logger.addHandler(logging.NullHandler())
 
 
+_loggers: dict[str, structlog.stdlib.BoundLogger] = {}
+
+
 def get_log(name: str) -> structlog.stdlib.BoundLogger:
-    """The structlog logger writing to ``<logs dir>/<name>.log``."""
-    if name not in LOG_NAMES:
-        raise ValueError(f"unknown log {name!r}")
-    return structlog.wrap_logger(
-        logging.getLogger(f"affsrv.{name}"),
-        processors=_PROCESSORS,
-        wrapper_class=structlog.stdlib.BoundLogger,
-    )
+    """The structlog logger writing to ``<logs dir>/<name>.log``.
+
+    Made once per name: it wraps the named stdlib logger, whose handlers ``configure_logs``
+    replaces in place, so a cached one always writes where the current settings say."""
+    found = _loggers.get(name)
+    if found is None:
+        if name not in LOG_NAMES:
+            raise ValueError(f"unknown log {name!r}")
+        found = _loggers[name] = structlog.wrap_logger(
+            logging.getLogger(f"affsrv.{name}"),
+            processors=_PROCESSORS,
+            wrapper_class=structlog.stdlib.BoundLogger,
+        )
+    return found

@@ -15,8 +15,9 @@ import os
 import re
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit, urlunsplit
 
 from flask import Flask, current_app
 from sqlalchemy import Connection, bindparam, func, insert, select
@@ -84,18 +85,21 @@ def _load_product(product_id: int) -> ProductRef | None:
     return None if row is None else ProductRef(row[0], row[1], bool(row[2]))
 
 
-def cached_affiliate(code: str) -> AffiliateRef | None:
+def cached_affiliate(code: str, ttl: float | None = None) -> AffiliateRef | None:
     if not _CODE_RE.match(code):
         return None
-    return _affiliates.get(code, settings("server")["cache_seconds"],
-                           lambda: _load_affiliate(code))
+    if ttl is None:
+        ttl = settings("server")["cache_seconds"]
+    return _affiliates.get(code, ttl, lambda: _load_affiliate(code))
 
 
-def cached_product(raw_id: str | None) -> ProductRef | None:
+def cached_product(raw_id: str | None, ttl: float | None = None) -> ProductRef | None:
     if not raw_id or not raw_id.isdigit() or len(raw_id) > 9:
         return None
     pid = int(raw_id)
-    return _products.get(pid, settings("server")["cache_seconds"], lambda: _load_product(pid))
+    if ttl is None:
+        ttl = settings("server")["cache_seconds"]
+    return _products.get(pid, ttl, lambda: _load_product(pid))
 
 
 def clear_caches() -> None:
@@ -107,12 +111,25 @@ def is_self_referral(affiliate_ip: str, visitor_ip: str | None) -> bool:
     return bool(affiliate_ip) and bool(visitor_ip) and affiliate_ip == visitor_ip
 
 
+@lru_cache(maxsize=4096)
+def _url_around_param(url: str, name: str) -> tuple[str, str]:
+    """``url`` split around a query parameter ``name`` appended last (without any earlier
+    ``name``): what goes before its value and what after. Landing URLs are few (products'
+    and the default), so this is parsed once per URL, not per click."""
+    parts = urlsplit(url)
+    kept = urlencode(
+        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != name]
+    )
+    head = urlunsplit(parts._replace(query="", fragment=""))
+    before = f"{head}?{kept}&" if kept else f"{head}?"
+    after = f"#{parts.fragment}" if parts.fragment else ""
+    return before + quote_plus(name) + "=", after
+
+
 def with_param(url: str, name: str, value: str) -> str:
     """``url`` with ``name=value`` set in its query string (replacing an earlier value)."""
-    parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != name]
-    query.append((name, value))
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    before, after = _url_around_param(url, name)
+    return before + quote_plus(value) + after
 
 
 def normalise_ip(raw: str | None) -> str:
@@ -136,21 +153,24 @@ def resolve_landing(
     code: str, product_param: str | None, link: str, ip: str, user_agent: str
 ) -> Landing:
     """Decide the redirect for ``/r/<code>`` and record the click when it counts."""
-    tracking = settings("tracking")
-    log = get_log("referral")
-    product = cached_product(product_param)
+    config = current_app.config["AFFSRV"]  # once, not per setting: this runs on every click
+    tracking = config["tracking"]
+    ttl = config["server"]["cache_seconds"]
+    product = cached_product(product_param, ttl)
     target = tracking["default_url"]
     if product is not None and product.enabled:
         target = product.landing_url
-    affiliate = cached_affiliate(code)
+    affiliate = cached_affiliate(code, ttl)
     if affiliate is None or not affiliate.active:
         reason = "unknown affiliate code" if affiliate is None else affiliate.reason
-        log.warning("landing refused", reason=reason, code=code[:64], ip=ip)
+        get_log("referral").warning("landing refused", reason=reason, code=code[:64], ip=ip)
         return Landing(tracking["default_url"], None)
     if product_param and product is None:
-        log.warning("landing for unknown product", code=code, product=product_param[:32])
-    if not settings("commissions")["allow_self_referral"] and is_self_referral(affiliate.ip, ip):
-        log.warning("self-referral not counted", code=code, ip=ip)
+        get_log("referral").warning(
+            "landing for unknown product", code=code, product=product_param[:32]
+        )
+    if not config["commissions"]["allow_self_referral"] and is_self_referral(affiliate.ip, ip):
+        get_log("referral").warning("self-referral not counted", code=code, ip=ip)
         return Landing(with_param(target, tracking["param"], affiliate.code), None)
     click_buffer.add(
         {
