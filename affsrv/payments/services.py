@@ -66,7 +66,7 @@ _P = Payment.__table__.c  # Core columns: no ORM compile step on the hot path
 _TOTALS = (
     select(
         _P.method,
-        func.count(_P.id),
+        func.count(),  # = count(id): ids are never NULL; lets the index answer alone
         type_coerce(func.sum(_P.amount), Money()),
         func.max(_P.created_at),
     )
