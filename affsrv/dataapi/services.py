@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Connection
+
 from affsrv.affiliates.services import (
     affiliate_info,
     get_active_affiliate,
@@ -15,7 +17,7 @@ from affsrv.dataapi.schemas import (
     payment_totals_answer,
     referral_stats_answer,
 )
-from affsrv.db.reads import read_connection
+from affsrv.db.reads import run_read
 from affsrv.errors import Forbidden
 from affsrv.payments.services import payment_totals
 from affsrv.products.services import check_product_exists, get_enabled_product, get_product
@@ -34,24 +36,27 @@ def dispatch(call: dict[str, Any], user_agent: str = "") -> dict[str, Any]:
 
 def data_op(code: str, data: dict[str, Any]) -> dict[str, Any]:
     # The ops only read: plain rows on a read connection, no ORM objects or session.
-    with read_connection() as conn:
-        affiliate = get_affiliate_record(code, conn)
-        if not affiliate.enabled:
-            raise Forbidden(f"affiliate {code!r} is disabled")
-        op, product_id = data["op"], data["product"]
-        if product_id is not None:
-            # An unknown product is an error, not an empty answer.
-            check_product_exists(product_id, conn)
-        if op == "info":
-            return affiliate_info(affiliate)
-        if op == "commissions":
-            totals = commission_totals(affiliate.id, product_id, conn)
-            return {pid: commission_totals_answer(t) for pid, t in totals.items()}
-        if op == "payments":
-            totals = payment_totals(affiliate.id, conn)
-            return {method: payment_totals_answer(t) for method, t in totals.items()}
-        stats = referral_stats(affiliate.id, product_id, conn)
-        return {pid: referral_stats_answer(s) for pid, s in stats.items()}
+    return run_read(lambda conn: _data_op(conn, code, data))
+
+
+def _data_op(conn: Connection, code: str, data: dict[str, Any]) -> dict[str, Any]:
+    affiliate = get_affiliate_record(code, conn)
+    if not affiliate.enabled:
+        raise Forbidden(f"affiliate {code!r} is disabled")
+    op, product_id = data["op"], data["product"]
+    if product_id is not None:
+        # An unknown product is an error, not an empty answer.
+        check_product_exists(product_id, conn)
+    if op == "info":
+        return affiliate_info(affiliate)
+    if op == "commissions":
+        totals = commission_totals(affiliate.id, product_id, conn)
+        return {pid: commission_totals_answer(t) for pid, t in totals.items()}
+    if op == "payments":
+        totals = payment_totals(affiliate.id, conn)
+        return {method: payment_totals_answer(t) for method, t in totals.items()}
+    stats = referral_stats(affiliate.id, product_id, conn)
+    return {pid: referral_stats_answer(s) for pid, s in stats.items()}
 
 
 def referral_call(code: str, referrer: dict[str, Any], user_agent: str) -> dict[str, Any]:
