@@ -365,6 +365,8 @@ LUA = r"""
 local kind, op, product_filter = "%(kind)s", "%(op)s", %(product_filter)s
 local n_aff, n_prod, apikey = %(affiliates)d, %(products)d, "%(apikey)s"
 local referers = {%(referers)s}
+local close = %(close)s  -- one connection per request, as browsers following a link and most
+                         -- API clients do (and as gunicorn's sync workers serve anyway)
 local threads, counter = {}, 0
 
 function setup(thread)
@@ -381,14 +383,17 @@ end
 function request()
   local code = "aff" .. math.random(1, n_aff)
   if kind == "redirect" then
-    return wrk.format("GET", "/r/" .. code .. "?p=" .. math.random(1, n_prod),
-                      {["Referer"] = referers[math.random(1, #referers)]})
+    local headers = {["Referer"] = referers[math.random(1, #referers)]}
+    if close then headers["Connection"] = "close" end
+    return wrk.format("GET", "/r/" .. code .. "?p=" .. math.random(1, n_prod), headers)
   end
   local extra = ""
   if product_filter then extra = ',"product":' .. math.random(1, n_prod) end
   local body = '{"apikey":"' .. apikey .. '","affiliate":"' .. code .. '","data":{"op":"'
                .. op .. '"' .. extra .. '}}'
-  return wrk.format("POST", "/api", {["Content-Type"] = "application/json"}, body)
+  local headers = {["Content-Type"] = "application/json"}
+  if close then headers["Connection"] = "close" end
+  return wrk.format("POST", "/api", headers, body)
 end
 
 function response(status, headers, body)
@@ -469,13 +474,15 @@ def run_wrk(url: str, script: Path, duration: float, connections: int, threads: 
     return {"rps": float(rps.group(1)), "p50": _ms(p50.group(1)), "p99": _ms(p99.group(1))}
 
 
-def lua_script(workdir: Path, target: Target, scale: Scale, apikey: str, salt: int) -> Path:
+def lua_script(workdir: Path, target: Target, scale: Scale, apikey: str, salt: int,
+               keepalive: bool = False) -> Path:
     path = workdir / f"{re.sub(r'[^a-z0-9]+', '_', target.name.lower()).strip('_')}.lua"
     path.write_text(LUA % {
         "kind": target.kind, "op": target.op,
         "product_filter": "true" if target.product_filter else "false",
         "affiliates": scale.affiliates, "products": scale.products, "apikey": apikey,
         "referers": ", ".join(f'"{r}"' for r in REFERERS), "salt": salt,
+        "close": "false" if keepalive else "true",
     })
     return path
 
@@ -597,7 +604,7 @@ def _postgres_database(args: argparse.Namespace) -> tuple[str, Any]:
 def measure(args: argparse.Namespace, scale: Scale, apikey: str, affsrv: Server, bare: Server,
             work: Path) -> dict[str, Result]:
     results: dict[str, Result] = {t.name: Result() for t in [BARE_REDIRECT, BARE_ECHO, *SUBJECTS]}
-    scripts = {t.name: lua_script(work, t, scale, apikey, n)
+    scripts = {t.name: lua_script(work, t, scale, apikey, n, args.keepalive)
                for n, t in enumerate([BARE_REDIRECT, BARE_ECHO, *SUBJECTS])}
     wrk = (args.connections, args.threads)
     if args.warmup > 0:
@@ -676,6 +683,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--connections", type=int, default=32)
     p.add_argument("--threads", type=int, default=2, help="wrk threads")
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers of both apps")
+    p.add_argument("--keepalive", action="store_true",
+                   help="reuse connections (default: one connection per request)")
     p.add_argument("--pg-url", default=os.environ.get("AFFSRV_BENCH_PG_URL",
                                                      "postgresql://postgres@127.0.0.1:5432/postgres"),
                    help="PostgreSQL server to create the benchmark database on")
