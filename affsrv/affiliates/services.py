@@ -6,12 +6,13 @@ import uuid
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import Connection, Row, bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
 
 from affsrv.affiliates.models import Affiliate
 from affsrv.affiliates.schemas import AffiliateCreateSchema, AffiliateInfoSchema
+from affsrv.db.reads import one_row
 from affsrv.errors import Conflict, DomainError, Forbidden, NotFound
 from affsrv.extensions import db
 from affsrv.settings import settings
@@ -75,11 +76,10 @@ _RECORD_BY_CODE = select(*Affiliate.__table__.c).where(
 )
 
 
-def get_affiliate_record(code: str, connection: Connection | None = None) -> Row[Any]:
+def get_affiliate_record(code: str, connection: Connection | None = None) -> Any:
     """The affiliate with this code as a read-only row (same attributes as ``Affiliate``), or
     ``NotFound``: for reads that change nothing, such as the Data API's ops."""
-    conn = connection or db.session.connection()
-    row = conn.execute(_RECORD_BY_CODE, {"code": code}).first()
+    row = one_row(connection or db.session.connection(), _RECORD_BY_CODE, {"code": code})
     if row is None:
         raise NotFound(f"unknown affiliate code {code!r}")
     return row
@@ -95,7 +95,7 @@ def get_active_affiliate(code: str, *, must_be_approved: bool = False) -> Affili
     return affiliate
 
 
-def affiliate_info(affiliate: Affiliate | Row[Any]) -> dict[str, str]:
+def affiliate_info(affiliate: Any) -> dict[str, str]:
     """The Data API's `info`: the record as strings, plus the merchant's extra fields."""
     info: dict[str, str] = _info_schema.dump(affiliate)
     for key, value in (affiliate.extra or {}).items():

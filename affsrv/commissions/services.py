@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from affsrv.affiliates.models import Affiliate
 from affsrv.commissions.models import Commission, CommissionKind, CommissionStatus
+from affsrv.db.reads import all_rows
 from affsrv.db.types import Money, to_money, utcnow
 from affsrv.errors import Conflict, DomainError, Forbidden, NotFound
 from affsrv.extensions import db
@@ -233,9 +234,10 @@ def commission_totals(
     (clawback) commission subtracts one from the count and its amounts from the totals."""
     conn = connection or db.session.connection()
     if product_id is None:
-        rows = conn.execute(_TOTALS, {"affiliate_id": affiliate_id})
+        rows = all_rows(conn, _TOTALS, {"affiliate_id": affiliate_id})
     else:
-        rows = conn.execute(
+        rows = all_rows(
+            conn,
             _TOTALS_FOR_PRODUCT, {"affiliate_id": affiliate_id, "product_id": product_id}
         )
     return {

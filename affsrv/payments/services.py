@@ -10,6 +10,7 @@ from sqlalchemy import Connection, bindparam, func, select, type_coerce
 
 from affsrv.affiliates.models import Affiliate
 from affsrv.commissions.models import Commission, CommissionKind, CommissionStatus
+from affsrv.db.reads import all_rows
 from affsrv.db.types import Money
 from affsrv.errors import DomainError
 from affsrv.extensions import db
@@ -78,7 +79,7 @@ _TOTALS = (
 
 def payment_totals(affiliate_id: int, connection: Connection | None = None) -> dict[str, Any]:
     """Payments per method (the Data API's `payments`)."""
-    rows = (connection or db.session.connection()).execute(_TOTALS, {"affiliate_id": affiliate_id})
+    rows = all_rows(connection or db.session.connection(), _TOTALS, {"affiliate_id": affiliate_id})
     return {
         method: {"payments": count, "payment_total": total, "last_payment": last}
         for method, count, total, last in rows

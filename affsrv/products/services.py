@@ -8,6 +8,7 @@ from marshmallow import ValidationError
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
+from affsrv.db.reads import one_row
 from affsrv.errors import Conflict, DomainError, NotFound
 from affsrv.extensions import db
 from affsrv.products.models import Product
@@ -61,7 +62,7 @@ def check_product_exists(product_id: int | str, connection: Connection | None = 
     except ValueError:
         raise NotFound(f"unknown product {product_id!r}: product ids are numbers") from None
     conn = connection or db.session.connection()
-    found = conn.execute(_EXISTS, {"pid": pid}).scalar() if 0 < pid < 2**31 else None
+    found = one_row(conn, _EXISTS, {"pid": pid}) if 0 < pid < 2**31 else None
     if found is None:
         raise NotFound(f"unknown product {product_id!r}")
     return pid

@@ -24,7 +24,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select
 
 from affsrv.affiliates.models import CODE_PATTERN, Affiliate
 from affsrv.cache import Memo
-from affsrv.db.reads import first_row
+from affsrv.db.reads import all_rows, first_row
 from affsrv.db.types import utcnow
 from affsrv.errors import Forbidden
 from affsrv.extensions import db
@@ -227,11 +227,12 @@ def referral_stats(
 ) -> dict[str, Any]:
     """Click counts per referring link, per product (the Data API's `referrals`)."""
     conn = connection or db.session.connection()
+    # Dozens of rows of plain ints and strings: fetched as tuples, no per-row processing.
     if product_id is None:
-        rows = conn.execute(_REFERRALS, {"affiliate_id": affiliate_id})
+        rows = all_rows(conn, _REFERRALS, {"affiliate_id": affiliate_id})
     else:
-        rows = conn.execute(
-            _REFERRALS_FOR_PRODUCT, {"affiliate_id": affiliate_id, "product_id": product_id}
+        rows = all_rows(
+            conn, _REFERRALS_FOR_PRODUCT, {"affiliate_id": affiliate_id, "product_id": product_id}
         )
     stats: dict[str, Any] = {}
     for pid, link, count in rows:
