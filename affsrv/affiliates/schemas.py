@@ -45,6 +45,29 @@ def _percent(value: Decimal | None) -> str:
     return f"{text}%"
 
 
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def info_answer(a: Any) -> dict[str, Any]:
+    """The Data API's `info` data: every value a string, never the password. (What
+    ``AffiliateInfoSchema().dump(a)`` gives, as a plain function: it runs on every call.)"""
+    return {
+        "id": str(a.id),
+        "ts": str(int(a.created_at.timestamp())),
+        "code": _text(a.code),
+        "fname": _text(a.fname),
+        "lname": _text(a.lname),
+        "email": _text(a.email),
+        "ip": a.ip or "",
+        "commtier": _percent(a.commtier),
+        "payinfo": a.payinfo or "",
+        "notes": a.notes or "",
+        "approved": _yes_no(a.approved),
+        "en": _yes_no(a.enabled),
+    }
+
+
 class AffiliateInfoSchema(Schema):
     """The Data API's `info` data: every value a string, never the password."""
 

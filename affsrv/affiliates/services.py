@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
 
 from affsrv.affiliates.models import Affiliate
-from affsrv.affiliates.schemas import AffiliateCreateSchema, AffiliateInfoSchema
+from affsrv.affiliates.schemas import AffiliateCreateSchema, info_answer
 from affsrv.db.reads import one_row
 from affsrv.errors import Conflict, DomainError, Forbidden, NotFound
 from affsrv.extensions import db
@@ -19,7 +19,6 @@ from affsrv.settings import settings
 from affsrv.validation import format_errors
 
 _create_schema = AffiliateCreateSchema()
-_info_schema = AffiliateInfoSchema()
 
 
 def create_affiliate(**data: Any) -> Affiliate:
@@ -97,7 +96,7 @@ def get_active_affiliate(code: str, *, must_be_approved: bool = False) -> Affili
 
 def affiliate_info(affiliate: Any) -> dict[str, str]:
     """The Data API's `info`: the record as strings, plus the merchant's extra fields."""
-    info: dict[str, str] = _info_schema.dump(affiliate)
+    info = info_answer(affiliate)
     for key, value in (affiliate.extra or {}).items():
         if key not in info and key.lower() not in {"password", "password_hash"}:
             info[key] = "" if value is None else str(value)

@@ -166,3 +166,29 @@ def referral_stats_answer(s: dict[str, Any]) -> dict[str, Any]:
             for r in s["referrers"]
         ]
     }
+
+
+# The same answers as marshmallow schemas (what the functions above replaced on the hot path;
+# kept for other callers). tests/dataapi check that both give the same output.
+
+
+class CommissionTotalsSchema(Schema):
+    commissions = fields.Function(lambda t: str(t["commissions"]))
+    sale_total = fields.Function(lambda t: _money(t["sale_total"]))
+    commission_total = fields.Function(lambda t: _money(t["commission_total"]))
+    last_commission = fields.Function(lambda t: _unix(t["last_commission"]))
+
+
+class PaymentTotalsSchema(Schema):
+    payments = fields.Function(lambda t: str(t["payments"]))
+    payment_total = fields.Function(lambda t: _money(t["payment_total"]))
+    last_payment = fields.Function(lambda t: _unix(t["last_payment"]))
+
+
+class ReferrerCountSchema(Schema):
+    count = fields.Function(lambda r: str(r["count"]))
+    link = fields.String()
+
+
+class ReferralStatsSchema(Schema):
+    referrers = fields.List(fields.Nested(ReferrerCountSchema))
