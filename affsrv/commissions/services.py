@@ -234,11 +234,12 @@ def commission_totals(
     (clawback) commission subtracts one from the count and its amounts from the totals."""
     conn = connection or db.session.connection()
     if product_id is None:
-        rows = all_rows(conn, _TOTALS, {"affiliate_id": affiliate_id})
+        rows = all_rows(conn, _TOTALS, {"affiliate_id": affiliate_id}, named=False)
     else:
         rows = all_rows(
             conn,
-            _TOTALS_FOR_PRODUCT, {"affiliate_id": affiliate_id, "product_id": product_id}
+            _TOTALS_FOR_PRODUCT, {"affiliate_id": affiliate_id, "product_id": product_id},
+            named=False,
         )
     return {
         str(pid): {

@@ -15,14 +15,14 @@ from affsrv.commissions.services import commission_totals, record_commission, re
 from affsrv.dataapi.schemas import (
     commission_totals_answer,
     payment_totals_answer,
-    referral_stats_answer,
+    referrals_answer,
 )
 from affsrv.db.reads import run_read
 from affsrv.errors import Forbidden
 from affsrv.payments.services import payment_totals
 from affsrv.products.services import check_product_exists, get_enabled_product, get_product
 from affsrv.settings import settings
-from affsrv.tracking.services import record_referral, referral_stats
+from affsrv.tracking.services import record_referral, referral_rows
 
 
 def dispatch(call: dict[str, Any], user_agent: str = "") -> dict[str, Any]:
@@ -55,8 +55,7 @@ def _data_op(conn: Connection, code: str, data: dict[str, Any]) -> dict[str, Any
     if op == "payments":
         totals = payment_totals(affiliate.id, conn)
         return {method: payment_totals_answer(t) for method, t in totals.items()}
-    stats = referral_stats(affiliate.id, product_id, conn)
-    return {pid: referral_stats_answer(s) for pid, s in stats.items()}
+    return referrals_answer(referral_rows(affiliate.id, product_id, conn))
 
 
 def referral_call(code: str, referrer: dict[str, Any], user_agent: str) -> dict[str, Any]:

@@ -88,7 +88,9 @@ class _Plan:
         values = {**self.constants, **params}
         return values if self.names is None else tuple(values[name] for name in self.names)
 
-    def make_rows(self, cursor: Any, raw: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    def make_rows(
+        self, cursor: Any, raw: list[tuple[Any, ...]], named: bool = True
+    ) -> list[tuple[Any, ...]]:
         if self.processors is None:
             dialect = self.dialect
             self.processors = [
@@ -96,15 +98,16 @@ class _Plan:
                 for column, description in zip(self.columns, cursor.description, strict=True)
             ]
         steps = list(enumerate(self.processors))
-        if all(step is None for _, step in steps):
-            return [self.row._make(values) for values in raw]
+        steps = [(i, step) for i, step in steps if step is not None]
+        if not steps:
+            return [self.row._make(values) for values in raw] if named else raw
         rows = []
         for values in raw:
             out = list(values)
             for i, step in steps:
-                if step is not None and out[i] is not None:
+                if out[i] is not None:
                     out[i] = step(out[i])
-            rows.append(self.row._make(out))
+            rows.append(self.row._make(out) if named else tuple(out))
         return rows
 
 
@@ -119,12 +122,14 @@ def _plan(statement: Select[Any], dialect: Any) -> _Plan:
     return plan
 
 
-def _fetch(plan: _Plan, dbapi: Any, params: Mapping[str, Any], many: bool) -> list[Any]:
+def _fetch(
+    plan: _Plan, dbapi: Any, params: Mapping[str, Any], many: bool, named: bool = True
+) -> list[Any]:
     cursor = dbapi.cursor()
     try:
         cursor.execute(plan.sql, plan.args(params))
         raw = cursor.fetchall() if many else [r for r in [cursor.fetchone()] if r is not None]
-        return plan.make_rows(cursor, raw)
+        return plan.make_rows(cursor, raw, named)
     finally:
         cursor.close()
 
@@ -137,17 +142,19 @@ def _wrapped(plan: _Plan, params: Mapping[str, Any], exc: Exception, dropped: bo
 
 
 def all_rows(
-    connection: Connection, statement: Select[Any], params: Mapping[str, Any]
+    connection: Connection, statement: Select[Any], params: Mapping[str, Any],
+    named: bool = True,
 ) -> list[Any]:
     """Every row of a module-level (long-lived) ``statement``, run on ``connection``'s DBAPI
-    connection: named tuples of the same values ``connection.execute`` would give, without its
-    per-call machinery. Database errors come out as SQLAlchemy's exceptions (so ``run_read``
-    retries a dropped connection and a database that is down still answers 503)."""
+    connection: named tuples (``named=False``: plain tuples) of the same values
+    ``connection.execute`` would give, without its per-call machinery. Database errors come
+    out as SQLAlchemy's exceptions (so ``run_read`` retries a dropped connection and a
+    database that is down still answers 503)."""
     dialect = connection.dialect
     plan = _plan(statement, dialect)
     dbapi = connection.connection.driver_connection
     try:
-        return _fetch(plan, dbapi, params, many=True)
+        return _fetch(plan, dbapi, params, many=True, named=named)
     except dialect.loaded_dbapi.Error as exc:
         dropped = dialect.is_disconnect(exc, dbapi, None)
         if dropped:

@@ -79,7 +79,8 @@ _TOTALS = (
 
 def payment_totals(affiliate_id: int, connection: Connection | None = None) -> dict[str, Any]:
     """Payments per method (the Data API's `payments`)."""
-    rows = all_rows(connection or db.session.connection(), _TOTALS, {"affiliate_id": affiliate_id})
+    conn = connection or db.session.connection()
+    rows = all_rows(conn, _TOTALS, {"affiliate_id": affiliate_id}, named=False)
     return {
         method: {"payments": count, "payment_total": total, "last_payment": last}
         for method, count, total, last in rows

@@ -222,20 +222,26 @@ _REFERRALS = _referrals_statement(by_product=False)
 _REFERRALS_FOR_PRODUCT = _referrals_statement(by_product=True)
 
 
+def referral_rows(
+    affiliate_id: int, product_id: int | None = None, connection: Connection | None = None
+) -> list[tuple[int | None, str, int]]:
+    """(product id, link, clicks) per product and referring link, ordered by both."""
+    conn = connection or db.session.connection()
+    # Dozens of rows of plain ints and strings: fetched as tuples, no per-row processing.
+    if product_id is None:
+        return all_rows(conn, _REFERRALS, {"affiliate_id": affiliate_id}, named=False)
+    return all_rows(
+        conn, _REFERRALS_FOR_PRODUCT, {"affiliate_id": affiliate_id, "product_id": product_id},
+        named=False,
+    )
+
+
 def referral_stats(
     affiliate_id: int, product_id: int | None = None, connection: Connection | None = None
 ) -> dict[str, Any]:
     """Click counts per referring link, per product (the Data API's `referrals`)."""
-    conn = connection or db.session.connection()
-    # Dozens of rows of plain ints and strings: fetched as tuples, no per-row processing.
-    if product_id is None:
-        rows = all_rows(conn, _REFERRALS, {"affiliate_id": affiliate_id})
-    else:
-        rows = all_rows(
-            conn, _REFERRALS_FOR_PRODUCT, {"affiliate_id": affiliate_id, "product_id": product_id}
-        )
     stats: dict[str, Any] = {}
-    for pid, link, count in rows:
+    for pid, link, count in referral_rows(affiliate_id, product_id, connection):
         key = "0" if pid is None else str(pid)  # "0": clicks that named no product
         stats.setdefault(key, {"referrers": []})["referrers"].append(
             {"count": count, "link": link}

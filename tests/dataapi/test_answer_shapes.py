@@ -14,6 +14,7 @@ from affsrv.dataapi.schemas import (
     load_plain_data_call,
     payment_totals_answer,
     referral_stats_answer,
+    referrals_answer,
 )
 
 WHEN = datetime(2025, 5, 2, 3, 4, 5, tzinfo=UTC)
@@ -64,3 +65,15 @@ def test_plain_data_calls_load_as_the_schema_does():
         {"apikey": 1, "affiliate": "a", "data": {"op": "info"}},
     ):
         assert load_plain_data_call(body) is None
+
+
+def test_referrals_answer_matches_stats_then_schema():
+    rows = [(None, "https://x.example/", 3), (2, "", 1), (2, "https://a.example/", 5),
+            (7, None, 2)]
+    stats: dict = {}
+    for pid, link, count in rows:
+        key = "0" if pid is None else str(pid)
+        stats.setdefault(key, {"referrers": []})["referrers"].append(
+            {"count": count, "link": link})
+    expected = {pid: ReferralStatsSchema().dump(s) for pid, s in stats.items()}
+    _same(referrals_answer(rows), expected)
