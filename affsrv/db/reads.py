@@ -18,6 +18,8 @@ Nothing is written through either: writes go through ``db.session``.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 from collections import namedtuple
 from collections.abc import Callable, Mapping
@@ -168,24 +170,46 @@ def one_row(connection: Connection, statement: Select[Any], params: Mapping[str,
     return rows[0] if rows else None
 
 
+_held = threading.local()
+_inherited: list[Any] = []  # connections a forked child must neither use nor close
+
+
+def _held_connection(engine: Engine) -> Any:
+    """A read connection this thread keeps (taken out of the pool once): checking one out of
+    the pool and back for every landing costs more than the lookup itself."""
+    found = getattr(_held, "value", None)
+    if found is not None:
+        if found[0] is engine and found[1] == os.getpid():
+            return found[2]
+        if found[1] != os.getpid():
+            _inherited.append(found)
+    pooled = engine.raw_connection()
+    pooled.detach()
+    _held.value = (engine, os.getpid(), pooled)
+    return pooled
+
+
+def _drop_held(pooled: Any) -> None:
+    _held.value = None
+    with contextlib.suppress(Exception):
+        pooled.invalidate()
+
+
 def first_row(statement: Select[Any], params: Mapping[str, Any]) -> Any:
-    """The first row of ``statement`` (see ``all_rows``) on a pooled read connection of its
-    own, or None: for the landing link's one-row lookups."""
+    """The first row of ``statement`` (see ``all_rows``) on the thread's own read connection,
+    or None: for the landing link's one-row lookups."""
     engine = read_engine()
     dialect = engine.dialect
     plan = _plan(statement, dialect)
     for attempt in (1, 2):
-        pooled = engine.raw_connection()
+        pooled = _held_connection(engine)
         try:
-            rows = _fetch(plan, pooled.driver_connection, params, many=False)
+            rows = _fetch(plan, pooled.dbapi_connection, params, many=False)
             return rows[0] if rows else None
         except dialect.loaded_dbapi.Error as exc:
-            dropped = dialect.is_disconnect(exc, pooled.driver_connection, None)
-            if dropped:
-                pooled.invalidate(exc)
+            dropped = dialect.is_disconnect(exc, pooled.dbapi_connection, None)
+            _drop_held(pooled)  # a fresh connection next time, whatever went wrong
             if attempt == 1 and dropped:
                 continue
             raise _wrapped(plan, params, exc, dropped) from exc
-        finally:
-            pooled.close()  # back to the pool
     raise AssertionError("unreachable")
