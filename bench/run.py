@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import random
 import re
@@ -659,7 +660,8 @@ def render_table(db: str, args: argparse.Namespace, scale: Scale, results: dict[
             continue
         ratio = med(res.rps) / med(res.baseline)
         goal = LANDING_TARGET if target.kind == "redirect" else API_TARGET
-        lines.append(row + f" {ratio:.2f} | {goal:.2f} | {'pass' if ratio >= goal else 'FAIL'} |")
+        shown = math.floor(ratio * 100) / 100  # truncated: 0.697 shows as 0.69, not 0.70
+        lines.append(row + f" {shown:.2f} | {goal:.2f} | {'pass' if ratio >= goal else 'FAIL'} |")
     return "\n".join(lines) + "\n"
 
 
