@@ -12,8 +12,10 @@ use the app's own engine (no round trips to save).
 step further for statements built once at import time: each is compiled once per dialect and
 run on the DBAPI connection, its values converted by SQLAlchemy's own result processors of its
 column types, with none of SQLAlchemy's per-call execution machinery (which costs more than a
-small indexed query).
-Nothing is written through either: writes go through ``db.session``.
+small indexed query). Parameters are passed to the driver as given, so they must be plain ints
+and strings (no bind processing). ``run_read`` and ``first_row`` keep one connection per thread
+(each) instead of checking one out of the pool for every request.
+Nothing is written through any of these: writes go through ``db.session``.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from affsrv.extensions import db
 
 T = TypeVar("T")
 _lock = threading.Lock()
+_inherited: list[Any] = []  # connections a forked child must neither use nor close
 
 
 def read_engine() -> Engine:
@@ -57,16 +60,58 @@ def read_engine() -> Engine:
     return engine
 
 
+_reader = threading.local()
+
+
+def _forget(found: tuple[Any, int, Any]) -> None:
+    """Let go of a kept connection that is no longer the one to use: closed if it is this
+    process's (another app's engine), kept alive untouched if a forked child inherited it."""
+    if found[1] != os.getpid():
+        _inherited.append(found)
+        return
+    with contextlib.suppress(Exception):
+        found[2].close()
+
+
+def _thread_connection(engine: Engine) -> Connection:
+    """A read ``Connection`` this thread keeps: checking one out of the pool and back for every
+    request costs more than the Data API's small queries."""
+    found = getattr(_reader, "value", None)
+    if found is not None:
+        if found[0] is engine and found[1] == os.getpid() and not found[2].closed:
+            return found[2]
+        _forget(found)
+    connection = engine.connect()
+    _reader.value = (engine, os.getpid(), connection)
+    return connection
+
+
+def _drop_thread_connection(connection: Connection) -> None:
+    _reader.value = None
+    with contextlib.suppress(Exception):
+        connection.invalidate()
+    with contextlib.suppress(Exception):
+        connection.close()
+
+
 def run_read(fn: Callable[[Connection], T]) -> T:
-    """``fn(connection)`` on a read connection; retried once if the connection was dead."""
+    """``fn(connection)`` on the thread's read connection; retried once on a fresh one if the
+    connection was dead. ``fn`` must only read."""
     engine = read_engine()
     for attempt in (1, 2):
+        connection = _thread_connection(engine)
         try:
-            with engine.connect() as connection:
-                return fn(connection)
+            return fn(connection)
         except DBAPIError as exc:
+            _drop_thread_connection(connection)
             if attempt == 2 or not exc.connection_invalidated:
                 raise
+        finally:
+            if not connection.closed and connection.in_transaction():
+                # Something ran through SQLAlchemy's execute (which begins a transaction):
+                # never keep a read transaction open between requests (SQLite's WAL could not
+                # be checkpointed past it).
+                connection.rollback()
     raise AssertionError("unreachable")
 
 
@@ -171,7 +216,6 @@ def one_row(connection: Connection, statement: Select[Any], params: Mapping[str,
 
 
 _held = threading.local()
-_inherited: list[Any] = []  # connections a forked child must neither use nor close
 
 
 def _held_connection(engine: Engine) -> Any:
@@ -181,8 +225,7 @@ def _held_connection(engine: Engine) -> Any:
     if found is not None:
         if found[0] is engine and found[1] == os.getpid():
             return found[2]
-        if found[1] != os.getpid():
-            _inherited.append(found)
+        _forget(found)
     pooled = engine.raw_connection()
     pooled.detach()
     _held.value = (engine, os.getpid(), pooled)
