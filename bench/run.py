@@ -687,9 +687,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers of both apps")
     p.add_argument("--keepalive", action="store_true",
                    help="reuse connections (default: one connection per request)")
-    p.add_argument("--pg-url", default=os.environ.get("AFFSRV_BENCH_PG_URL",
-                                                     "postgresql://postgres@127.0.0.1:5432/postgres"),
-                   help="PostgreSQL server to create the benchmark database on")
+    p.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/postgres",
+                   help="PostgreSQL server (and a database to connect to) on which to create "
+                        "the benchmark's database")
     p.add_argument("--pg-database", default=None,
                    help="name of the benchmark database (default: a fresh random name)")
     p.add_argument("--sqlite-path", default=None, help="SQLite file (default: a temporary one)")
