@@ -91,6 +91,7 @@ class AppLogs:
             handler.close()
 
 
+
 def get_log(name: str) -> structlog.stdlib.BoundLogger:
     """The running app's logger writing to ``<logs dir>/<name>.log``."""
     return current_app.extensions["affsrv_logs"].get(name)

@@ -45,6 +45,10 @@ def _percent(value: Decimal | None) -> str:
     return f"{text}%"
 
 
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
 class AffiliateInfoSchema(Schema):
     """The Data API's `info` data: every value a string, never the password."""
 

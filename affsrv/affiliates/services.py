@@ -6,12 +6,13 @@ import uuid
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
 
 from affsrv.affiliates.models import Affiliate
 from affsrv.affiliates.schemas import AffiliateCreateSchema, AffiliateInfoSchema
+from affsrv.db.reads import one_row
 from affsrv.db.session import commit_or_conflict
 from affsrv.errors import Conflict, DomainError, Forbidden, NotFound
 from affsrv.extensions import db
@@ -69,6 +70,22 @@ def get_affiliate(code: str) -> Affiliate:
     return affiliate
 
 
+# Built once: a Core statement over the table (no ORM entity) skips building and compiling the
+# query per call; the Data API reads affiliates on every request.
+_RECORD_BY_CODE = select(*Affiliate.__table__.c).where(
+    Affiliate.__table__.c.code == bindparam("code")
+)
+
+
+def get_affiliate_record(code: str, connection: Connection | None = None) -> Any:
+    """The affiliate with this code as a read-only row (same attributes as ``Affiliate``), or
+    ``NotFound``: for reads that change nothing, such as the Data API's ops."""
+    row = one_row(connection or db.session.connection(), _RECORD_BY_CODE, {"code": code})
+    if row is None:
+        raise NotFound(f"unknown affiliate code {code!r}")
+    return row
+
+
 def get_active_affiliate(code: str, *, must_be_approved: bool = False) -> Affiliate:
     """The enabled affiliate with this code; refuses disabled (and, when asked, unapproved)."""
     affiliate = get_affiliate(code)
@@ -79,7 +96,7 @@ def get_active_affiliate(code: str, *, must_be_approved: bool = False) -> Affili
     return affiliate
 
 
-def affiliate_info(affiliate: Affiliate) -> dict[str, str]:
+def affiliate_info(affiliate: Any) -> dict[str, str]:
     """The Data API's `info`: the record as strings, plus the merchant's extra fields."""
     info: dict[str, str] = _info_schema.dump(affiliate)
     for key, value in (affiliate.extra or {}).items():

@@ -37,6 +37,19 @@ def _flush_clicks_on_exit(_arbiter: Any, worker: Any) -> None:
         app.extensions["click_buffer"].stop()
 
 
+def gunicorn_options(bind: str, workers: int) -> dict[str, Any]:
+    """The gunicorn settings of ``affsrv serve`` (the benchmark runs its bare app with them)."""
+    return {
+        "bind": bind,
+        "workers": workers,
+        "worker_class": "sync",
+        "accesslog": None,
+        "errorlog": "-",
+        "graceful_timeout": 10,
+        "timeout": 30,
+    }
+
+
 def prepare_database() -> str | None:
     """Create or upgrade the schema; a first API key's plain text when one was made."""
     upgrade(directory=current_app.extensions["migrate"].directory)
@@ -57,16 +70,8 @@ def serve(bind: str | None, workers: int | None, no_worker: bool) -> None:
     if new_key:
         click.echo("A first API key was created. It is shown only this once; keep it:")
         click.echo(new_key)
-    options = {
-        "bind": bind or server["bind"],
-        "workers": workers or server["workers"],
-        "worker_class": "sync",
-        "accesslog": None,
-        "errorlog": "-",
-        "graceful_timeout": 10,
-        "timeout": 30,
-        "worker_exit": _flush_clicks_on_exit,
-    }
+    options = gunicorn_options(bind or server["bind"], workers or server["workers"])
+    options["worker_exit"] = _flush_clicks_on_exit
     click.echo(f"affsrv listening on http://{options['bind']} ({options['workers']} workers)")
     worker = None
     if not no_worker:

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, select, type_coerce, update
+from sqlalchemy import Connection, bindparam, case, func, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 
 from affsrv.affiliates.models import Affiliate
 from affsrv.commissions.models import Commission, CommissionKind, CommissionStatus
+from affsrv.db.reads import all_rows
 from affsrv.db.types import Money, to_money, utcnow
 from affsrv.errors import Conflict, DomainError, Forbidden, NotFound
 from affsrv.extensions import db
@@ -239,26 +240,43 @@ def reverse_commission(
     return reversal
 
 
-def commission_totals(affiliate_id: int, product_id: int | None = None) -> dict[str, Any]:
-    """Approved commissions per product (the Data API's `commissions`). A negative
-    (clawback) commission subtracts one from the count and its amounts from the totals."""
+def _totals_statement(by_product: bool) -> Any:
+    c = Commission.__table__.c  # Core columns: no ORM compile step on the hot path
     query = (
         select(
-            Commission.product_id,
-            func.sum(case((Commission.kind == CommissionKind.REVERSAL, -1), else_=1)),
-            type_coerce(func.sum(Commission.sale_total), Money()),
-            type_coerce(func.sum(Commission.commission_total), Money()),
-            func.max(Commission.created_at),
+            c.product_id,
+            func.sum(case((c.kind == CommissionKind.REVERSAL.value, -1), else_=1)),
+            type_coerce(func.sum(c.sale_total), Money()),
+            type_coerce(func.sum(c.commission_total), Money()),
+            func.max(c.created_at),
         )
-        .where(
-            Commission.affiliate_id == affiliate_id,
-            Commission.status == CommissionStatus.APPROVED,
-        )
-        .group_by(Commission.product_id)
-        .order_by(Commission.product_id)
+        .where(c.affiliate_id == bindparam("affiliate_id"),
+               c.status == CommissionStatus.APPROVED.value)
+        .group_by(c.product_id)
+        .order_by(c.product_id)
     )
-    if product_id is not None:
-        query = query.where(Commission.product_id == product_id)
+    return query.where(c.product_id == bindparam("product_id")) if by_product else query
+
+
+# Built once (the Data API asks for totals on every `commissions` call).
+_TOTALS = _totals_statement(by_product=False)
+_TOTALS_FOR_PRODUCT = _totals_statement(by_product=True)
+
+
+def commission_totals(
+    affiliate_id: int, product_id: int | None = None, connection: Connection | None = None
+) -> dict[str, Any]:
+    """Approved commissions per product (the Data API's `commissions`). A negative
+    (clawback) commission subtracts one from the count and its amounts from the totals."""
+    conn = connection or db.session.connection()
+    if product_id is None:
+        rows = all_rows(conn, _TOTALS, {"affiliate_id": affiliate_id}, named=False)
+    else:
+        rows = all_rows(
+            conn,
+            _TOTALS_FOR_PRODUCT, {"affiliate_id": affiliate_id, "product_id": product_id},
+            named=False,
+        )
     return {
         str(pid): {
             "commissions": count,
@@ -266,7 +284,7 @@ def commission_totals(affiliate_id: int, product_id: int | None = None) -> dict[
             "commission_total": commission_total,
             "last_commission": last,
         }
-        for pid, count, sale_total, commission_total, last in db.session.execute(query)
+        for pid, count, sale_total, commission_total, last in rows
     }
 
 

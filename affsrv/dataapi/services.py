@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from affsrv.affiliates.services import affiliate_info, get_active_affiliate, get_affiliate
+from sqlalchemy import Connection
+
+from affsrv.affiliates.services import (
+    affiliate_info,
+    get_active_affiliate,
+    get_affiliate_record,
+)
 from affsrv.commissions.services import commission_totals, record_commission, reverse_commission
 from affsrv.dataapi.schemas import (
     CommissionTotalsSchema,
     PaymentTotalsSchema,
     ReferralStatsSchema,
 )
+from affsrv.db.reads import run_read
 from affsrv.errors import Forbidden
 from affsrv.payments.services import payment_totals
-from affsrv.products.services import get_enabled_product, get_product
+from affsrv.products.services import check_product_exists, get_enabled_product, get_product
 from affsrv.settings import settings
 from affsrv.tracking.services import record_referral, referral_stats
 
@@ -32,21 +39,27 @@ def dispatch(call: dict[str, Any], user_agent: str = "") -> dict[str, Any]:
 
 
 def data_op(code: str, data: dict[str, Any]) -> dict[str, Any]:
-    affiliate = get_affiliate(code)
+    # The ops only read: plain rows on a read connection, no ORM objects or session.
+    return run_read(lambda conn: _data_op(conn, code, data))
+
+
+def _data_op(conn: Connection, code: str, data: dict[str, Any]) -> dict[str, Any]:
+    affiliate = get_affiliate_record(code, conn)
     if not affiliate.enabled:
         raise Forbidden(f"affiliate {code!r} is disabled")
     op, product_id = data["op"], data["product"]
     if product_id is not None:
-        get_product(product_id)  # an unknown product is an error, not an empty answer
+        # An unknown product is an error, not an empty answer.
+        check_product_exists(product_id, conn)
     if op == "info":
         return affiliate_info(affiliate)
     if op == "commissions":
-        totals = commission_totals(affiliate.id, product_id)
+        totals = commission_totals(affiliate.id, product_id, conn)
         return {pid: _commission_totals.dump(t) for pid, t in totals.items()}
     if op == "payments":
-        totals = payment_totals(affiliate.id)
+        totals = payment_totals(affiliate.id, conn)
         return {method: _payment_totals.dump(t) for method, t in totals.items()}
-    stats = referral_stats(affiliate.id, product_id)
+    stats = referral_stats(affiliate.id, product_id, conn)
     return {pid: _referral_stats.dump(s) for pid, s in stats.items()}
 
 

@@ -13,7 +13,8 @@ from affsrv.extensions import db
 class Payment(db.Model):
     __tablename__ = "payments"
     __table_args__ = (
-        Index("ix_payments_affiliate_method", "affiliate_id", "method"),
+        # The Data API's `payments` op; covering, like ix_commissions_affiliate_totals.
+        Index("ix_payments_affiliate_totals", "affiliate_id", "method", "created_at", "amount"),
         Index("ix_payments_created_at", "created_at"),
     )
 

@@ -15,14 +15,16 @@ import os
 import re
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit, urlunsplit
 
 from flask import Flask, current_app
-from sqlalchemy import func, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 
 from affsrv.affiliates.models import CODE_PATTERN, Affiliate
 from affsrv.cache import Memo
+from affsrv.db.reads import all_rows, first_row
 from affsrv.db.types import utcnow
 from affsrv.errors import Forbidden
 from affsrv.extensions import db
@@ -56,40 +58,48 @@ _affiliates = Memo()
 _products = Memo()
 
 
+_A = Affiliate.__table__.c
+_P = Product.__table__.c
+# Built once: Core statements skip building and compiling a query on every landing.
+_AFFILIATE_BY_CODE = select(_A.id, _A.code, _A.ip, _A.enabled, _A.approved).where(
+    _A.code == bindparam("code")
+)
+_PRODUCT_BY_ID = select(_P.id, _P.landing_url, _P.enabled).where(_P.id == bindparam("pid"))
+
+
 def _load_affiliate(code: str) -> AffiliateRef | None:
-    row = db.session.execute(
-        select(Affiliate.id, Affiliate.code, Affiliate.ip, Affiliate.enabled, Affiliate.approved)
-        .where(Affiliate.code == code)
-    ).first()
+    row = first_row(_AFFILIATE_BY_CODE, {"code": code})
     if row is None:
         return None
+    affiliate_id, code, ip, enabled, approved = row
     reason = ""
-    if not row.enabled:
+    if not enabled:
         reason = "affiliate disabled"
-    elif not row.approved and settings("affiliates")["require_approval"]:
+    elif not approved and settings("affiliates")["require_approval"]:
         reason = "affiliate awaiting approval"
-    return AffiliateRef(row.id, row.code, row.ip or "", not reason, reason)
+    return AffiliateRef(affiliate_id, code, ip or "", not reason, reason)
 
 
 def _load_product(product_id: int) -> ProductRef | None:
-    row = db.session.execute(
-        select(Product.id, Product.landing_url, Product.enabled).where(Product.id == product_id)
-    ).first()
-    return None if row is None else ProductRef(row.id, row.landing_url, row.enabled)
+    row = first_row(_PRODUCT_BY_ID, {"pid": product_id})
+    return None if row is None else ProductRef(row[0], row[1], bool(row[2]))
 
 
-def cached_affiliate(code: str) -> AffiliateRef | None:
+def cached_affiliate(code: str, ttl: float | None = None) -> AffiliateRef | None:
     if not _CODE_RE.match(code):
         return None
-    return _affiliates.get(code, settings("server")["cache_seconds"],
-                           lambda: _load_affiliate(code))
+    if ttl is None:
+        ttl = settings("server")["cache_seconds"]
+    return _affiliates.get(code, ttl, lambda: _load_affiliate(code))
 
 
-def cached_product(raw_id: str | None) -> ProductRef | None:
+def cached_product(raw_id: str | None, ttl: float | None = None) -> ProductRef | None:
     if not raw_id or not raw_id.isdigit() or len(raw_id) > 9:
         return None
     pid = int(raw_id)
-    return _products.get(pid, settings("server")["cache_seconds"], lambda: _load_product(pid))
+    if ttl is None:
+        ttl = settings("server")["cache_seconds"]
+    return _products.get(pid, ttl, lambda: _load_product(pid))
 
 
 def clear_caches() -> None:
@@ -101,12 +111,25 @@ def is_self_referral(affiliate_ip: str, visitor_ip: str | None) -> bool:
     return bool(affiliate_ip) and bool(visitor_ip) and affiliate_ip == visitor_ip
 
 
+@lru_cache(maxsize=4096)
+def _url_around_param(url: str, name: str) -> tuple[str, str]:
+    """``url`` split around a query parameter ``name`` appended last (without any earlier
+    ``name``): what goes before its value and what after. Landing URLs are few (products'
+    and the default), so this is parsed once per URL, not per click."""
+    parts = urlsplit(url)
+    kept = urlencode(
+        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != name]
+    )
+    head = urlunsplit(parts._replace(query="", fragment=""))
+    before = f"{head}?{kept}&" if kept else f"{head}?"
+    after = f"#{parts.fragment}" if parts.fragment else ""
+    return before + quote_plus(name) + "=", after
+
+
 def with_param(url: str, name: str, value: str) -> str:
     """``url`` with ``name=value`` set in its query string (replacing an earlier value)."""
-    parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != name]
-    query.append((name, value))
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    before, after = _url_around_param(url, name)
+    return before + quote_plus(value) + after
 
 
 def normalise_ip(raw: str | None) -> str:
@@ -130,21 +153,24 @@ def resolve_landing(
     code: str, product_param: str | None, link: str, ip: str, user_agent: str
 ) -> Landing:
     """Decide the redirect for ``/r/<code>`` and record the click when it counts."""
-    tracking = settings("tracking")
-    log = get_log("referral")
-    product = cached_product(product_param)
+    config = current_app.config["AFFSRV"]  # once, not per setting: this runs on every click
+    tracking = config["tracking"]
+    ttl = config["server"]["cache_seconds"]
+    product = cached_product(product_param, ttl)
     target = tracking["default_url"]
     if product is not None and product.enabled:
         target = product.landing_url
-    affiliate = cached_affiliate(code)
+    affiliate = cached_affiliate(code, ttl)
     if affiliate is None or not affiliate.active:
         reason = "unknown affiliate code" if affiliate is None else affiliate.reason
-        log.warning("landing refused", reason=reason, code=code[:64], ip=ip)
+        get_log("referral").warning("landing refused", reason=reason, code=code[:64], ip=ip)
         return Landing(tracking["default_url"], None)
     if product_param and product is None:
-        log.warning("landing for unknown product", code=code, product=product_param[:32])
-    if not settings("commissions")["allow_self_referral"] and is_self_referral(affiliate.ip, ip):
-        log.warning("self-referral not counted", code=code, ip=ip)
+        get_log("referral").warning(
+            "landing for unknown product", code=code, product=product_param[:32]
+        )
+    if not config["commissions"]["allow_self_referral"] and is_self_referral(affiliate.ip, ip):
+        get_log("referral").warning("self-referral not counted", code=code, ip=ip)
         return Landing(with_param(target, tracking["param"], affiliate.code), None)
     current_app.extensions["click_buffer"].add(
         {
@@ -180,18 +206,42 @@ def record_referral(
     return click
 
 
-def referral_stats(affiliate_id: int, product_id: int | None = None) -> dict[str, Any]:
-    """Click counts per referring link, per product (the Data API's `referrals`)."""
+def _referrals_statement(by_product: bool) -> Any:
+    c = Click.__table__.c  # Core columns: no ORM compile step on the hot path
     query = (
-        select(Click.product_id, Click.link, func.count().label("n"))
-        .where(Click.affiliate_id == affiliate_id)
-        .group_by(Click.product_id, Click.link)
-        .order_by(Click.product_id, Click.link)
+        select(c.product_id, c.link, func.count().label("n"))
+        .where(c.affiliate_id == bindparam("affiliate_id"))
+        .group_by(c.product_id, c.link)
+        .order_by(c.product_id, c.link)
     )
-    if product_id is not None:
-        query = query.where(Click.product_id == product_id)
+    return query.where(c.product_id == bindparam("product_id")) if by_product else query
+
+
+# Built once (the Data API asks for it on every `referrals` call).
+_REFERRALS = _referrals_statement(by_product=False)
+_REFERRALS_FOR_PRODUCT = _referrals_statement(by_product=True)
+
+
+def referral_rows(
+    affiliate_id: int, product_id: int | None = None, connection: Connection | None = None
+) -> list[tuple[int | None, str, int]]:
+    """(product id, link, clicks) per product and referring link, ordered by both."""
+    conn = connection or db.session.connection()
+    # Dozens of rows of plain ints and strings: fetched as tuples, no per-row processing.
+    if product_id is None:
+        return all_rows(conn, _REFERRALS, {"affiliate_id": affiliate_id}, named=False)
+    return all_rows(
+        conn, _REFERRALS_FOR_PRODUCT, {"affiliate_id": affiliate_id, "product_id": product_id},
+        named=False,
+    )
+
+
+def referral_stats(
+    affiliate_id: int, product_id: int | None = None, connection: Connection | None = None
+) -> dict[str, Any]:
+    """Click counts per referring link, per product (the Data API's `referrals`)."""
     stats: dict[str, Any] = {}
-    for pid, link, count in db.session.execute(query):
+    for pid, link, count in referral_rows(affiliate_id, product_id, connection):
         key = "0" if pid is None else str(pid)  # "0": clicks that named no product
         stats.setdefault(key, {"referrers": []})["referrers"].append(
             {"count": count, "link": link}

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 02cda93bb287
+Revision ID: 4d6421a93fd9
 Revises: 
-Create Date: 2026-11-21 10:21:48.334986
+Create Date: 2026-11-21 11:31:34.865019
 """
 import sqlalchemy as sa
 from alembic import op
@@ -11,7 +11,7 @@ import affsrv.db.types
 
 
 # revision identifiers, used by Alembic.
-revision = '02cda93bb287'
+revision = '4d6421a93fd9'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -212,7 +212,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_payments'))
     )
     with op.batch_alter_table('payments', schema=None) as batch_op:
-        batch_op.create_index('ix_payments_affiliate_method', ['affiliate_id', 'method'], unique=False)
+        batch_op.create_index('ix_payments_affiliate_totals', ['affiliate_id', 'method', 'created_at', 'amount'], unique=False)
         batch_op.create_index('ix_payments_created_at', ['created_at'], unique=False)
 
     op.create_table('commissions',
@@ -241,7 +241,7 @@ def upgrade():
     sa.UniqueConstraint('affiliate_id', 'product_id', 'order_ref', 'kind', name='uq_commissions_order')
     )
     with op.batch_alter_table('commissions', schema=None) as batch_op:
-        batch_op.create_index('ix_commissions_affiliate_status_product', ['affiliate_id', 'status', 'product_id'], unique=False)
+        batch_op.create_index('ix_commissions_affiliate_totals', ['affiliate_id', 'status', 'product_id', 'kind', 'created_at', 'sale_total', 'commission_total'], unique=False)
         batch_op.create_index('ix_commissions_created_at', ['created_at'], unique=False)
         batch_op.create_index('ix_commissions_product_id', ['product_id'], unique=False)
         batch_op.create_index('ix_commissions_status', ['status'], unique=False)
@@ -358,12 +358,12 @@ def downgrade():
         batch_op.drop_index('ix_commissions_status')
         batch_op.drop_index('ix_commissions_product_id')
         batch_op.drop_index('ix_commissions_created_at')
-        batch_op.drop_index('ix_commissions_affiliate_status_product')
+        batch_op.drop_index('ix_commissions_affiliate_totals')
 
     op.drop_table('commissions')
     with op.batch_alter_table('payments', schema=None) as batch_op:
         batch_op.drop_index('ix_payments_created_at')
-        batch_op.drop_index('ix_payments_affiliate_method')
+        batch_op.drop_index('ix_payments_affiliate_totals')
 
     op.drop_table('payments')
     with op.batch_alter_table('orders', schema=None) as batch_op:

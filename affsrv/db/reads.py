@@ -1,0 +1,258 @@
+"""Connections for the read-only hot paths (landing-link lookups, the Data API's ops).
+
+Each such request runs one to three SELECTs, so what surrounds them matters more than the
+queries: these paths skip the ORM session (its set-up and tear-down cost more than the query),
+and on PostgreSQL they use a second, small pool of autocommit connections without pre-ping, so a
+lookup is one round trip instead of four (pre-ping, BEGIN, SELECT, ROLLBACK). Each statement
+still sees only committed data. A connection the server dropped (a restart) is detected on use
+and the read retried once on a fresh one, which is what pre-ping would have done. On SQLite they
+use the app's own engine (no round trips to save).
+
+``run_read(fn)`` gives ``fn`` such a connection. ``all_rows``/``one_row``/``first_row`` go one
+step further for statements built once at import time: each is compiled once per dialect and
+run on the DBAPI connection, its values converted by SQLAlchemy's own result processors of its
+column types, with none of SQLAlchemy's per-call execution machinery (which costs more than a
+small indexed query). Parameters are passed to the driver as given, so they must be plain ints
+and strings (no bind processing). ``run_read`` and ``first_row`` keep one connection per thread
+(each) instead of checking one out of the pool for every request.
+Nothing is written through any of these: writes go through ``db.session``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections import namedtuple
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from flask import current_app
+from sqlalchemy import Connection, Engine, Select, create_engine, event
+from sqlalchemy.exc import DBAPIError
+
+from affsrv.extensions import db
+
+T = TypeVar("T")
+_lock = threading.Lock()
+_inherited: list[Any] = []  # connections a forked child must neither use nor close
+
+
+def read_engine() -> Engine:
+    """The engine for read-only hot paths (see the module's docstring)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    engine = app.extensions.get("affsrv_reads")
+    if engine is None:
+        with _lock:
+            engine = app.extensions.get("affsrv_reads")
+            if engine is None:
+                engine = db.engine
+                if engine.dialect.name == "postgresql":
+                    # Made lazily, so inside each gunicorn worker: never shared across a fork.
+                    reads = create_engine(
+                        engine.url, isolation_level="AUTOCOMMIT", pool_pre_ping=False,
+                        pool_size=5, max_overflow=10,
+                    )
+                    # Closed with the app's engine (tests dispose of theirs after each test).
+                    event.listen(engine, "engine_disposed", lambda _engine: reads.dispose())
+                    engine = reads
+                app.extensions["affsrv_reads"] = engine
+    return engine
+
+
+_reader = threading.local()
+
+
+def _forget(found: tuple[Any, int, Any]) -> None:
+    """Let go of a kept connection that is no longer the one to use: closed if it is this
+    process's (another app's engine), kept alive untouched if a forked child inherited it."""
+    if found[1] != os.getpid():
+        _inherited.append(found)
+        return
+    with contextlib.suppress(Exception):
+        found[2].close()
+
+
+def _thread_connection(engine: Engine) -> Connection:
+    """A read ``Connection`` this thread keeps: checking one out of the pool and back for every
+    request costs more than the Data API's small queries."""
+    found = getattr(_reader, "value", None)
+    if found is not None:
+        if found[0] is engine and found[1] == os.getpid() and not found[2].closed:
+            return found[2]
+        _forget(found)
+    connection = engine.connect()
+    _reader.value = (engine, os.getpid(), connection)
+    return connection
+
+
+def _drop_thread_connection(connection: Connection) -> None:
+    _reader.value = None
+    with contextlib.suppress(Exception):
+        connection.invalidate()
+    with contextlib.suppress(Exception):
+        connection.close()
+
+
+def run_read(fn: Callable[[Connection], T]) -> T:
+    """``fn(connection)`` on the thread's read connection; retried once on a fresh one if the
+    connection was dead. ``fn`` must only read."""
+    engine = read_engine()
+    for attempt in (1, 2):
+        connection = _thread_connection(engine)
+        try:
+            return fn(connection)
+        except DBAPIError as exc:
+            _drop_thread_connection(connection)
+            if attempt == 2 or not exc.connection_invalidated:
+                raise
+        finally:
+            if not connection.closed and connection.in_transaction():
+                # Something ran through SQLAlchemy's execute (which begins a transaction):
+                # never keep a read transaction open between requests (SQLite's WAL could not
+                # be checkpointed past it).
+                connection.rollback()
+    raise AssertionError("unreachable")
+
+
+class _Plan:
+    """A statement compiled once for a dialect, and how to turn its raw rows into values:
+    SQLAlchemy's own result processors of its column types (so values are the same as from
+    ``connection.execute``), picked once the first cursor has said what the columns are."""
+
+    def __init__(self, statement: Select[Any], dialect: Any) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = compiled.string
+        self.names = tuple(compiled.positiontup or ()) if compiled.positional else None
+        # The statement's own constants (e.g. status = 'approved'); the caller adds the rest.
+        self.constants = {name: bind.value for name, bind in compiled.binds.items()}
+        self.columns = list(statement.selected_columns)
+        self.row = namedtuple("row", [c.key for c in self.columns], rename=True)  # type: ignore[misc]
+        self.dialect = dialect
+        self.processors: list[Callable[[Any], Any] | None] | None = None
+
+    def args(self, params: Mapping[str, Any]) -> Any:
+        values = {**self.constants, **params}
+        return values if self.names is None else tuple(values[name] for name in self.names)
+
+    def make_rows(
+        self, cursor: Any, raw: list[tuple[Any, ...]], named: bool = True
+    ) -> list[tuple[Any, ...]]:
+        if self.processors is None:
+            dialect = self.dialect
+            self.processors = [
+                column.type.dialect_impl(dialect).result_processor(dialect, description[1])
+                for column, description in zip(self.columns, cursor.description, strict=True)
+            ]
+        steps = list(enumerate(self.processors))
+        steps = [(i, step) for i, step in steps if step is not None]
+        if not steps:
+            return [self.row._make(values) for values in raw] if named else raw
+        rows = []
+        for values in raw:
+            out = list(values)
+            for i, step in steps:
+                if out[i] is not None:
+                    out[i] = step(out[i])
+            rows.append(self.row._make(out) if named else tuple(out))
+        return rows
+
+
+_plans: dict[tuple[str, int], _Plan] = {}
+
+
+def _plan(statement: Select[Any], dialect: Any) -> _Plan:
+    key = (dialect.name, id(statement))
+    plan = _plans.get(key)
+    if plan is None:
+        plan = _plans[key] = _Plan(statement, dialect)
+    return plan
+
+
+def _fetch(
+    plan: _Plan, dbapi: Any, params: Mapping[str, Any], many: bool, named: bool = True
+) -> list[Any]:
+    cursor = dbapi.cursor()
+    try:
+        cursor.execute(plan.sql, plan.args(params))
+        raw = cursor.fetchall() if many else [r for r in [cursor.fetchone()] if r is not None]
+        return plan.make_rows(cursor, raw, named)
+    finally:
+        cursor.close()
+
+
+def _wrapped(plan: _Plan, params: Mapping[str, Any], exc: Exception, dropped: bool) -> Exception:
+    return DBAPIError.instance(
+        plan.sql, plan.args(params), exc, plan.dialect.loaded_dbapi.Error, dialect=plan.dialect,
+        connection_invalidated=dropped,
+    )
+
+
+def all_rows(
+    connection: Connection, statement: Select[Any], params: Mapping[str, Any],
+    named: bool = True,
+) -> list[Any]:
+    """Every row of a module-level (long-lived) ``statement``, run on ``connection``'s DBAPI
+    connection: named tuples (``named=False``: plain tuples) of the same values
+    ``connection.execute`` would give, without its per-call machinery. Database errors come
+    out as SQLAlchemy's exceptions (so ``run_read`` retries a dropped connection and a
+    database that is down still answers 503)."""
+    dialect = connection.dialect
+    plan = _plan(statement, dialect)
+    dbapi = connection.connection.driver_connection
+    try:
+        return _fetch(plan, dbapi, params, many=True, named=named)
+    except dialect.loaded_dbapi.Error as exc:
+        dropped = dialect.is_disconnect(exc, dbapi, None)
+        if dropped:
+            connection.invalidate(exc)
+        raise _wrapped(plan, params, exc, dropped) from exc
+
+
+def one_row(connection: Connection, statement: Select[Any], params: Mapping[str, Any]) -> Any:
+    """The first row of ``statement`` (see ``all_rows``), or None."""
+    rows = all_rows(connection, statement, params)
+    return rows[0] if rows else None
+
+
+_held = threading.local()
+
+
+def _held_connection(engine: Engine) -> Any:
+    """A read connection this thread keeps (taken out of the pool once): checking one out of
+    the pool and back for every landing costs more than the lookup itself."""
+    found = getattr(_held, "value", None)
+    if found is not None:
+        if found[0] is engine and found[1] == os.getpid():
+            return found[2]
+        _forget(found)
+    pooled = engine.raw_connection()
+    pooled.detach()
+    _held.value = (engine, os.getpid(), pooled)
+    return pooled
+
+
+def _drop_held(pooled: Any) -> None:
+    _held.value = None
+    with contextlib.suppress(Exception):
+        pooled.invalidate()
+
+
+def first_row(statement: Select[Any], params: Mapping[str, Any]) -> Any:
+    """The first row of ``statement`` (see ``all_rows``) on the thread's own read connection,
+    or None: for the landing link's one-row lookups."""
+    engine = read_engine()
+    dialect = engine.dialect
+    plan = _plan(statement, dialect)
+    for attempt in (1, 2):
+        pooled = _held_connection(engine)
+        try:
+            rows = _fetch(plan, pooled.dbapi_connection, params, many=False)
+            return rows[0] if rows else None
+        except dialect.loaded_dbapi.Error as exc:
+            dropped = dialect.is_disconnect(exc, pooled.dbapi_connection, None)
+            _drop_held(pooled)  # a fresh connection next time, whatever went wrong
+            if attempt == 1 and dropped:
+                continue
+            raise _wrapped(plan, params, exc, dropped) from exc
+    raise AssertionError("unreachable")

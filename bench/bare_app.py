@@ -1,0 +1,67 @@
+"""The benchmark's baseline: a bare Flask app doing the least the two measured paths must do.
+
+``GET /r/<code>?p=<id>`` answers the same 302 and Set-Cookie as affsrv's landing link (no
+database, no click); ``POST /api`` parses the JSON body and answers it back (a JSON echo) inside
+``{"status": "ok", ...}``. It runs under gunicorn with exactly the options ``affsrv serve`` uses
+(``affsrv.cli.serve.gunicorn_options``), so the ratio compares the apps, not the servers.
+
+    python bench/bare_app.py --bind 127.0.0.1:8001 --workers 2
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from flask import Flask, jsonify, redirect, request
+from gunicorn.app.base import BaseApplication
+
+COOKIE_NAME = "maff"
+COOKIE_DAYS = 60
+LANDING = "https://shop.example/"
+
+
+def create_bare_app() -> Flask:
+    app = Flask(__name__)
+
+    @app.get("/r/<path:code>")
+    def landing(code: str) -> Any:
+        product = request.args.get("p", "")
+        target = f"{LANDING}p/{product}" if product.isdigit() else LANDING
+        response = redirect(f"{target}?{COOKIE_NAME}={code}", code=302)
+        response.set_cookie(COOKIE_NAME, code, max_age=COOKIE_DAYS * 86400, path="/",
+                            secure=request.is_secure, httponly=True, samesite="Lax")
+        return response
+
+    @app.post("/api")
+    def echo() -> Any:
+        return jsonify({"status": "ok", "data": request.get_json()})
+
+    return app
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        return create_bare_app()
+
+
+def main() -> None:
+    from affsrv.cli.serve import gunicorn_options
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bind", default="127.0.0.1:8001")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    _Gunicorn(gunicorn_options(args.bind, args.workers)).run()
+
+
+if __name__ == "__main__":
+    main()

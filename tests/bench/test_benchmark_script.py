@@ -1,0 +1,46 @@
+"""The benchmark (bench/run.py) end to end at a tiny scale, so the script cannot silently rot.
+
+It asserts that the script runs and prints every row, never how fast anything is.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ROWS = (
+    "bare Flask redirect",
+    "bare Flask JSON echo",
+    "landing link /r/<code>",
+    "Data API info",
+    "Data API commissions",
+    "Data API commissions (product)",
+    "Data API payments",
+    "Data API referrals",
+)
+
+
+def test_benchmark_runs_end_to_end_on_sqlite(tmp_path: Path) -> None:
+    if shutil.which("wrk") is None:
+        pytest.fail("wrk is not installed; the benchmark needs it: `sudo apt-get install -y wrk`")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AFFSRV_")}
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "run.py"), "--db", "sqlite",
+         "--affiliates", "50", "--products", "5", "--commissions", "500", "--clicks", "2000",
+         "--duration", "1", "--warmup", "0", "--rounds", "1", "--connections", "4",
+         "--results", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "| target | requests/s | p50 ms | p99 ms | ratio to bare |" in done.stdout, output
+    for row in ROWS:
+        assert f"| {row} |" in done.stdout, f"no row {row!r}:\n{output}"
+    written = list(tmp_path.glob("bench-*-sqlite.md"))
+    assert len(written) == 1 and "| Data API referrals |" in written[0].read_text()
