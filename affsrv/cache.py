@@ -1,7 +1,8 @@
 """Short-lived per-process caches for the hot paths (landing link, API key check).
 
-An entry lives ``[server] cache_seconds``; a change made through this process clears its
-cache at once, other worker processes see it within that time.
+An entry lives ``[server] cache_seconds``, so a change (a disabled affiliate, a revoked key)
+reaches every worker within that time. Creating or revoking an API key also clears the key
+cache of the process that did it.
 """
 
 from __future__ import annotations

@@ -14,7 +14,6 @@ import argparse
 from typing import Any
 
 from flask import Flask, jsonify, redirect, request
-from gunicorn.app.base import BaseApplication
 
 COOKIE_NAME = "maff"
 COOKIE_DAYS = 60
@@ -40,27 +39,14 @@ def create_bare_app() -> Flask:
     return app
 
 
-class _Gunicorn(BaseApplication):
-    def __init__(self, options: dict[str, Any]) -> None:
-        self.options = options
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
-
-    def load(self) -> Any:
-        return create_bare_app()
-
-
 def main() -> None:
-    from affsrv.cli.serve import gunicorn_options
+    from affsrv.cli.serve import GunicornApp, gunicorn_options
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bind", default="127.0.0.1:8001")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    _Gunicorn(gunicorn_options(args.bind, args.workers)).run()
+    GunicornApp(gunicorn_options(args.bind, args.workers), create_bare_app).run()
 
 
 if __name__ == "__main__":

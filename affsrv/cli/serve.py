@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -11,13 +12,16 @@ from flask_migrate import upgrade
 from gunicorn.app.base import BaseApplication
 
 from affsrv.apikeys.services import ensure_api_key
+from affsrv.app import create_app
 
 
-class _Gunicorn(BaseApplication):
-    """Gunicorn with affsrv's app; each worker builds its own app (no shared connections)."""
+class GunicornApp(BaseApplication):
+    """Gunicorn running the app ``factory`` builds; each worker calls it itself (no
+    connections shared across the fork). The benchmark's bare app runs through it too."""
 
-    def __init__(self, options: dict[str, Any]) -> None:
+    def __init__(self, options: dict[str, Any], factory: Callable[[], Any]) -> None:
         self.options = options
+        self.factory = factory
         super().__init__()
 
     def load_config(self) -> None:
@@ -25,9 +29,7 @@ class _Gunicorn(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        from affsrv.app import create_app
-
-        return create_app()
+        return self.factory()
 
 
 def _flush_clicks_on_exit(_arbiter: Any, worker: Any) -> None:
@@ -80,7 +82,7 @@ def serve(bind: str | None, workers: int | None, no_worker: bool) -> None:
         worker = start_worker_process()
         click.echo(f"notification worker started (pid {worker.pid})")
     try:
-        _Gunicorn(options).run()
+        GunicornApp(options, create_app).run()
     finally:
         if worker is not None:
             from affsrv.notifications.worker import stop_worker_process

@@ -102,11 +102,6 @@ def cached_product(raw_id: str | None, ttl: float | None = None) -> ProductRef |
     return _products.get(pid, ttl, lambda: _load_product(pid))
 
 
-def clear_caches() -> None:
-    _affiliates.clear()
-    _products.clear()
-
-
 def is_self_referral(affiliate_ip: str, visitor_ip: str | None) -> bool:
     return bool(affiliate_ip) and bool(visitor_ip) and affiliate_ip == visitor_ip
 

@@ -168,3 +168,19 @@ def test_explicit_flush_writes_waiting_clicks(make_app):
     # What a stopping worker does at exit (atexit): nothing waiting is lost.
     assert app.extensions["click_buffer"].flush() == 7
     assert count_rows(app, Click) == 7
+
+
+def test_cached_affiliate_is_seen_disabled_once_the_cache_expires(make_app):
+    from affsrv.affiliates.services import set_enabled
+
+    app = make_app(server={"cache_seconds": 1})
+    code = add_affiliate(app)
+    client = app.test_client()
+    assert client.get(f"/r/{code}").headers.getlist("Set-Cookie")  # now cached as active
+    with app.app_context():
+        set_enabled(code, False)
+    # Within [server] cache_seconds the worker may still count it (the documented bound)...
+    assert client.get(f"/r/{code}").headers.getlist("Set-Cookie")
+    time.sleep(1.2)
+    # ...and no longer after it.
+    assert client.get(f"/r/{code}").headers.getlist("Set-Cookie") == []
