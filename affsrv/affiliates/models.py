@@ -34,6 +34,11 @@ class Affiliate(db.Model):
     # Extra fields a merchant adds; the Data API's `info` returns them too.
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Set on every change: each worker's affiliate directory re-reads the rows changed since
+    # its last refresh (affsrv/directory.py).
+    updated_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), default=utcnow, onupdate=utcnow, index=True
+    )
 
     def __repr__(self) -> str:
         return f"<Affiliate {self.id} {self.code}>"

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from affsrv.affiliates.models import Affiliate
 from affsrv.commissions.models import Commission, CommissionKind, CommissionStatus
+from affsrv.db.functions import unix_seconds
 from affsrv.db.reads import all_rows
 from affsrv.db.types import Money, to_money, utcnow
 from affsrv.errors import Conflict, DomainError, Forbidden, NotFound
@@ -248,7 +249,7 @@ def _totals_statement(by_product: bool) -> Any:
             func.sum(case((c.kind == CommissionKind.REVERSAL.value, -1), else_=1)),
             type_coerce(func.sum(c.sale_total), Money()),
             type_coerce(func.sum(c.commission_total), Money()),
-            func.max(c.created_at),
+            unix_seconds(func.max(c.created_at)),
         )
         .where(c.affiliate_id == bindparam("affiliate_id"),
                c.status == CommissionStatus.APPROVED.value)
@@ -266,8 +267,9 @@ _TOTALS_FOR_PRODUCT = _totals_statement(by_product=True)
 def commission_totals(
     affiliate_id: int, product_id: int | None = None, connection: Connection | None = None
 ) -> dict[str, Any]:
-    """Approved commissions per product (the Data API's `commissions`). A negative
-    (clawback) commission subtracts one from the count and its amounts from the totals."""
+    """Approved commissions per product (the Data API's `commissions`), the last one's time in
+    Unix seconds. A negative (clawback) commission subtracts one from the count and its amounts
+    from the totals."""
     conn = connection or db.session.connection()
     if product_id is None:
         rows = all_rows(conn, _TOTALS, {"affiliate_id": affiliate_id}, named=False)

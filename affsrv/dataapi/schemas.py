@@ -70,12 +70,23 @@ class EmailsSchema(_Lenient):
     admin = YesNo(load_default=True)
 
 
-class ApiRequestSchema(_Lenient):
+class _CallSchema(_Lenient):
+    """What every call carries."""
+
     apikey = fields.String(required=True)
     affiliate = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    data = fields.Nested(DataOpSchema, load_default=None)
-    referrer = fields.Nested(ReferrerSchema, load_default=None)
-    commission = fields.Nested(CommissionSchema, load_default=None)
+
+
+class DataCallSchema(_CallSchema):
+    data = fields.Nested(DataOpSchema, required=True)
+
+
+class ReferrerCallSchema(_CallSchema):
+    referrer = fields.Nested(ReferrerSchema, required=True)
+
+
+class CommissionCallSchema(_CallSchema):
+    commission = fields.Nested(CommissionSchema, required=True)
     emails = fields.Nested(EmailsSchema, load_default=lambda: {"affiliate": True, "admin": True})
     custom = fields.Dict(
         keys=fields.String(validate=validate.Length(max=100)),
@@ -84,40 +95,49 @@ class ApiRequestSchema(_Lenient):
         validate=validate.Length(max=50),
     )
 
+    def __init__(self, max_saletotal: Decimal, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.max_saletotal = max_saletotal
+
     @validates_schema
-    def _one_call(self, data: dict[str, Any], **_: Any) -> None:
-        given = [k for k in ("data", "referrer", "commission") if data.get(k) is not None]
-        if len(given) != 1:
+    def _sale_limit(self, data: dict[str, Any], **_: Any) -> None:
+        sale = data["commission"].get("saletotal")
+        if sale is not None and sale > self.max_saletotal:
             raise ValidationError(
-                "send exactly one of data, referrer or commission"
-                + (f" (got {', '.join(given)})" if given else "")
+                {"commission": {"saletotal": [f"must not exceed {self.max_saletotal}"]}}
             )
 
-    def max_saletotal_check(self, data: dict[str, Any], limit: Decimal) -> None:
-        sale = (data.get("commission") or {}).get("saletotal")
-        if sale is not None and sale > limit:
-            raise ValidationError({"commission": {"saletotal": [f"must not exceed {limit}"]}})
+
+CALLS = ("data", "referrer", "commission")
+
+
+def call_kind(body: dict[str, Any]) -> str:
+    """Which call a request body makes: the one of ``CALLS`` it carries (a key sent as null
+    counts as absent). Each has its own schema, so a call is validated by its shape only."""
+    given = [k for k in CALLS if body.get(k) is not None]
+    if len(given) != 1:
+        raise ValidationError(
+            "send exactly one of data, referrer or commission"
+            + (f" (got {', '.join(given)})" if given else "")
+        )
+    return given[0]
 
 
 def _money(value: Decimal) -> str:
     return f"{value:.2f}"
 
 
-def _unix(value: Any) -> str:
-    return str(int(value.timestamp()))
-
-
 class CommissionTotalsSchema(Schema):
     commissions = fields.Function(lambda t: str(t["commissions"]))
     sale_total = fields.Function(lambda t: _money(t["sale_total"]))
     commission_total = fields.Function(lambda t: _money(t["commission_total"]))
-    last_commission = fields.Function(lambda t: _unix(t["last_commission"]))
+    last_commission = fields.Function(lambda t: str(t["last_commission"]))
 
 
 class PaymentTotalsSchema(Schema):
     payments = fields.Function(lambda t: str(t["payments"]))
     payment_total = fields.Function(lambda t: _money(t["payment_total"]))
-    last_payment = fields.Function(lambda t: _unix(t["last_payment"]))
+    last_payment = fields.Function(lambda t: str(t["last_payment"]))
 
 
 def _referrers(stats: dict[str, Any]) -> list[dict[str, str]]:

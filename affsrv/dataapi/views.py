@@ -8,20 +8,42 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
 from affsrv.apikeys.services import is_valid_api_key
 from affsrv.dataapi import services
-from affsrv.dataapi.schemas import ApiRequestSchema
+from affsrv.dataapi.schemas import (
+    CommissionCallSchema,
+    DataCallSchema,
+    ReferrerCallSchema,
+    call_kind,
+)
 from affsrv.errors import DomainError, Forbidden
 from affsrv.logs import get_log, redact
 from affsrv.settings import settings
 from affsrv.validation import format_errors
 
 bp = Blueprint("dataapi", __name__)
-_request_schema = ApiRequestSchema()
+_data_call = DataCallSchema()
+_referrer_call = ReferrerCallSchema()
+
+
+def _call_schema(kind: str) -> Any:
+    if kind == "data":
+        return _data_call
+    if kind == "referrer":
+        return _referrer_call
+    # Made once per app: its limit is a setting.
+    app = current_app
+    schema = app.extensions.get("affsrv_commission_call")
+    if schema is None:
+        limit = Decimal(settings("commissions")["max_saletotal"])
+        schema = app.extensions.setdefault(
+            "affsrv_commission_call", CommissionCallSchema(max_saletotal=limit)
+        )
+    return schema
 
 
 def _reject_constant(name: str) -> Any:
@@ -61,13 +83,11 @@ def api_call() -> Response | tuple[Response, int]:
         if not is_valid_api_key(apikey):
             raise Forbidden("invalid apikey")
         try:
-            call = _request_schema.load(body)
-            _request_schema.max_saletotal_check(
-                call, Decimal(settings("commissions")["max_saletotal"])
-            )
+            kind = call_kind(body)
+            call = _call_schema(kind).load(body)
         except ValidationError as exc:
             raise DomainError(format_errors(exc.messages)) from None
-        payload = services.dispatch(call, user_agent=request.headers.get("User-Agent", ""))
+        payload = services.dispatch(kind, call, user_agent=request.headers.get("User-Agent", ""))
         status = 200
         answer = {"status": "ok", **payload}
     except DomainError as exc:

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, bindparam, func, select, type_coerce
 
 from affsrv.affiliates.models import Affiliate
 from affsrv.commissions.models import Commission, CommissionKind, CommissionStatus
+from affsrv.db.functions import unix_seconds
 from affsrv.db.reads import all_rows
 from affsrv.db.types import Money
 from affsrv.errors import DomainError
@@ -69,7 +70,7 @@ _TOTALS = (
         _P.method,
         func.count(),  # = count(id): ids are never NULL; lets the index answer alone
         type_coerce(func.sum(_P.amount), Money()),
-        func.max(_P.created_at),
+        unix_seconds(func.max(_P.created_at)),
     )
     .where(_P.affiliate_id == bindparam("affiliate_id"))
     .group_by(_P.method)
@@ -78,7 +79,7 @@ _TOTALS = (
 
 
 def payment_totals(affiliate_id: int, connection: Connection | None = None) -> dict[str, Any]:
-    """Payments per method (the Data API's `payments`)."""
+    """Payments per method (the Data API's `payments`), the last one's time in Unix seconds."""
     conn = connection or db.session.connection()
     rows = all_rows(conn, _TOTALS, {"affiliate_id": affiliate_id}, named=False)
     return {

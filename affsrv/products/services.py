@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import select
 
-from affsrv.db.reads import one_row
 from affsrv.db.session import commit_or_conflict
 from affsrv.errors import DomainError, NotFound
 from affsrv.extensions import db
@@ -45,23 +44,6 @@ def get_product(product_id: int | str) -> Product:
     if product is None:
         raise NotFound(f"unknown product {product_id!r}")
     return product
-
-
-_EXISTS = select(Product.__table__.c.id).where(Product.__table__.c.id == bindparam("pid"))
-
-
-def check_product_exists(product_id: int | str, connection: Connection | None = None) -> int:
-    """The id of the product with this id, or ``NotFound`` (as ``get_product``), without
-    loading the product: for reads that only filter by it."""
-    try:
-        pid = int(str(product_id).strip())
-    except ValueError:
-        raise NotFound(f"unknown product {product_id!r}: product ids are numbers") from None
-    conn = connection or db.session.connection()
-    found = one_row(conn, _EXISTS, {"pid": pid}) if 0 < pid < 2**31 else None
-    if found is None:
-        raise NotFound(f"unknown product {product_id!r}")
-    return pid
 
 
 def get_enabled_product(product_id: int | str) -> Product:

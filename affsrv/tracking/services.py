@@ -1,10 +1,10 @@
 """Recording clicks and resolving landing links.
 
-The landing link is the hottest path, so it reads affiliates and products through a short
-cache and hands its click to a per-process buffer that a background thread writes in batches
-(``[tracking] click_flush_ms``; 0 writes each click before answering). A hard crash of a worker
-loses at most the clicks of the last flush interval (or ``click_flush_max`` clicks); a normal
-stop writes them. Commissions are never buffered.
+The landing link is the hottest path, so it finds affiliates and products in the worker's
+in-memory directories (``affsrv.directory``) and hands its click to a per-process buffer that
+a background thread writes in batches (``[tracking] click_flush_ms``; 0 writes each click
+before answering). A hard crash of a worker loses at most the clicks of the last flush
+interval (or ``click_flush_max`` clicks); a normal stop writes them. Commissions are never buffered.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import atexit
 import ipaddress
 import os
-import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,86 +19,32 @@ from typing import Any
 from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit, urlunsplit
 
 from flask import Flask, current_app
-from sqlalchemy import Connection, bindparam, func, insert, select
+from sqlalchemy import Connection, bindparam, func, select
 
-from affsrv.affiliates.models import CODE_PATTERN, Affiliate
-from affsrv.cache import Memo
-from affsrv.db.reads import all_rows, first_row
+from affsrv.affiliates.directory import find_affiliate
+from affsrv.affiliates.models import Affiliate
+from affsrv.db.bulk import append_rows
+from affsrv.db.reads import all_rows
 from affsrv.db.types import utcnow
 from affsrv.errors import Forbidden
 from affsrv.extensions import db
 from affsrv.logs import get_log
+from affsrv.products.directory import ProductRef, find_product
 from affsrv.products.models import Product
 from affsrv.settings import settings
 from affsrv.tracking.models import Click
 
-_CODE_RE = re.compile(CODE_PATTERN)
 MAX_LINK = 2048
 MAX_AGENT = 512
+# What a buffered click holds, in this order.
+CLICK_COLUMNS = ("affiliate_id", "product_id", "link", "ip", "user_agent", "created_at")
 
 
-@dataclass(frozen=True)
-class AffiliateRef:
-    id: int
-    code: str
-    ip: str
-    active: bool  # enabled, and approved where approval is required
-    reason: str  # why not active
-
-
-@dataclass(frozen=True)
-class ProductRef:
-    id: int
-    landing_url: str
-    enabled: bool
-
-
-_affiliates = Memo()
-_products = Memo()
-
-
-_A = Affiliate.__table__.c
-_P = Product.__table__.c
-# Built once: Core statements skip building and compiling a query on every landing.
-_AFFILIATE_BY_CODE = select(_A.id, _A.code, _A.ip, _A.enabled, _A.approved).where(
-    _A.code == bindparam("code")
-)
-_PRODUCT_BY_ID = select(_P.id, _P.landing_url, _P.enabled).where(_P.id == bindparam("pid"))
-
-
-def _load_affiliate(code: str) -> AffiliateRef | None:
-    row = first_row(_AFFILIATE_BY_CODE, {"code": code})
-    if row is None:
+def _product_of(raw_id: str | None) -> ProductRef | None:
+    """The product a landing link's ``?p=`` names, if it is an id that exists."""
+    if not raw_id or not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 9:
         return None
-    affiliate_id, code, ip, enabled, approved = row
-    reason = ""
-    if not enabled:
-        reason = "affiliate disabled"
-    elif not approved and settings("affiliates")["require_approval"]:
-        reason = "affiliate awaiting approval"
-    return AffiliateRef(affiliate_id, code, ip or "", not reason, reason)
-
-
-def _load_product(product_id: int) -> ProductRef | None:
-    row = first_row(_PRODUCT_BY_ID, {"pid": product_id})
-    return None if row is None else ProductRef(row[0], row[1], bool(row[2]))
-
-
-def cached_affiliate(code: str, ttl: float | None = None) -> AffiliateRef | None:
-    if not _CODE_RE.match(code):
-        return None
-    if ttl is None:
-        ttl = settings("server")["cache_seconds"]
-    return _affiliates.get(code, ttl, lambda: _load_affiliate(code))
-
-
-def cached_product(raw_id: str | None, ttl: float | None = None) -> ProductRef | None:
-    if not raw_id or not raw_id.isdigit() or len(raw_id) > 9:
-        return None
-    pid = int(raw_id)
-    if ttl is None:
-        ttl = settings("server")["cache_seconds"]
-    return _products.get(pid, ttl, lambda: _load_product(pid))
+    return find_product(int(raw_id))
 
 
 def is_self_referral(affiliate_ip: str, visitor_ip: str | None) -> bool:
@@ -150,14 +95,16 @@ def resolve_landing(
     """Decide the redirect for ``/r/<code>`` and record the click when it counts."""
     config = current_app.config["AFFSRV"]  # once, not per setting: this runs on every click
     tracking = config["tracking"]
-    ttl = config["server"]["cache_seconds"]
-    product = cached_product(product_param, ttl)
+    product = _product_of(product_param)
     target = tracking["default_url"]
     if product is not None and product.enabled:
         target = product.landing_url
-    affiliate = cached_affiliate(code, ttl)
-    if affiliate is None or not affiliate.active:
-        reason = "unknown affiliate code" if affiliate is None else affiliate.reason
+    affiliate = find_affiliate(code)
+    reason = (
+        "unknown affiliate code" if affiliate is None
+        else affiliate.refusal(config["affiliates"]["require_approval"])
+    )
+    if reason:
         get_log("referral").warning("landing refused", reason=reason, code=code[:64], ip=ip)
         return Landing(tracking["default_url"], None)
     if product_param and product is None:
@@ -168,14 +115,14 @@ def resolve_landing(
         get_log("referral").warning("self-referral not counted", code=code, ip=ip)
         return Landing(with_param(target, tracking["param"], affiliate.code), None)
     current_app.extensions["click_buffer"].add(
-        {
-            "affiliate_id": affiliate.id,
-            "product_id": product.id if product is not None else None,
-            "link": link[:MAX_LINK],
-            "ip": ip,
-            "user_agent": user_agent[:MAX_AGENT],
-            "created_at": utcnow(),
-        }
+        (
+            affiliate.id,
+            product.id if product is not None else None,
+            link[:MAX_LINK],
+            ip,
+            user_agent[:MAX_AGENT],
+            utcnow(),
+        )
     )
     return Landing(with_param(target, tracking["param"], affiliate.code), affiliate.code)
 
@@ -252,13 +199,13 @@ class ClickBuffer:
         self._app = app
         self._interval = interval_ms / 1000
         self._max_rows = max_rows
-        self._rows: list[dict[str, Any]] = []
+        self._rows: list[tuple[Any, ...]] = []
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopped = threading.Event()
         self._pid: int | None = None
 
-    def add(self, row: dict[str, Any]) -> None:
+    def add(self, row: tuple[Any, ...]) -> None:
         if self._interval <= 0:
             self._write([row])
             return
@@ -309,9 +256,9 @@ class ClickBuffer:
         self.flush()
 
     @staticmethod
-    def _write(rows: list[dict[str, Any]]) -> None:
+    def _write(rows: list[tuple[Any, ...]]) -> None:
         with db.engine.begin() as connection:
-            connection.execute(insert(Click), rows)
+            append_rows(connection, Click.__table__, CLICK_COLUMNS, rows)
 
 
 def init_click_buffer(app: Flask) -> None:

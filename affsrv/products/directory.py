@@ -1,0 +1,66 @@
+"""Each worker's directory of products by id, for the landing link and the Data API
+(see ``affsrv.directory``). Products are few, so each refresh reads them all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import bindparam, select
+
+from affsrv.db.reads import first_row, run_read
+from affsrv.directory import Directory, DirectorySource
+from affsrv.products.models import Product
+
+
+@dataclass(frozen=True, slots=True)
+class ProductRef:
+    """What the hot paths need of a product."""
+
+    id: int
+    landing_url: str
+    enabled: bool
+    updated_at: datetime | None
+
+
+_P = Product.__table__.c
+_COLUMNS = (_P.id, _P.landing_url, _P.enabled, _P.updated_at)
+_ALL = select(*_COLUMNS)
+_BY_ID = select(*_COLUMNS).where(_P.id == bindparam("pid"))
+
+
+def _ref(row: tuple) -> ProductRef:
+    product_id, landing_url, enabled, updated_at = row
+    return ProductRef(product_id, landing_url, bool(enabled), updated_at)
+
+
+def _load_all() -> list[ProductRef]:
+    return run_read(lambda conn: [_ref(row) for row in conn.execute(_ALL)])
+
+
+def _load_one(product_id: int) -> ProductRef | None:
+    row = first_row(_BY_ID, {"pid": product_id})
+    return None if row is None else _ref(row)
+
+
+_SOURCE: DirectorySource[int, ProductRef] = DirectorySource(
+    key=lambda ref: ref.id, load_all=_load_all, load_one=_load_one
+)
+
+
+def product_directory() -> Directory[int, ProductRef]:
+    """The running app's product directory (made on first use)."""
+    extensions = current_app.extensions
+    found = extensions.get("product_directory")
+    if found is None:
+        refresh = current_app.config["AFFSRV"]["server"]["cache_seconds"]
+        found = extensions.setdefault("product_directory", Directory(_SOURCE, refresh))
+    return found
+
+
+def find_product(product_id: int) -> ProductRef | None:
+    """The product with this id (as of at most ``[server] cache_seconds`` ago), or None."""
+    if not 0 < product_id < 2**31:
+        return None
+    return product_directory().get(product_id)
