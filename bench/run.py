@@ -5,7 +5,7 @@ load both with wrk on loopback and print requests/s, p50, p99 and the ratio to b
     python bench/run.py --db sqlite --affiliates 1000 --commissions 10000 --clicks 50000
 
 Needs ``wrk`` (Debian/Ubuntu: ``apt-get install -y wrk``) and affsrv installed
-(``pip install -e '.[test]'``). See docs/benchmark.md.
+(``pip install -e '.[test]'``). See "Performance" in README.md.
 """
 
 from __future__ import annotations
@@ -139,6 +139,13 @@ class Seeder:
             for i in range(start, start + count)
         ]
 
+    def referral_links(self, start: int, count: int) -> list[tuple]:
+        """The referring pages the clicks name (ids 1 to len(REFERERS))."""
+        import hashlib
+
+        return [(i + 1, hashlib.sha256(url.encode()).digest(), url, self.times[0])
+                for i, url in enumerate(REFERERS[start:start + count], start)]
+
     def clicks(self, start: int, count: int) -> list[tuple]:
         rng, t, naff, nprod = self.rng, self.times, self.scale.affiliates, self.scale.products
         rows = []
@@ -146,7 +153,7 @@ class Seeder:
             pid = rng.randrange(nprod + 3)
             rows.append((
                 rng.randrange(1, naff + 1), pid if pid <= nprod and pid else None,
-                REFERERS[rng.randrange(20)], f"198.51.100.{rng.randrange(256)}",
+                rng.randrange(1, len(REFERERS) + 1), f"198.51.100.{rng.randrange(256)}",
                 AGENTS[rng.randrange(3)], t[rng.randrange(4096)],
             ))
         return rows
@@ -158,7 +165,8 @@ TABLES = {
     "commissions": ("affiliate_id, product_id, kind, status, sale_total, commission_total, "
                     "currency, order_ref, source, ip, notes, created_at, updated_at"),
     "payments": "affiliate_id, method, amount, currency, reference, created_at",
-    "clicks": "affiliate_id, product_id, link, ip, user_agent, created_at",
+    "referral_links": "id, digest, url, created_at",
+    "clicks": "affiliate_id, product_id, link_id, ip, user_agent, created_at",
 }
 # Secondary indexes of the big tables are dropped for the load and rebuilt from the models
 # afterwards (much faster than maintaining them row by row).
@@ -233,6 +241,7 @@ def _plan(scale: Scale) -> list[tuple[str, int, Any]]:
         ("affiliates", scale.affiliates, "affiliates"),
         ("commissions", scale.commissions, "commissions"),
         ("payments", scale.payments, "payments"),
+        ("referral_links", len(REFERERS), "referral_links"),
         ("clicks", scale.clicks, "clicks"),
     ]
 
@@ -279,7 +288,7 @@ def _load_postgres(conn: Any, seeder: Seeder, scale: Scale) -> None:
                 copy(table, getattr(seeder, method)(start, count))
                 conn.commit()
             log(f"  {table}: {total:,} rows in {time.monotonic() - started:.1f} s")
-        for table in ("affiliates", "products"):  # ids were given explicitly
+        for table in ("affiliates", "products", "referral_links"):  # ids were given explicitly
             cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                         f"(SELECT max(id) FROM {table}))")
         conn.commit()
@@ -671,7 +680,7 @@ def render_table(db: str, args: argparse.Namespace, scale: Scale, results: dict[
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description="affsrv benchmark (see docs/benchmark.md)")
+    p = argparse.ArgumentParser(description="affsrv benchmark (see Performance in README.md)")
     p.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     p.add_argument("--affiliates", type=int, default=100_000)
     p.add_argument("--products", type=int, default=50)

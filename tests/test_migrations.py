@@ -31,3 +31,46 @@ def test_upgrade_from_empty_matches_the_models(tmp_path):
                 "api_keys", "orders", "order_line_items"} <= tables
     finally:
         drop()
+
+
+def test_referral_links_migration_keeps_every_clicks_link(tmp_path):
+    """Clicks recorded before referral links existed keep their link, up and down again."""
+    from flask_migrate import downgrade
+    from sqlalchemy import text
+
+    if _is_postgres(BASE_URL):
+        url, drop = create_postgres_database(BASE_URL)
+    else:
+        url, drop = f"sqlite:///{tmp_path / 'old.db'}", lambda: None
+    links = ["", "https://blog.example/a", "https://blog.example/\u00e9t\u00e9"]
+    try:
+        app = create_app(overrides={"database": {"url": url},
+                                    "logs": {"dir": str(tmp_path / "logs")}})
+        with app.app_context():
+            directory = app.extensions["migrate"].directory
+            upgrade(directory=directory, revision="acfd259baf3f")
+            with db.engine.begin() as conn:
+                conn.execute(text(
+                    "INSERT INTO affiliates (id, code, fname, lname, email, ip, payinfo, notes, "
+                    "approved, enabled, extra, created_at) VALUES (1, 'a', 'A', 'B', 'a@x.example',"
+                    " '', '', '', :yes, :yes, '{}', '2026-01-01 00:00:00')"), {"yes": True})
+                for n, link in enumerate(links * 2):
+                    conn.execute(text(
+                        "INSERT INTO clicks (id, affiliate_id, link, ip, user_agent, created_at) "
+                        "VALUES (:id, 1, :link, '', '', '2026-01-01 00:00:00')"),
+                        {"id": n + 1, "link": link})
+            upgrade(directory=directory)
+            with db.engine.connect() as conn:
+                stored = dict(conn.execute(text("SELECT url, id FROM referral_links")).all())
+                clicks = conn.execute(text(
+                    "SELECT c.id, l.url FROM clicks c JOIN referral_links l ON l.id = c.link_id "
+                    "ORDER BY c.id")).all()
+            assert sorted(stored) == sorted(links)
+            assert [url for _, url in clicks] == links * 2
+            downgrade(directory=directory, revision="acfd259baf3f")
+            with db.engine.connect() as conn:
+                back = conn.execute(text("SELECT link FROM clicks ORDER BY id")).scalars().all()
+            assert back == links * 2
+            db.engine.dispose()
+    finally:
+        drop()

@@ -9,7 +9,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from affsrv.db.bulk import append_rows
 from affsrv.extensions import db
-from affsrv.tracking.models import Click
+from affsrv.tracking.models import Click, ReferralLink
 from affsrv.tracking.services import CLICK_COLUMNS
 from tests.helpers import add_affiliate, add_product, count_rows
 
@@ -21,28 +21,39 @@ def _affiliate_id(app, code):
         return find_affiliate(code).id
 
 
+def _link_id(app, url):
+    with app.app_context():
+        link = ReferralLink(digest=url.encode().ljust(32, b"-")[:32], url=url)
+        db.session.add(link)
+        db.session.commit()
+        return link.id
+
+
 def test_rows_read_back_as_written(app):
     aid = _affiliate_id(app, add_affiliate(app))
     pid = add_product(app)
+    link = _link_id(app, "https://blog.example/a")
     at = datetime(2026, 3, 1, 12, 30, 15, 250000, tzinfo=UTC)
     rows = [
-        (aid, pid, "https://blog.example/a?x=1&y=\u00e9", "203.0.113.7", "UA/1", at),
-        (aid, None, "", "", "tab\there, new\nline, back\\slash", at),
+        (aid, pid, link, "203.0.113.7", "UA/1 \u00e9", at),
+        (aid, None, link, "", "tab\there, new\nline, back\\slash", at),
     ]
     with app.app_context():
         with db.engine.begin() as conn:
             append_rows(conn, Click.__table__, CLICK_COLUMNS, rows)
         read = db.session.execute(
-            select(Click.affiliate_id, Click.product_id, Click.link, Click.ip, Click.user_agent,
-                   Click.created_at).order_by(Click.id)
+            select(Click.affiliate_id, Click.product_id, Click.link_id, Click.ip,
+                   Click.user_agent, Click.created_at).order_by(Click.id)
         ).all()
     assert [tuple(r) for r in read] == rows
 
 
 def test_a_failed_append_writes_nothing_and_raises_sqlalchemys_error(app):
     aid = _affiliate_id(app, add_affiliate(app))
+    link = _link_id(app, "")
     now = datetime.now(UTC)
-    rows = [(aid, None, "", "", "", now), (aid + 1000, None, "", "", "", now)]  # no such affiliate
+    no_such_affiliate = aid + 1000
+    rows = [(aid, None, link, "", "", now), (no_such_affiliate, None, link, "", "", now)]
     with app.app_context(), pytest.raises(DBAPIError) as caught, db.engine.begin() as conn:
         append_rows(conn, Click.__table__, CLICK_COLUMNS, rows)
     assert isinstance(caught.value, IntegrityError)

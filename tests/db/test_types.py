@@ -85,15 +85,11 @@ def test_unix_seconds_rounds_down_in_the_database(app):
 
     from affsrv.db.functions import unix_seconds
     from affsrv.extensions import db
-    from affsrv.tracking.models import Click
-    from tests.helpers import add_affiliate
+    from affsrv.tracking.models import ReferralLink
 
-    code = add_affiliate(app)
     with app.app_context():
-        from affsrv.affiliates.services import get_affiliate
-
         at = datetime(2018, 9, 5, 16, 0, 0, 999999, tzinfo=UTC)
-        db.session.add(Click(affiliate_id=get_affiliate(code).id, created_at=at))
+        db.session.add(ReferralLink(digest=b"x" * 32, url="", created_at=at))
         db.session.commit()
-        seconds = db.session.scalar(select(unix_seconds(Click.created_at)))
+        seconds = db.session.scalar(select(unix_seconds(ReferralLink.created_at)))
     assert seconds == 1536163200

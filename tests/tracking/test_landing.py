@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from affsrv.extensions import db
-from affsrv.tracking.models import Click
+from affsrv.tracking.models import Click, ReferralLink
 from tests.helpers import add_affiliate, add_product, count_rows
 
 
@@ -22,7 +22,8 @@ def _cookie(response, name="maff"):
 def _clicks(app):
     with app.app_context():
         return db.session.execute(
-            select(Click.affiliate_id, Click.product_id, Click.link, Click.ip, Click.user_agent)
+            select(Click.affiliate_id, Click.product_id, ReferralLink.url, Click.ip,
+                   Click.user_agent).join(ReferralLink)
         ).all()
 
 
