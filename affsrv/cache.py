@@ -1,8 +1,8 @@
-"""Short-lived per-process caches for the hot paths (landing link, API key check).
+"""A short-lived per-process cache, for the API key check (affiliates and products have their
+directories, ``affsrv.directory``).
 
-An entry lives ``[server] cache_seconds``, so a change (a disabled affiliate, a revoked key)
-reaches every worker within that time. Creating or revoking an API key also clears the key
-cache of the process that did it.
+An entry lives ``[server] cache_seconds``, so a revoked key stops working in every worker within
+that time. Creating or revoking an API key also clears the key cache of the process that did it.
 """
 
 from __future__ import annotations

@@ -447,6 +447,8 @@ class Result:
     p50: list[float] = field(default_factory=list)
     p99: list[float] = field(default_factory=list)
     ratios: list[float] = field(default_factory=list)  # to the paired bare run, per round
+    app_cpu: list[float] = field(default_factory=list)  # us of the app's processes per request
+    db_cpu: list[float] = field(default_factory=list)  # us of PostgreSQL's processes per request
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -482,6 +484,73 @@ def run_wrk(url: str, script: Path, duration: float, connections: int, threads: 
     if timeouts:
         raise SystemExit(f"FAILED: {timeouts} timeouts from {url} with {script.name}:\n{text}")
     return {"rps": float(rps.group(1)), "p50": _ms(p50.group(1)), "p99": _ms(p99.group(1))}
+
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def _all_pids() -> list[int]:
+    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+
+
+def process_tree(root: int) -> list[int]:
+    """``root`` and its descendants (a gunicorn master, its workers, the notification worker)."""
+    children: dict[int, list[int]] = {}
+    for pid in _all_pids():
+        stat = _proc_stat(pid)
+        if stat is not None:
+            children.setdefault(int(stat[1]), []).append(pid)
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def postgres_processes() -> list[int]:
+    pids = []
+    for pid in _all_pids():
+        try:
+            with open(f"/proc/{pid}/comm") as handle:
+                if handle.read().strip() == "postgres":
+                    pids.append(pid)
+        except OSError:
+            pass
+    return pids
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used (Linux ``/proc``; 0 elsewhere)."""
+    total = 0
+    for pid in pids:
+        stat = _proc_stat(pid)
+        if stat is not None:
+            total += int(stat[11]) + int(stat[12])
+    return total / _TICKS
+
+
+def measured_run(server: Server, script: Path, duration: float, connections: int,
+                 threads: int, db: str) -> dict[str, float]:
+    """One wrk run, plus the CPU the server's processes (and PostgreSQL's, on PostgreSQL)
+    spent per request: the machine's two cores are shared, so this shows where it goes."""
+    app_pids = process_tree(server.proc.pid)
+    db_pids = postgres_processes() if db == "postgresql" else []
+    app_before, db_before = cpu_seconds(app_pids), cpu_seconds(db_pids)
+    figures = run_wrk(server.url, script, duration, connections, threads)
+    time.sleep(0.6)  # the click buffer's last batch (written every 500 ms) belongs to this run
+    requests = max(1.0, figures["rps"] * max(1, round(duration)))
+    figures["app_cpu"] = (cpu_seconds(app_pids) - app_before) / requests * 1e6
+    figures["db_cpu"] = (cpu_seconds(db_pids) - db_before) / requests * 1e6
+    return figures
 
 
 def lua_script(workdir: Path, target: Target, scale: Scale, apikey: str, salt: int,
@@ -575,7 +644,7 @@ def bench_database(db: str, args: argparse.Namespace, scale: Scale, workdir: Pat
         wait_ready(affsrv, "/r/aff1")
         wait_ready(bare, "/r/aff1")
         check_answers(affsrv.url, apikey, scale)
-        results = measure(args, scale, apikey, affsrv, bare, work)
+        results = measure(args, scale, apikey, affsrv, bare, work, db)
     finally:
         for server in servers:
             server.stop()
@@ -612,7 +681,7 @@ def _postgres_database(args: argparse.Namespace) -> tuple[str, Any]:
 
 
 def measure(args: argparse.Namespace, scale: Scale, apikey: str, affsrv: Server, bare: Server,
-            work: Path) -> dict[str, Result]:
+            work: Path, db: str) -> dict[str, Result]:
     results: dict[str, Result] = {t.name: Result() for t in [BARE_REDIRECT, BARE_ECHO, *SUBJECTS]}
     scripts = {t.name: lua_script(work, t, scale, apikey, n, args.keepalive)
                for n, t in enumerate([BARE_REDIRECT, BARE_ECHO, *SUBJECTS])}
@@ -632,12 +701,15 @@ def measure(args: argparse.Namespace, scale: Scale, apikey: str, affsrv: Server,
                 order.reverse()
             pair: dict[bool, dict[str, float]] = {}
             for tgt, server in order:
-                pair[tgt.subject] = run_wrk(server.url, scripts[tgt.name], args.duration, *wrk)
+                pair[tgt.subject] = measured_run(server, scripts[tgt.name], args.duration,
+                                                 *wrk, db=db)
             for tgt, figures in ((baseline, pair[False]), (target, pair[True])):
                 res = results[tgt.name]
                 res.rps.append(figures["rps"])
                 res.p50.append(figures["p50"])
                 res.p99.append(figures["p99"])
+                res.app_cpu.append(figures["app_cpu"])
+                res.db_cpu.append(figures["db_cpu"])
             results[target.name].ratios.append(pair[True]["rps"] / pair[False]["rps"])
             log(f"round {rnd + 1}/{args.rounds} {target.name}: {pair[True]['rps']:.0f} req/s "
                 f"vs bare {pair[False]['rps']:.0f} req/s "
@@ -658,12 +730,15 @@ def render_table(db: str, args: argparse.Namespace, scale: Scale, results: dict[
         f"-d{args.duration:g}s, median of {args.rounds} paired rounds"
         + (f", seeded in {seed_seconds:.0f} s" if seed_seconds else ""),
         "",
-        "| target | requests/s | p50 ms | p99 ms | ratio to bare | target ratio | result |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        "| target | requests/s | p50 ms | p99 ms | app CPU us/req | db CPU us/req "
+        "| ratio to bare | target ratio | result |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for target in [BARE_REDIRECT, BARE_ECHO, *SUBJECTS]:
         res = results[target.name]
-        row = f"| {target.name} | {med(res.rps):.0f} | {med(res.p50):.2f} | {med(res.p99):.2f} |"
+        db_cpu = f"{med(res.db_cpu):.0f}" if db == "postgresql" else "-"
+        row = (f"| {target.name} | {med(res.rps):.0f} | {med(res.p50):.2f} | {med(res.p99):.2f} "
+               f"| {med(res.app_cpu):.0f} | {db_cpu} |")
         if not target.subject:
             lines.append(row + " 1.00 | - | baseline |")
             continue
