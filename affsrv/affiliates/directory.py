@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import bindparam, select
 
 from affsrv.affiliates.models import CODE_PATTERN, Affiliate
-from affsrv.db.reads import first_row, run_read
+from affsrv.db.reads import one_row, run_read
 from affsrv.directory import Directory, DirectorySource
 
 _CODE_RE = re.compile(CODE_PATTERN)
@@ -58,7 +58,7 @@ def _load_changed(since: datetime) -> list[AffiliateRef]:
 
 
 def _load_one(code: str) -> AffiliateRef | None:
-    row = first_row(_BY_CODE, {"code": code})
+    row = run_read(lambda conn: one_row(conn, _BY_CODE, {"code": code}))
     return None if row is None else _ref(row)
 
 

@@ -1,21 +1,20 @@
-"""Connections for the read-only hot paths (landing-link lookups, the Data API's ops).
+"""Connections for the read-only hot paths (the Data API's ops, directory loads and misses).
 
-Each such request runs one to three SELECTs, so what surrounds them matters more than the
-queries: these paths skip the ORM session (its set-up and tear-down cost more than the query),
-and on PostgreSQL they use a second, small pool of autocommit connections without pre-ping, so a
+Each such request runs one SELECT, so what surrounds it matters more than the query: these
+paths skip the ORM session (its set-up and tear-down cost more than the query), and on
+PostgreSQL they use a second, small pool of autocommit connections without pre-ping, so a
 lookup is one round trip instead of four (pre-ping, BEGIN, SELECT, ROLLBACK). Each statement
 still sees only committed data. A connection the server dropped (a restart) is detected on use
-and the read retried once on a fresh one, which is what pre-ping would have done. On SQLite they
-use the app's own engine (no round trips to save).
+and the read retried once on a fresh one, which is what pre-ping would have done. On SQLite
+they use the app's own engine (no round trips to save).
 
-``run_read(fn)`` gives ``fn`` such a connection. ``all_rows``/``one_row``/``first_row`` go one
-step further for statements built once at import time: each is compiled once per dialect and
-run on the DBAPI connection, its values converted by SQLAlchemy's own result processors of its
-column types, with none of SQLAlchemy's per-call execution machinery (which costs more than a
-small indexed query). Parameters are passed to the driver as given, so they must be plain ints
-and strings (no bind processing). ``run_read`` and ``first_row`` keep one connection per thread
-(each) instead of checking one out of the pool for every request.
-Nothing is written through any of these: writes go through ``db.session``.
+``run_read(fn)`` gives ``fn`` such a connection, one kept per thread instead of checked out of
+the pool for every request. ``all_rows``/``one_row`` go one step further for statements built
+once at import time: each is compiled once per dialect and run on the DBAPI connection, its
+values converted by SQLAlchemy's own result processors of its column types, with none of
+SQLAlchemy's per-call execution machinery (which costs more than a small indexed query).
+Parameters are passed to the driver as given, so they must be plain ints and strings (no bind
+processing). Nothing is written through any of these: writes go through ``db.session``.
 """
 
 from __future__ import annotations
@@ -213,46 +212,3 @@ def one_row(connection: Connection, statement: Select[Any], params: Mapping[str,
     """The first row of ``statement`` (see ``all_rows``), or None."""
     rows = all_rows(connection, statement, params)
     return rows[0] if rows else None
-
-
-_held = threading.local()
-
-
-def _held_connection(engine: Engine) -> Any:
-    """A read connection this thread keeps (taken out of the pool once): checking one out of
-    the pool and back for every landing costs more than the lookup itself."""
-    found = getattr(_held, "value", None)
-    if found is not None:
-        if found[0] is engine and found[1] == os.getpid():
-            return found[2]
-        _forget(found)
-    pooled = engine.raw_connection()
-    pooled.detach()
-    _held.value = (engine, os.getpid(), pooled)
-    return pooled
-
-
-def _drop_held(pooled: Any) -> None:
-    _held.value = None
-    with contextlib.suppress(Exception):
-        pooled.invalidate()
-
-
-def first_row(statement: Select[Any], params: Mapping[str, Any]) -> Any:
-    """The first row of ``statement`` (see ``all_rows``) on the thread's own read connection,
-    or None: for the landing link's one-row lookups."""
-    engine = read_engine()
-    dialect = engine.dialect
-    plan = _plan(statement, dialect)
-    for attempt in (1, 2):
-        pooled = _held_connection(engine)
-        try:
-            rows = _fetch(plan, pooled.dbapi_connection, params, many=False)
-            return rows[0] if rows else None
-        except dialect.loaded_dbapi.Error as exc:
-            dropped = dialect.is_disconnect(exc, pooled.dbapi_connection, None)
-            _drop_held(pooled)  # a fresh connection next time, whatever went wrong
-            if attempt == 1 and dropped:
-                continue
-            raise _wrapped(plan, params, exc, dropped) from exc
-    raise AssertionError("unreachable")

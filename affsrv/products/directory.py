@@ -9,7 +9,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import bindparam, select
 
-from affsrv.db.reads import first_row, run_read
+from affsrv.db.reads import one_row, run_read
 from affsrv.directory import Directory, DirectorySource
 from affsrv.products.models import Product
 
@@ -40,7 +40,7 @@ def _load_all() -> list[ProductRef]:
 
 
 def _load_one(product_id: int) -> ProductRef | None:
-    row = first_row(_BY_ID, {"pid": product_id})
+    row = run_read(lambda conn: one_row(conn, _BY_ID, {"pid": product_id}))
     return None if row is None else _ref(row)
 
 
