@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Generic, Protocol, TypeVar
 
 from cachetools import TTLCache
+from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from affsrv.logs import get_log
@@ -147,3 +148,14 @@ class Directory(Generic[K, V]):
             self._entries.pop(old_key, None)  # the row's key changed (a renamed code)
         self._entries[key] = entry
         self._key_by_id[entry.id] = key
+
+
+def app_directory(name: str, source: DirectorySource[K, V]) -> Directory[K, V]:
+    """The running app's directory ``name`` of ``source`` (made on first use, refreshed every
+    ``[server] cache_seconds``)."""
+    extensions = current_app.extensions
+    found = extensions.get(name)
+    if found is None:
+        refresh = current_app.config["AFFSRV"]["server"]["cache_seconds"]
+        found = extensions.setdefault(name, Directory(source, refresh))
+    return found

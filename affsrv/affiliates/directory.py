@@ -7,12 +7,11 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import bindparam, select
 
 from affsrv.affiliates.models import CODE_PATTERN, Affiliate
 from affsrv.db.reads import one_row, run_read
-from affsrv.directory import Directory, DirectorySource
+from affsrv.directory import Directory, DirectorySource, app_directory
 
 _CODE_RE = re.compile(CODE_PATTERN)
 
@@ -69,13 +68,8 @@ _SOURCE: DirectorySource[str, AffiliateRef] = DirectorySource(
 
 
 def affiliate_directory() -> Directory[str, AffiliateRef]:
-    """The running app's affiliate directory (made on first use)."""
-    extensions = current_app.extensions
-    found = extensions.get("affiliate_directory")
-    if found is None:
-        refresh = current_app.config["AFFSRV"]["server"]["cache_seconds"]
-        found = extensions.setdefault("affiliate_directory", Directory(_SOURCE, refresh))
-    return found
+    """The running app's affiliate directory."""
+    return app_directory("affiliate_directory", _SOURCE)
 
 
 def find_affiliate(code: str) -> AffiliateRef | None:

@@ -6,11 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import bindparam, select
 
 from affsrv.db.reads import one_row, run_read
-from affsrv.directory import Directory, DirectorySource
+from affsrv.directory import Directory, DirectorySource, app_directory
 from affsrv.products.models import Product
 
 
@@ -50,13 +49,8 @@ _SOURCE: DirectorySource[int, ProductRef] = DirectorySource(
 
 
 def product_directory() -> Directory[int, ProductRef]:
-    """The running app's product directory (made on first use)."""
-    extensions = current_app.extensions
-    found = extensions.get("product_directory")
-    if found is None:
-        refresh = current_app.config["AFFSRV"]["server"]["cache_seconds"]
-        found = extensions.setdefault("product_directory", Directory(_SOURCE, refresh))
-    return found
+    """The running app's product directory."""
+    return app_directory("product_directory", _SOURCE)
 
 
 def find_product(product_id: int) -> ProductRef | None:

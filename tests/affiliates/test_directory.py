@@ -99,12 +99,12 @@ def _db_time(app, seconds):
     """Now plus ``seconds`` in the form the database stores (UTCDateTime's bind)."""
     from datetime import timedelta
 
-    from affsrv.affiliates.models import Affiliate as A
     from affsrv.db.types import utcnow
 
     with app.app_context():
         dialect = db.engine.dialect
-        process = A.__table__.c.updated_at.type.dialect_impl(dialect).bind_processor(dialect)
+        column_type = Affiliate.__table__.c.updated_at.type
+        process = column_type.dialect_impl(dialect).bind_processor(dialect)
         value = utcnow() + timedelta(seconds=seconds)
         return process(value) if process else value
 
