@@ -34,7 +34,7 @@ def test_benchmark_runs_end_to_end_on_sqlite(tmp_path: Path) -> None:
         [sys.executable, str(REPO / "bench" / "run.py"), "--db", "sqlite",
          "--affiliates", "50", "--products", "5", "--commissions", "500", "--clicks", "2000",
          "--duration", "1", "--warmup", "0", "--rounds", "1", "--connections", "4",
-         "--results", str(tmp_path)],
+         "--results", str(tmp_path), "--keep", "--sqlite-path", str(tmp_path / "b.db")],
         capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path,
     )
     output = done.stdout + done.stderr
@@ -50,3 +50,13 @@ def test_benchmark_runs_end_to_end_on_sqlite(tmp_path: Path) -> None:
         assert cells[4].replace(".", "").isdigit() and cells[5] == "-", line
     written = list(tmp_path.glob("bench-*-sqlite.md"))
     assert len(written) == 1 and "| Data API referrals |" in written[0].read_text()
+
+    # bench/parts.py measures a part on the database the run kept (its figure is not checked).
+    parts = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "parts.py"), "clicks",
+         "--url", f"sqlite:///{tmp_path / 'b.db'}", "--affiliates", "50", "--products", "5",
+         "--batches", "2"],
+        capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path,
+    )
+    assert parts.returncode == 0, parts.stdout + parts.stderr
+    assert parts.stdout.count("us of CPU per click") == 2, parts.stdout

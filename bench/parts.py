@@ -1,0 +1,102 @@
+"""Measure single parts of the hot paths on a database seeded by bench/run.py, for the figures
+the README quotes beside the benchmark tables.
+
+    python bench/run.py --db sqlite --sqlite-path /tmp/b.db --keep     # seed once, keep it
+    python bench/parts.py clicks --url sqlite:////tmp/b.db             # CPU per buffered click
+    python bench/parts.py clicks --url sqlite:////tmp/b.db --reindex   # ... on a rebuilt index
+    python bench/parts.py query --url postgresql://postgres@127.0.0.1:5432/<kept database>
+
+``clicks`` writes batches of 1,000 random clicks through the click buffer's own write (link
+ids, bulk append, commit) and prints this process's CPU per click for each batch; the first
+batches warm the caches. ``--reindex`` first rebuilds the clicks' index, as a bulk load that
+builds it at the end would leave it (packed full). The clicks written stay in the database.
+``query`` runs the Data API's ``payments`` totals query through affsrv's read path on random
+affiliates and prints the client's and the PostgreSQL server's CPU per query.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import time
+from typing import Any
+
+from sqlalchemy import text
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _process_cpu(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def measure_clicks(app: Any, affiliates: int, products: int, batches: int, reindex: bool
+                   ) -> None:
+    from affsrv.db.types import utcnow
+    from affsrv.extensions import db
+
+    rng = random.Random(5)
+    buffer = app.extensions["click_buffer"]
+    with app.app_context():
+        if reindex:
+            with db.engine.begin() as conn:
+                conn.execute(text("REINDEX ix_clicks_affiliate_product_link"))
+        for n in range(batches):
+            rows = [(rng.randrange(1, affiliates + 1), rng.randrange(1, products + 1),
+                     f"https://blog{rng.randrange(20)}.example/post/{rng.randrange(20) * 7}",
+                     "127.0.0.1", "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0", utcnow())
+                    for _ in range(1000)]
+            started = time.process_time()
+            buffer._write(rows)  # what the flushing thread does with a batch
+            used = time.process_time() - started
+            print(f"batch {n + 1}: {used / len(rows) * 1e6:.1f} us of CPU per click")
+
+
+def measure_query(app: Any, affiliates: int, count: int) -> None:
+    from affsrv.db.reads import run_read
+    from affsrv.payments.services import payment_totals
+
+    rng = random.Random(3)
+    with app.app_context():
+        if run_read(lambda conn: conn.dialect.name) != "postgresql":
+            raise SystemExit("query: a PostgreSQL --url is needed (the server's CPU is measured)")
+        backend = run_read(lambda conn: conn.exec_driver_sql("SELECT pg_backend_pid()").scalar())
+        for _ in range(300):  # warm up (psycopg prepares a statement after a few runs)
+            run_read(lambda conn: payment_totals(rng.randrange(1, affiliates + 1), conn))
+        client, server = time.process_time(), _process_cpu(backend)
+        for _ in range(count):
+            run_read(lambda conn: payment_totals(rng.randrange(1, affiliates + 1), conn))
+        client, server = time.process_time() - client, _process_cpu(backend) - server
+        print(f"{count} payments queries: client {client / count * 1e6:.1f} us, "
+              f"server {server / count * 1e6:.1f} us of CPU per query")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("part", choices=["clicks", "query"])
+    parser.add_argument("--url", required=True, help="a database seeded by bench/run.py --keep")
+    parser.add_argument("--affiliates", type=int, default=100_000, help="as seeded")
+    parser.add_argument("--products", type=int, default=50, help="as seeded")
+    parser.add_argument("--batches", type=int, default=8, help="clicks: batches of 1,000")
+    parser.add_argument("--reindex", action="store_true", help="clicks: rebuild the index first")
+    parser.add_argument("--count", type=int, default=3000, help="query: queries to time")
+    args = parser.parse_args()
+
+    from affsrv import create_app
+
+    app = create_app(overrides={"database": {"url": args.url},
+                                "logs": {"dir": os.path.join(os.getcwd(), "logs")}})
+    try:
+        if args.part == "clicks":
+            measure_clicks(app, args.affiliates, args.products, args.batches, args.reindex)
+        else:
+            measure_query(app, args.affiliates, args.count)
+    finally:
+        app.extensions["click_buffer"].stop()
+
+
+if __name__ == "__main__":
+    main()
