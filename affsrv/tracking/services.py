@@ -10,21 +10,16 @@ interval (or ``click_flush_max`` clicks); a normal stop writes them. Commissions
 from __future__ import annotations
 
 import atexit
-import hashlib
 import ipaddress
 import os
 import threading
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit, urlunsplit
 
-from cachetools import LRUCache
 from flask import Flask, current_app
 from sqlalchemy import Connection, bindparam, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from affsrv.affiliates.directory import find_affiliate
 from affsrv.affiliates.models import Affiliate
@@ -37,7 +32,8 @@ from affsrv.logs import get_log
 from affsrv.products.directory import ProductRef, find_product
 from affsrv.products.models import Product
 from affsrv.settings import settings
-from affsrv.tracking.models import Click, ReferralLink
+from affsrv.tracking.links import ReferralLinks, referral_links
+from affsrv.tracking.models import Click
 
 MAX_LINK = 2048
 MAX_AGENT = 512
@@ -142,8 +138,8 @@ def record_referral(
     ):
         raise Forbidden("self-referral refused: the visitor's IP is the affiliate's own IP")
     url = (link or "")[:MAX_LINK]
-    link_ids = referral_link_ids()
-    ids = link_ids.lookup(db.session.connection(), [url])
+    links = referral_links()
+    ids = links.lookup(db.session.connection(), [url])
     click = Click(
         affiliate_id=affiliate.id,
         product_id=product.id if product is not None else None,
@@ -153,115 +149,51 @@ def record_referral(
     )
     db.session.add(click)
     db.session.commit()
-    link_ids.remember(ids)
+    links.remember(ids)
     return click
 
 
-def _digest(url: str) -> bytes:
-    return hashlib.sha256(url.encode("utf-8", "surrogatepass")).digest()
-
-
-_L = ReferralLink.__table__.c
-_LINKS_BY_DIGEST = select(_L.id, _L.digest).where(
-    _L.digest.in_(bindparam("digests", expanding=True))
-)
-
-
-class ReferralLinkIds:
-    """The ids of referral links, as one app has learnt them. A link row never changes once
-    written, so each worker asks the database for a URL's id once (up to ``maxsize`` URLs)."""
-
-    def __init__(self, maxsize: int = 100_000) -> None:
-        self._ids: LRUCache[str, int] = LRUCache(maxsize=maxsize)
-        self._lock = threading.Lock()
-
-    def lookup(self, connection: Connection, urls: Iterable[str]) -> dict[str, int]:
-        """The id of each URL, adding the links not stored yet in ``connection``'s transaction.
-        Pass the answer to ``remember`` once that transaction has committed (an id learnt in a
-        transaction that rolled back names no row)."""
-        found: dict[str, int] = {}
-        missing: dict[bytes, str] = {}
-        with self._lock:
-            for url in set(urls):
-                known = self._ids.get(url)
-                if known is None:
-                    missing[_digest(url)] = url
-                else:
-                    found[url] = known
-        if missing:
-            # Sorted: concurrent writers take the unique index's locks in one order (no
-            # deadlock between two workers adding the same new links).
-            digests = sorted(missing)
-            statement = (
-                pg_insert(ReferralLink) if connection.dialect.name == "postgresql"
-                else sqlite_insert(ReferralLink)
-            )
-            now = utcnow()
-            connection.execute(
-                statement.on_conflict_do_nothing(index_elements=["digest"]),
-                [{"digest": d, "url": missing[d], "created_at": now} for d in digests],
-            )
-            for link_id, digest in connection.execute(_LINKS_BY_DIGEST, {"digests": digests}):
-                found[missing[bytes(digest)]] = link_id
-        return found
-
-    def remember(self, ids: dict[str, int]) -> None:
-        with self._lock:
-            for url, link_id in ids.items():
-                self._ids[url] = link_id
-
-
-def referral_link_ids() -> ReferralLinkIds:
-    return current_app.extensions["referral_link_ids"]
-
-
-def _referrals_statement(by_product: bool) -> Any:
+def _referral_counts_statement(by_product: bool) -> Any:
     c = Click.__table__.c  # Core columns: no ORM compile step on the hot path
-    # Counted by link id from the clicks' index alone, then joined to the few links found.
+    # Read from the clicks' (affiliate, product, link) index alone, grouped in its order: no
+    # join and no sort in the database; the links' URLs come from the worker's ReferralLinks.
     counts = (
-        select(c.product_id, c.link_id, func.count().label("n"))
+        select(c.product_id, c.link_id, func.count())
         .where(c.affiliate_id == bindparam("affiliate_id"))
         .group_by(c.product_id, c.link_id)
     )
     if by_product:
         counts = counts.where(c.product_id == bindparam("product_id"))
-    counts = counts.subquery()
-    return (
-        select(counts.c.product_id, _L.url, counts.c.n)
-        .join_from(counts, ReferralLink.__table__, _L.id == counts.c.link_id)
-        .order_by(counts.c.product_id, _L.url)
-    )
+    return counts
 
 
 # Built once (the Data API asks for it on every `referrals` call).
-_REFERRALS = _referrals_statement(by_product=False)
-_REFERRALS_FOR_PRODUCT = _referrals_statement(by_product=True)
-
-
-def referral_rows(
-    affiliate_id: int, product_id: int | None = None, connection: Connection | None = None
-) -> list[tuple[int | None, str, int]]:
-    """(product id, link, clicks) per product and referring link, ordered by both."""
-    conn = connection or db.session.connection()
-    # Dozens of rows of plain ints and strings: fetched as tuples, no per-row processing.
-    if product_id is None:
-        return all_rows(conn, _REFERRALS, {"affiliate_id": affiliate_id}, named=False)
-    return all_rows(
-        conn, _REFERRALS_FOR_PRODUCT, {"affiliate_id": affiliate_id, "product_id": product_id},
-        named=False,
-    )
+_REFERRAL_COUNTS = _referral_counts_statement(by_product=False)
+_REFERRAL_COUNTS_FOR_PRODUCT = _referral_counts_statement(by_product=True)
 
 
 def referral_stats(
     affiliate_id: int, product_id: int | None = None, connection: Connection | None = None
 ) -> dict[str, Any]:
-    """Click counts per referring link, per product (the Data API's `referrals`)."""
-    stats: dict[str, Any] = {}
-    for pid, link, count in referral_rows(affiliate_id, product_id, connection):
-        key = "0" if pid is None else str(pid)  # "0": clicks that named no product
-        stats.setdefault(key, {"referrers": []})["referrers"].append(
-            {"count": count, "link": link}
+    """Click counts per referring link, per product (the Data API's `referrals`):
+    ``{product id: {"referrers": [(link, clicks), ...]}}``, products in order (clicks that
+    named no product first, as "0"), each one's links in order."""
+    conn = connection or db.session.connection()
+    # Dozens of rows of plain ints: fetched as tuples, no per-row processing.
+    if product_id is None:
+        counts = all_rows(conn, _REFERRAL_COUNTS, {"affiliate_id": affiliate_id}, named=False)
+    else:
+        counts = all_rows(
+            conn, _REFERRAL_COUNTS_FOR_PRODUCT,
+            {"affiliate_id": affiliate_id, "product_id": product_id}, named=False,
         )
+    urls = referral_links().urls(conn, {link_id for _, link_id, _ in counts})
+    # -1 for no product sorts first; plain tuples sort without a key function.
+    rows = sorted((-1 if pid is None else pid, urls[link_id], n) for pid, link_id, n in counts)
+    stats: dict[str, Any] = {}
+    for pid, link, count in rows:
+        key = "0" if pid < 0 else str(pid)
+        stats.setdefault(key, {"referrers": []})["referrers"].append((link, count))
     return stats
 
 
@@ -330,14 +262,14 @@ class ClickBuffer:
         self.flush()
 
     def _write(self, rows: list[tuple[Any, ...]]) -> None:
-        link_ids = self._app.extensions["referral_link_ids"]
+        links = self._app.extensions["referral_links"]
         with db.engine.begin() as connection:
-            ids = link_ids.lookup(connection, [row[2] for row in rows])
+            ids = links.lookup(connection, [row[2] for row in rows])
             append_rows(
                 connection, Click.__table__, CLICK_COLUMNS,
                 [(a, p, ids[link], ip, agent, at) for a, p, link, ip, agent, at in rows],
             )
-        link_ids.remember(ids)
+        links.remember(ids)
 
 
 def init_click_buffer(app: Flask) -> None:
@@ -345,4 +277,4 @@ def init_click_buffer(app: Flask) -> None:
     app.extensions["click_buffer"] = ClickBuffer(
         app, tracking["click_flush_ms"], tracking["click_flush_max"]
     )
-    app.extensions["referral_link_ids"] = ReferralLinkIds()
+    app.extensions["referral_links"] = ReferralLinks()

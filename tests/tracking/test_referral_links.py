@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from affsrv.extensions import db
 from affsrv.tracking.models import Click, ReferralLink
-from tests.helpers import add_affiliate, api, count_rows
+from tests.helpers import add_affiliate, add_product, api, count_rows
 
 
 def _referrers(client, key, code):
@@ -92,7 +92,7 @@ def test_workers_adding_the_same_new_links_at_once_store_each_once(make_app, _sc
 
 def test_a_link_added_in_a_transaction_that_rolled_back_is_not_remembered(app, client):
     code = add_affiliate(app)
-    link_ids = app.extensions["referral_link_ids"]
+    link_ids = app.extensions["referral_links"]
     with app.app_context(), pytest.raises(RuntimeError), db.engine.begin() as conn:
         link_ids.lookup(conn, ["https://gone.example/"])
         raise RuntimeError("the transaction fails after the link was added")
@@ -102,3 +102,29 @@ def test_a_link_added_in_a_transaction_that_rolled_back_is_not_remembered(app, c
     assert r.status_code == 302
     assert count_rows(app, Click) == 1 and count_rows(app, ReferralLink) == 1
 
+
+
+def test_a_worker_that_never_saw_the_links_reports_their_urls(make_app, api_key):
+    """Links written by one worker are named by id; another worker (its own ReferralLinks,
+    empty) reads their URLs once and reports them, products in order, no-product clicks
+    first."""
+    writer = make_app()
+    code = add_affiliate(writer)
+    p1, p2 = add_product(writer, "One"), add_product(writer, "Two")
+    client = writer.test_client()
+    for product, url in [(p2, "https://b.example/"), (None, "https://z.example/"),
+                         (p1, "https://b.example/"), (p1, "https://a.example/"),
+                         (p1, "https://b.example/")]:
+        answer = api(client, api_key, code, referrer={"product": product, "url": url})
+        assert answer.get_json()["status"] == "ok"
+
+    reader = make_app()
+    for _ in range(2):  # the second answer comes from what the first learnt
+        data = _referrers(reader.test_client(), api_key, code)
+        assert list(data) == ["0", str(p1), str(p2)]
+        assert data == {
+            "0": {"referrers": [{"count": "1", "link": "https://z.example/"}]},
+            str(p2): {"referrers": [{"count": "1", "link": "https://b.example/"}]},
+            str(p1): {"referrers": [{"count": "1", "link": "https://a.example/"},
+                                    {"count": "2", "link": "https://b.example/"}]},
+        }
