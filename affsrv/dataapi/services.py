@@ -69,16 +69,10 @@ def _totals(
     conn: Connection, op: str, affiliate_id: int, product_id: int | None
 ) -> dict[str, Any]:
     if op == "commissions":
-        keyed = commission_totals(affiliate_id, product_id, conn)
-        schema = _commission_totals
-    elif op == "payments":
-        keyed = payment_totals(affiliate_id, conn)
-        schema = _payment_totals
-    else:
-        keyed = referral_stats(affiliate_id, product_id, conn)
-        schema = _referral_stats
-    # One dump of the list: a product or method per item, cheaper than a dump per item.
-    return dict(zip(keyed, schema.dump(list(keyed.values()), many=True), strict=True))
+        return _commission_totals.dump(commission_totals(affiliate_id, product_id, conn))["data"]
+    if op == "payments":
+        return _payment_totals.dump(payment_totals(affiliate_id, conn))["data"]
+    return _referral_stats.dump(referral_stats(affiliate_id, product_id, conn))["data"]
 
 
 def referral_call(code: str, referrer: dict[str, Any], user_agent: str) -> dict[str, Any]:

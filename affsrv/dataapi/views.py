@@ -50,11 +50,16 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number")
 
 
+# parse_float=Decimal: amounts never pass through a binary float. Made once: json.loads with
+# these options would build a decoder on every request.
+_decoder = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
+
+
 def _parse_body() -> Any:
     raw = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: 413 before this returns
     try:
-        # parse_float=Decimal: amounts never pass through a binary float.
-        return json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
+        # Bytes decoded as json.loads would (UTF-8, or UTF-16/32 by their byte order).
+        return _decoder.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
     except (ValueError, RecursionError):
         raise DomainError("malformed JSON: send a JSON object as the request body") from None
 
