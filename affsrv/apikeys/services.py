@@ -4,18 +4,51 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import threading
+import time
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from affsrv.apikeys.models import ApiKey
-from affsrv.cache import Memo
 from affsrv.db.types import utcnow
 from affsrv.errors import NotFound
 from affsrv.extensions import db
 from affsrv.keyhash import hash_key
 from affsrv.settings import settings
 
-_active_hashes = Memo(maxsize=1)
+
+class ActiveKeys:
+    """The active keys' hashes as one app last read them: at most ``[server] cache_seconds``
+    old, so a key revoked elsewhere (another worker, the CLI) stops working within that time.
+    Creating or revoking a key through this app forgets them at once."""
+
+    def __init__(self) -> None:
+        self._hashes: tuple[bytes, ...] = ()
+        self._read_at: float | None = None
+        self._lock = threading.Lock()
+
+    def hashes(self, max_age: float) -> tuple[bytes, ...]:
+        read_at = self._read_at
+        if max_age > 0 and read_at is not None and time.monotonic() - read_at < max_age:
+            return self._hashes
+        with self._lock:
+            hashes = tuple(h.encode() for h in _load_active_hashes())
+            if max_age > 0:
+                self._hashes, self._read_at = hashes, time.monotonic()
+        return hashes
+
+    def forget(self) -> None:
+        with self._lock:
+            self._read_at = None
+
+
+def _active_keys() -> ActiveKeys:
+    extensions = current_app.extensions
+    keys = extensions.get("affsrv_active_keys")
+    if keys is None:
+        keys = extensions.setdefault("affsrv_active_keys", ActiveKeys())
+    return keys
 
 
 def create_api_key(label: str = "") -> tuple[ApiKey, str]:
@@ -24,7 +57,7 @@ def create_api_key(label: str = "") -> tuple[ApiKey, str]:
     record = ApiKey(key_hash=hash_key(plain), prefix=plain[7:13], label=label)
     db.session.add(record)
     db.session.commit()
-    _active_hashes.clear()
+    _active_keys().forget()
     return record, plain
 
 
@@ -41,7 +74,7 @@ def revoke_api_key(key_id: int) -> ApiKey:
         raise NotFound(f"no API key with id {key_id}")
     record.revoked_at = utcnow()
     db.session.commit()
-    _active_hashes.clear()
+    _active_keys().forget()
     return record
 
 
@@ -60,8 +93,7 @@ def is_valid_api_key(key: str) -> bool:
     if not isinstance(key, str) or not key or len(key) > 200:
         return False
     wanted = hash_key(key).encode()
-    hashes = _active_hashes.get("all", settings("server")["cache_seconds"], _load_active_hashes)
     found = False
-    for stored in hashes:
-        found |= hmac.compare_digest(wanted, stored.encode())
+    for stored in _active_keys().hashes(settings("server")["cache_seconds"]):
+        found |= hmac.compare_digest(wanted, stored)
     return found

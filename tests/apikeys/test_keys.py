@@ -34,3 +34,31 @@ def test_cached_keys_see_a_new_key_at_once_in_the_same_process(make_app):
         assert is_valid_api_key(one)
         _, two = create_api_key()  # creating clears this process's cache
         assert is_valid_api_key(two)
+
+
+def test_a_key_revoked_by_another_worker_stops_working_within_cache_seconds(make_app):
+    """Each app (a gunicorn worker) keeps the active keys for `cache_seconds`; a key revoked
+    through another one is refused once that time has passed, and at once in the app that
+    revoked it."""
+    import time
+
+    from affsrv.apikeys.services import revoke_api_key
+
+    worker = make_app(server={"cache_seconds": 1})
+    other = make_app(server={"cache_seconds": 1})
+    with other.app_context():
+        record, plain = create_api_key()
+        key_id = record.id
+    with worker.app_context():
+        assert is_valid_api_key(plain)  # read now, kept for a second
+    with other.app_context():
+        assert is_valid_api_key(plain)
+        revoke_api_key(key_id)
+        assert not is_valid_api_key(plain)
+    with worker.app_context():
+        assert is_valid_api_key(plain)  # still within its second
+        deadline = time.monotonic() + 5
+        while is_valid_api_key(plain) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not is_valid_api_key(plain)
+        assert time.monotonic() < deadline - 3.5  # refused after about a second, not five
