@@ -32,8 +32,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "cookie_days": 60,
         "cookie_domain": "",
         "default_url": "https://shop.example/",
-        "click_flush_ms": 500,
-        "click_flush_max": 1000,
+        "click_flush_ms": 2000,
+        "click_flush_max": 10000,
     },
     "affiliates": {
         "require_approval": False,

@@ -544,6 +544,13 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / _TICKS
 
 
+def _click_flush_seconds() -> float:
+    """How often affsrv (as the benchmark runs it, with the defaults) writes landing clicks."""
+    from affsrv.config import DEFAULTS
+
+    return DEFAULTS["tracking"]["click_flush_ms"] / 1000
+
+
 def measured_run(server: Server, script: Path, duration: float, connections: int,
                  threads: int, db: str) -> dict[str, float]:
     """One wrk run, plus the CPU the server's processes (and PostgreSQL's, on PostgreSQL)
@@ -552,7 +559,7 @@ def measured_run(server: Server, script: Path, duration: float, connections: int
     db_pids = postgres_processes() if db == "postgresql" else []
     app_before, db_before = cpu_seconds(app_pids), cpu_seconds(db_pids)
     figures = run_wrk(server.url, script, duration, connections, threads)
-    time.sleep(0.6)  # the click buffer's last batch (written every 500 ms) belongs to this run
+    time.sleep(_click_flush_seconds() + 0.1)  # the click buffer's last batch belongs to this run
     requests = max(1.0, figures["rps"] * max(1, round(duration)))
     figures["app_cpu"] = (cpu_seconds(app_pids) - app_before) / requests * 1e6
     figures["db_cpu"] = (cpu_seconds(db_pids) - db_before) / requests * 1e6
