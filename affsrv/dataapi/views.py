@@ -8,7 +8,7 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Flask, current_app, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
@@ -30,20 +30,19 @@ _data_call = DataCallSchema()
 _referrer_call = ReferrerCallSchema()
 
 
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    # The commission call's schema holds a setting (the sale limit): made once per app.
+    limit = Decimal(app.config["AFFSRV"]["commissions"]["max_saletotal"])
+    app.extensions["affsrv_commission_call"] = CommissionCallSchema(max_saletotal=limit)
+
+
 def _call_schema(kind: str) -> Any:
     if kind == "data":
         return _data_call
     if kind == "referrer":
         return _referrer_call
-    # Made once per app: its limit is a setting.
-    app = current_app
-    schema = app.extensions.get("affsrv_commission_call")
-    if schema is None:
-        limit = Decimal(settings("commissions")["max_saletotal"])
-        schema = app.extensions.setdefault(
-            "affsrv_commission_call", CommissionCallSchema(max_saletotal=limit)
-        )
-    return schema
+    return current_app.extensions["affsrv_commission_call"]
 
 
 def _reject_constant(name: str) -> Any:
