@@ -27,8 +27,10 @@ from typing import Generic, Protocol, TypeVar
 
 from cachetools import TTLCache
 from flask import current_app
+from sqlalchemy import Column, bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from affsrv.db.reads import one_row, run_read
 from affsrv.logs import get_log
 
 
@@ -54,6 +56,36 @@ class DirectorySource(Generic[K, V]):
     load_one: Callable[[K], V | None]
     # Entries with ``updated_at >= since``; None: the table is small, reload it whole.
     load_changed: Callable[[datetime], list[V]] | None = None
+
+
+def table_source(
+    columns: tuple[Column, ...],
+    key_column: Column,
+    make: Callable[[tuple], V],
+    key: Callable[[V], K],
+    changes_by_updated_at: bool = True,
+) -> DirectorySource[K, V]:
+    """A source reading ``columns`` of one table (``make`` turns a row into an entry): all
+    rows, one row by ``key_column``, and (unless the table is small enough to reload whole)
+    the rows whose ``updated_at`` column is at or after a time."""
+    every = select(*columns)
+    by_key = every.where(key_column == bindparam("key"))
+
+    def load_all() -> list[V]:
+        return run_read(lambda conn: [make(row) for row in conn.execute(every)])
+
+    def load_one(wanted: K) -> V | None:
+        row = run_read(lambda conn: one_row(conn, by_key, {"key": wanted}))
+        return None if row is None else make(row)
+
+    def load_changed(since: datetime) -> list[V]:
+        changed = every.where(key_column.table.c.updated_at >= since)
+        return run_read(lambda conn: [make(row) for row in conn.execute(changed)])
+
+    return DirectorySource(
+        key=key, load_all=load_all, load_one=load_one,
+        load_changed=load_changed if changes_by_updated_at else None,
+    )
 
 
 class Directory(Generic[K, V]):

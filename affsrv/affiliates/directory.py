@@ -7,11 +7,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
-
 from affsrv.affiliates.models import CODE_PATTERN, Affiliate
-from affsrv.db.reads import one_row, run_read
-from affsrv.directory import Directory, DirectorySource, app_directory
+from affsrv.directory import Directory, DirectorySource, app_directory, table_source
 
 _CODE_RE = re.compile(CODE_PATTERN)
 
@@ -37,9 +34,6 @@ class AffiliateRef:
 
 
 _A = Affiliate.__table__.c
-_COLUMNS = (_A.id, _A.code, _A.ip, _A.enabled, _A.approved, _A.updated_at)
-_ALL = select(*_COLUMNS)
-_BY_CODE = select(*_COLUMNS).where(_A.code == bindparam("code"))
 
 
 def _ref(row: tuple) -> AffiliateRef:
@@ -47,23 +41,9 @@ def _ref(row: tuple) -> AffiliateRef:
     return AffiliateRef(affiliate_id, code, ip or "", bool(enabled), bool(approved), updated_at)
 
 
-def _load_all() -> list[AffiliateRef]:
-    return run_read(lambda conn: [_ref(row) for row in conn.execute(_ALL)])
-
-
-def _load_changed(since: datetime) -> list[AffiliateRef]:
-    query = _ALL.where(_A.updated_at >= since)
-    return run_read(lambda conn: [_ref(row) for row in conn.execute(query)])
-
-
-def _load_one(code: str) -> AffiliateRef | None:
-    row = run_read(lambda conn: one_row(conn, _BY_CODE, {"code": code}))
-    return None if row is None else _ref(row)
-
-
-_SOURCE: DirectorySource[str, AffiliateRef] = DirectorySource(
-    key=lambda ref: ref.code, load_all=_load_all, load_one=_load_one,
-    load_changed=_load_changed,
+_SOURCE: DirectorySource[str, AffiliateRef] = table_source(
+    (_A.id, _A.code, _A.ip, _A.enabled, _A.approved, _A.updated_at), _A.code, _ref,
+    key=lambda ref: ref.code,
 )
 
 

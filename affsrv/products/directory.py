@@ -6,10 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
-
-from affsrv.db.reads import one_row, run_read
-from affsrv.directory import Directory, DirectorySource, app_directory
+from affsrv.directory import Directory, DirectorySource, app_directory, table_source
 from affsrv.products.models import Product
 
 
@@ -24,9 +21,6 @@ class ProductRef:
 
 
 _P = Product.__table__.c
-_COLUMNS = (_P.id, _P.landing_url, _P.enabled, _P.updated_at)
-_ALL = select(*_COLUMNS)
-_BY_ID = select(*_COLUMNS).where(_P.id == bindparam("pid"))
 
 
 def _ref(row: tuple) -> ProductRef:
@@ -34,17 +28,9 @@ def _ref(row: tuple) -> ProductRef:
     return ProductRef(product_id, landing_url, bool(enabled), updated_at)
 
 
-def _load_all() -> list[ProductRef]:
-    return run_read(lambda conn: [_ref(row) for row in conn.execute(_ALL)])
-
-
-def _load_one(product_id: int) -> ProductRef | None:
-    row = run_read(lambda conn: one_row(conn, _BY_ID, {"pid": product_id}))
-    return None if row is None else _ref(row)
-
-
-_SOURCE: DirectorySource[int, ProductRef] = DirectorySource(
-    key=lambda ref: ref.id, load_all=_load_all, load_one=_load_one
+_SOURCE: DirectorySource[int, ProductRef] = table_source(
+    (_P.id, _P.landing_url, _P.enabled, _P.updated_at), _P.id, _ref, key=lambda ref: ref.id,
+    changes_by_updated_at=False,
 )
 
 
