@@ -52,6 +52,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "worker_poll_seconds": 1,
         "batch_size": 20,
         "vendor": "affsrv",
+        "keep_days": 90,
     },
     "mail": {
         "enabled": True,
@@ -192,6 +193,8 @@ def _validate(settings: dict[str, dict[str, Any]]) -> None:
                 "worker_poll_seconds", "batch_size"):
         if notifications[key] < 1:
             raise ConfigError(f"notifications.{key}: must be at least 1")
+    if notifications["keep_days"] < 0:
+        raise ConfigError("notifications.keep_days: must be 0 (keep for ever) or more")
     if notifications["max_retry_seconds"] < notifications["first_retry_seconds"]:
         raise ConfigError("notifications.max_retry_seconds: must not be below first_retry_seconds")
     mail = settings["mail"]

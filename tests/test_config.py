@@ -53,6 +53,7 @@ def test_config_path_from_environment(tmp_path):
     ('[server]\ntimezone = "Mars/Base"\n', "server.timezone: unknown time zone"),
     ('[tracking]\ndefault_url = "javascript:alert(1)"\n', "tracking.default_url"),
     ('[commissions]\nmax_saletotal = "lots"\n', "commissions.max_saletotal"),
+    ('[notifications]\nkeep_days = -1\n', "notifications.keep_days: must be 0"),
     ('[tracking\n', "config file"),
     ('tracking = 5\n', "[tracking] must be a table"),
 ])

@@ -1,9 +1,10 @@
-"""``affsrv notify add|list|remove|log|retry`` and ``affsrv worker``."""
+"""``affsrv notify add|list|remove|log|retry|prune`` and ``affsrv worker``."""
 
 from __future__ import annotations
 
 import signal
 import threading
+from datetime import timedelta
 from typing import Any
 
 import click
@@ -77,6 +78,21 @@ def log(status: str | None, limit: int) -> None:
           local_time(m.delivered_at), (m.last_error or "")[:120]]
          for m in services.outbox_log(status, limit)],
     )
+
+
+@group.command("prune")
+@click.option("--days", type=click.IntRange(min=1), default=None,
+              help="Delete delivered and failed messages older than this many days "
+                   "(default: [notifications] keep_days).")
+@with_appcontext
+def prune(days: int | None) -> None:
+    """Delete old delivered and failed messages now (the worker also does it hourly)."""
+    days = days or current_app.config["AFFSRV"]["notifications"]["keep_days"]
+    if not days:
+        raise click.UsageError("keep_days = 0 keeps every message: pass --days N")
+    count = services.prune_outbox(timedelta(days=days))
+    click.echo(f"{count} message{'' if count == 1 else 's'} deleted "
+               f"(delivered or failed, older than {days} days)")
 
 
 @group.command("retry")

@@ -117,6 +117,35 @@ def retry_failed(ids: Iterable[int] | None = None) -> int:
     return changed
 
 
+def prune_outbox(older_than: timedelta, now: datetime | None = None, batch: int = 1000) -> int:
+    """Delete delivered and failed messages created more than ``older_than`` ago (pending ones
+    are never deleted); the number deleted. In transactions of ``batch`` rows, so a large
+    backlog never holds the table for long."""
+    cutoff = (now or utcnow()) - older_than
+    finished = select(OutboxMessage.id).where(
+        OutboxMessage.status.in_([OutboxStatus.DELIVERED, OutboxStatus.FAILED]),
+        OutboxMessage.created_at < cutoff,
+    ).order_by(OutboxMessage.id).limit(batch)
+    deleted = 0
+    while True:
+        ids = list(db.session.scalars(finished))
+        if ids:
+            db.session.execute(
+                delete(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                .execution_options(synchronize_session=False)
+            )
+        db.session.commit()
+        deleted += len(ids)
+        if len(ids) < batch:
+            return deleted
+
+
+def prune_outbox_as_configured() -> int:
+    """``prune_outbox`` with ``[notifications] keep_days`` (0: keep everything)."""
+    days = settings("notifications")["keep_days"]
+    return prune_outbox(timedelta(days=days)) if days > 0 else 0
+
+
 # --- building notifications ----------------------------------------------------------------
 
 def _money(value: Decimal | None) -> str | None:

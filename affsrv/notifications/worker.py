@@ -15,15 +15,18 @@ from flask import Flask
 from affsrv.extensions import db
 from affsrv.logs import get_log
 
+PRUNE_EVERY_SECONDS = 3600.0
+
 
 def run_worker(app: Flask, stop: threading.Event, poll_seconds: float | None = None,
                max_cycles: int | None = None, max_seconds: float | None = None) -> int:
     """Deliver until ``stop`` is set (or ``max_cycles`` / ``max_seconds`` pass); the number of
     messages tried. A failing database is logged and retried after a pause, never fatal."""
-    from affsrv.notifications.services import process_due
+    from affsrv.notifications.services import process_due, prune_outbox_as_configured
 
     poll = poll_seconds or app.config["AFFSRV"]["notifications"]["worker_poll_seconds"]
     started, cycles, tried, failures = time.monotonic(), 0, 0, 0
+    next_prune = started  # old delivered/failed messages: deleted at start, then hourly
     while not stop.is_set():
         if max_cycles is not None and cycles >= max_cycles:
             break
@@ -33,6 +36,9 @@ def run_worker(app: Flask, stop: threading.Event, poll_seconds: float | None = N
         count, failed = 0, False
         with app.app_context():
             try:
+                if time.monotonic() >= next_prune:
+                    prune_outbox_as_configured()
+                    next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
                 count = process_due()
             except Exception:  # noqa: BLE001 - e.g. the database is down: wait and retry
                 failed = True
