@@ -10,13 +10,15 @@ work of one INSERT per row), ``executemany`` elsewhere. It runs in the caller's 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table, insert
 from sqlalchemy.exc import DBAPIError
 
-_Plan = tuple[str, list[tuple[int, Callable[[Any], Any]]]]
+from affsrv.db.processors import Step, converted, steps_of
+
+_Plan = tuple[str, list[Step]]
 _plans: dict[tuple[str, int, tuple[str, ...]], _Plan] = {}
 
 
@@ -33,11 +35,7 @@ def _plan(connection: Connection, table: Table, columns: tuple[str, ...]) -> _Pl
         else:
             sql = str(insert(table).values({c.name: None for c in cols}).compile(
                 dialect=dialect, column_keys=list(columns)))
-        steps = []
-        for i, column in enumerate(cols):
-            process = column.type.dialect_impl(dialect).bind_processor(dialect)
-            if process is not None:
-                steps.append((i, process))
+        steps = steps_of(c.type.dialect_impl(dialect).bind_processor(dialect) for c in cols)
         plan = _plans[key] = (sql, steps)
     return plan
 
@@ -50,14 +48,7 @@ def append_rows(
         return
     sql, steps = _plan(connection, table, tuple(columns))
     if steps:
-        converted = []
-        for row in rows:
-            values = list(row)
-            for i, process in steps:
-                if values[i] is not None:
-                    values[i] = process(values[i])
-            converted.append(values)
-        rows = converted
+        rows = converted(rows, steps)
     dialect = connection.dialect
     driver = connection.connection.driver_connection
     try:
