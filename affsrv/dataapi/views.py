@@ -26,23 +26,18 @@ from affsrv.settings import settings
 from affsrv.validation import format_errors
 
 bp = Blueprint("dataapi", __name__)
-_data_call = DataCallSchema()
-_referrer_call = ReferrerCallSchema()
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    # The commission call's schema holds a setting (the sale limit): made once per app.
+    # One schema per call (call_kind tells which), made once per app: the commission call's
+    # holds a setting, the sale limit.
     limit = Decimal(app.config["AFFSRV"]["commissions"]["max_saletotal"])
-    app.extensions["affsrv_commission_call"] = CommissionCallSchema(max_saletotal=limit)
-
-
-def _call_schema(kind: str) -> Any:
-    if kind == "data":
-        return _data_call
-    if kind == "referrer":
-        return _referrer_call
-    return current_app.extensions["affsrv_commission_call"]
+    app.extensions["affsrv_call_schemas"] = {
+        "data": DataCallSchema(),
+        "referrer": ReferrerCallSchema(),
+        "commission": CommissionCallSchema(max_saletotal=limit),
+    }
 
 
 def _reject_constant(name: str) -> Any:
@@ -88,7 +83,7 @@ def api_call() -> Response | tuple[Response, int]:
             raise Forbidden("invalid apikey")
         try:
             kind = call_kind(body)
-            call = _call_schema(kind).load(body)
+            call = current_app.extensions["affsrv_call_schemas"][kind].load(body)
         except ValidationError as exc:
             raise DomainError(format_errors(exc.messages)) from None
         payload = services.dispatch(kind, call, user_agent=request.headers.get("User-Agent", ""))
