@@ -1,7 +1,7 @@
 """Per-worker, in-memory directories of the rows the hot paths look up by key (affiliates by
 code, products by id), so a landing link or a Data API call does not query for them.
 
-A directory loads its whole table on first use (100,000 affiliates take about 32 MB per
+A directory loads its whole table on first use (100,000 affiliates take about 31 MB per
 worker). After that, one lookup every ``refresh_seconds`` (``[server]
 cache_seconds``) first asks the database for what changed: the rows whose ``updated_at`` is at
 or after the newest one seen, less ``overlap_seconds`` (so a row written by a transaction that

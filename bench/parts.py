@@ -5,13 +5,16 @@ the README quotes beside the benchmark tables.
     python bench/parts.py clicks --url sqlite:////tmp/b.db             # CPU per buffered click
     python bench/parts.py clicks --url sqlite:////tmp/b.db --reindex   # ... on a rebuilt index
     python bench/parts.py query --url postgresql://postgres@127.0.0.1:5432/<kept database>
+    python bench/parts.py directory --url sqlite:////tmp/b.db          # a worker's directory size
 
 ``clicks`` writes batches of 1,000 random clicks through the click buffer's own write (link
 ids, bulk append, commit) and prints this process's CPU per click for each batch; the first
 batches warm the caches. ``--reindex`` first rebuilds the clicks' index, as a bulk load that
 builds it at the end would leave it (packed full). The clicks written stay in the database.
 ``query`` runs the Data API's ``payments`` totals query through affsrv's read path on random
-affiliates and prints the client's and the PostgreSQL server's CPU per query.
+affiliates and prints the client's and the PostgreSQL server's CPU per query. ``directory``
+loads the affiliate directory as a worker does on its first request and prints the memory its
+Python objects take (``tracemalloc``).
 """
 
 from __future__ import annotations
@@ -74,9 +77,25 @@ def measure_query(app: Any, affiliates: int, count: int) -> None:
               f"server {server / count * 1e6:.1f} us of CPU per query")
 
 
+def measure_directory(app: Any) -> None:
+    import tracemalloc
+
+    from affsrv.affiliates.directory import affiliate_directory
+
+    with app.app_context():
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        directory = affiliate_directory()
+        directory.get("aff1")  # the first lookup loads the whole table
+        used = tracemalloc.get_traced_memory()[0] - before
+        tracemalloc.stop()
+        print(f"affiliate directory: {len(directory):,} affiliates, "
+              f"{used / 2**20:.1f} MB of Python objects")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("part", choices=["clicks", "query"])
+    parser.add_argument("part", choices=["clicks", "query", "directory"])
     parser.add_argument("--url", required=True, help="a database seeded by bench/run.py --keep")
     parser.add_argument("--affiliates", type=int, default=100_000, help="as seeded")
     parser.add_argument("--products", type=int, default=50, help="as seeded")
@@ -92,8 +111,10 @@ def main() -> None:
     try:
         if args.part == "clicks":
             measure_clicks(app, args.affiliates, args.products, args.batches, args.reindex)
-        else:
+        elif args.part == "query":
             measure_query(app, args.affiliates, args.count)
+        else:
+            measure_directory(app)
     finally:
         app.extensions["click_buffer"].stop()
 

@@ -60,3 +60,10 @@ def test_benchmark_runs_end_to_end_on_sqlite(tmp_path: Path) -> None:
     )
     assert parts.returncode == 0, parts.stdout + parts.stderr
     assert parts.stdout.count("us of CPU per click") == 2, parts.stdout
+    directory = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "parts.py"), "directory",
+         "--url", f"sqlite:///{tmp_path / 'b.db'}"],
+        capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path,
+    )
+    assert directory.returncode == 0, directory.stdout + directory.stderr
+    assert "affiliate directory: 50 affiliates, " in directory.stdout, directory.stdout

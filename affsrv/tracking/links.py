@@ -36,8 +36,8 @@ class ReferralLinks:
     def __init__(self, maxsize: int = 100_000) -> None:
         self._ids: LRUCache[str, int] = LRUCache(maxsize=maxsize)
         # A plain dict, read without the lock: the `referrals` op looks up dozens of ids per
-        # call, and an LRU's bookkeeping per lookup cost more than the SQL join it replaces.
-        # Emptied when full (links are few next to clicks; a miss costs one query).
+        # call, and an LRU would do its bookkeeping on every one. Emptied when full (links are
+        # few next to clicks; a miss costs one query).
         self._urls: dict[int, str] = {}
         self._maxsize = maxsize
         self._lock = threading.Lock()
