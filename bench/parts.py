@@ -4,13 +4,16 @@ the README quotes beside the benchmark tables.
     python bench/run.py --db sqlite --sqlite-path /tmp/b.db --keep     # seed once, keep it
     python bench/parts.py clicks --url sqlite:////tmp/b.db             # CPU per buffered click
     python bench/parts.py clicks --url sqlite:////tmp/b.db --reindex   # ... on a rebuilt index
+    python bench/parts.py clicks --url sqlite:////tmp/b.db --without-index  # ... without it
     python bench/parts.py query --url postgresql://postgres@127.0.0.1:5432/<kept database>
     python bench/parts.py directory --url sqlite:////tmp/b.db          # a worker's directory size
 
 ``clicks`` writes batches of 1,000 random clicks through the click buffer's own write (link
 ids, bulk append, commit) and prints this process's CPU per click for each batch; the first
 batches warm the caches. ``--reindex`` first rebuilds the clicks' index, as a bulk load that
-builds it at the end would leave it (packed full). The clicks written stay in the database.
+builds it at the end would leave it (packed full); ``--without-index`` drops it for the batches
+(what the index costs a click) and builds it again afterwards. The clicks written stay in the
+database.
 ``query`` runs the Data API's ``payments`` totals query through affsrv's read path on random
 affiliates and prints the client's and the PostgreSQL server's CPU per query. ``directory``
 loads the affiliate directory as a worker does on its first request and prints the memory its
@@ -36,26 +39,41 @@ def _process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def measure_clicks(app: Any, affiliates: int, products: int, batches: int, reindex: bool
-                   ) -> None:
+CLICKS_INDEX = "ix_clicks_affiliate_product_link"
+
+
+def measure_clicks(app: Any, affiliates: int, products: int, batches: int, batch_size: int,
+                   reindex: bool, without_index: bool) -> None:
     from affsrv.db.types import utcnow
     from affsrv.extensions import db
+    from affsrv.tracking.models import Click
 
     rng = random.Random(5)
     buffer = app.extensions["click_buffer"]
+    index = next(i for i in Click.__table__.indexes if i.name == CLICKS_INDEX)
     with app.app_context():
         if reindex:
             with db.engine.begin() as conn:
-                conn.execute(text("REINDEX ix_clicks_affiliate_product_link"))
-        for n in range(batches):
-            rows = [(rng.randrange(1, affiliates + 1), rng.randrange(1, products + 1),
-                     f"https://blog{rng.randrange(20)}.example/post/{rng.randrange(20) * 7}",
-                     "127.0.0.1", "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0", utcnow())
-                    for _ in range(1000)]
-            started = time.process_time()
-            buffer._write(rows)  # what the flushing thread does with a batch
-            used = time.process_time() - started
-            print(f"batch {n + 1}: {used / len(rows) * 1e6:.1f} us of CPU per click")
+                conn.execute(text(f"REINDEX {CLICKS_INDEX}"))
+        if without_index:
+            with db.engine.begin() as conn:
+                index.drop(conn)
+        try:
+            for n in range(batches):
+                rows = [(rng.randrange(1, affiliates + 1), rng.randrange(1, products + 1),
+                         f"https://blog{rng.randrange(20)}.example/post/{rng.randrange(20) * 7}",
+                         "127.0.0.1", "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0", utcnow())
+                        for _ in range(batch_size)]
+                started = time.process_time()
+                buffer._write(rows)  # what the flushing thread does with a batch
+                used = time.process_time() - started
+                print(f"batch {n + 1}: {used / len(rows) * 1e6:.1f} us of CPU per click")
+        finally:
+            if without_index:
+                started = time.monotonic()
+                with db.engine.begin() as conn:
+                    index.create(conn)
+                print(f"index {CLICKS_INDEX} rebuilt in {time.monotonic() - started:.1f} s")
 
 
 def measure_query(app: Any, affiliates: int, count: int) -> None:
@@ -99,8 +117,11 @@ def main() -> None:
     parser.add_argument("--url", required=True, help="a database seeded by bench/run.py --keep")
     parser.add_argument("--affiliates", type=int, default=100_000, help="as seeded")
     parser.add_argument("--products", type=int, default=50, help="as seeded")
-    parser.add_argument("--batches", type=int, default=8, help="clicks: batches of 1,000")
+    parser.add_argument("--batches", type=int, default=8, help="clicks: batches to write")
+    parser.add_argument("--batch-size", type=int, default=1000, help="clicks: clicks per batch")
     parser.add_argument("--reindex", action="store_true", help="clicks: rebuild the index first")
+    parser.add_argument("--without-index", action="store_true",
+                        help="clicks: drop the clicks' index for the batches, build it again after")
     parser.add_argument("--count", type=int, default=3000, help="query: queries to time")
     args = parser.parse_args()
 
@@ -110,7 +131,8 @@ def main() -> None:
                                 "logs": {"dir": os.path.join(os.getcwd(), "logs")}})
     try:
         if args.part == "clicks":
-            measure_clicks(app, args.affiliates, args.products, args.batches, args.reindex)
+            measure_clicks(app, args.affiliates, args.products, args.batches, args.batch_size,
+                           args.reindex, args.without_index)
         elif args.part == "query":
             measure_query(app, args.affiliates, args.count)
         else:

@@ -445,6 +445,7 @@ class Target:
     subject: bool  # affsrv (True) or the bare app
     op: str = ""
     product_filter: bool = False
+    key: str = ""  # how ``--only`` names a subject
 
 
 @dataclass
@@ -544,22 +545,43 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / _TICKS
 
 
-def _click_flush_seconds() -> float:
-    """How often affsrv (as the benchmark runs it, with the defaults) writes landing clicks."""
-    from affsrv.config import DEFAULTS
+def settings_env(assignments: list[str]) -> dict[str, str]:
+    """``--set section.key=value`` options as affsrv's environment variables, checked by
+    affsrv's own configuration loader (an unknown key or a wrong type stops the run)."""
+    from affsrv.config import ENV_PREFIX, ConfigError, load_settings
 
-    return DEFAULTS["tracking"]["click_flush_ms"] / 1000
+    env: dict[str, str] = {}
+    for assignment in assignments:
+        name, sep, value = assignment.partition("=")
+        section, dot, key = name.strip().partition(".")
+        if not sep or not dot or not section or not key:
+            raise SystemExit(f"--set {assignment!r}: expected section.key=value")
+        if section == "database" or name.strip() == "logs.dir":
+            raise SystemExit(f"--set {assignment!r}: the benchmark chooses the database and logs")
+        env[f"{ENV_PREFIX}{section}_{key}".upper()] = value
+    try:
+        load_settings(None, environ=env)
+    except ConfigError as exc:
+        raise SystemExit(f"--set: {exc}") from None
+    return env
+
+
+def click_flush_seconds(env: dict[str, str]) -> float:
+    """How often affsrv, as the benchmark runs it, writes landing clicks."""
+    from affsrv.config import load_settings
+
+    return load_settings(None, environ=env)["tracking"]["click_flush_ms"] / 1000
 
 
 def measured_run(server: Server, script: Path, duration: float, connections: int,
-                 threads: int, db: str) -> dict[str, float]:
+                 threads: int, db: str, settle: float) -> dict[str, float]:
     """One wrk run, plus the CPU the server's processes (and PostgreSQL's, on PostgreSQL)
     spent per request: the machine's two cores are shared, so this shows where it goes."""
     app_pids = process_tree(server.proc.pid)
     db_pids = postgres_processes() if db == "postgresql" else []
     app_before, db_before = cpu_seconds(app_pids), cpu_seconds(db_pids)
     figures = run_wrk(server.url, script, duration, connections, threads)
-    time.sleep(_click_flush_seconds() + 0.1)  # the click buffer's last batch belongs to this run
+    time.sleep(settle)  # the click buffer's last batch belongs to this run
     requests = max(1.0, figures["rps"] * max(1, round(duration)))
     figures["app_cpu"] = (cpu_seconds(app_pids) - app_before) / requests * 1e6
     figures["db_cpu"] = (cpu_seconds(db_pids) - db_before) / requests * 1e6
@@ -584,13 +606,15 @@ def lua_script(workdir: Path, target: Target, scale: Scale, apikey: str, salt: i
 BARE_REDIRECT = Target("bare Flask redirect", "redirect", False)
 BARE_ECHO = Target("bare Flask JSON echo", "api", False, op="info")
 SUBJECTS = [
-    Target("landing link /r/<code>", "redirect", True),
-    Target("Data API info", "api", True, op="info"),
-    Target("Data API commissions", "api", True, op="commissions"),
-    Target("Data API commissions (product)", "api", True, op="commissions", product_filter=True),
-    Target("Data API payments", "api", True, op="payments"),
-    Target("Data API referrals", "api", True, op="referrals"),
+    Target("landing link /r/<code>", "redirect", True, key="landing"),
+    Target("Data API info", "api", True, op="info", key="info"),
+    Target("Data API commissions", "api", True, op="commissions", key="commissions"),
+    Target("Data API commissions (product)", "api", True, op="commissions", product_filter=True,
+           key="commissions-product"),
+    Target("Data API payments", "api", True, op="payments", key="payments"),
+    Target("Data API referrals", "api", True, op="referrals", key="referrals"),
 ]
+SUBJECT_KEYS = [t.key for t in SUBJECTS]
 
 
 def check_answers(url: str, apikey: str, scale: Scale) -> None:
@@ -644,6 +668,7 @@ def bench_database(db: str, args: argparse.Namespace, scale: Scale, workdir: Pat
             log(f"{db}: seeded in {seed_seconds:.1f} s")
 
         env = {k: v for k, v in os.environ.items() if not k.startswith("AFFSRV_")}
+        env.update(settings_env(args.set))
         env.update({"AFFSRV_DATABASE_URL": url, "AFFSRV_LOGS_DIR": str(work / "logs"),
                     "PYTHONUNBUFFERED": "1"})
         py = sys.executable
@@ -657,7 +682,8 @@ def bench_database(db: str, args: argparse.Namespace, scale: Scale, workdir: Pat
         wait_ready(affsrv, "/r/aff1")
         wait_ready(bare, "/r/aff1")
         check_answers(affsrv.url, apikey, scale)
-        results = measure(args, scale, apikey, affsrv, bare, work, db)
+        settle = click_flush_seconds(settings_env(args.set)) + 0.1
+        results = measure(args, scale, apikey, affsrv, bare, work, db, settle)
     finally:
         for server in servers:
             server.stop()
@@ -693,19 +719,31 @@ def _postgres_database(args: argparse.Namespace) -> tuple[str, Any]:
     return url.replace("postgresql+psycopg://", "postgresql://"), drop
 
 
+def selected(only: list[str] | None) -> list[Target]:
+    """The subjects ``--only`` names, or all of them."""
+    return [t for t in SUBJECTS if not only or t.key in only]
+
+
+def baselines(subjects: list[Target]) -> list[Target]:
+    kinds = {t.kind for t in subjects}
+    return [b for b in (BARE_REDIRECT, BARE_ECHO) if b.kind in kinds]
+
+
 def measure(args: argparse.Namespace, scale: Scale, apikey: str, affsrv: Server, bare: Server,
-            work: Path, db: str) -> dict[str, Result]:
-    results: dict[str, Result] = {t.name: Result() for t in [BARE_REDIRECT, BARE_ECHO, *SUBJECTS]}
+            work: Path, db: str, settle: float) -> dict[str, Result]:
+    subjects = selected(args.only)
+    targets = [*baselines(subjects), *subjects]
+    results: dict[str, Result] = {t.name: Result() for t in targets}
     scripts = {t.name: lua_script(work, t, scale, apikey, n, args.keepalive)
-               for n, t in enumerate([BARE_REDIRECT, BARE_ECHO, *SUBJECTS])}
+               for n, t in enumerate(targets)}
     wrk = (args.connections, args.threads)
     if args.warmup > 0:
         log(f"warming up ({args.warmup:g} s per target)")
-        for target in [BARE_REDIRECT, BARE_ECHO, *SUBJECTS]:
+        for target in targets:
             server = affsrv if target.subject else bare
             run_wrk(server.url, scripts[target.name], args.warmup, *wrk)
     for rnd in range(args.rounds):
-        for target in SUBJECTS:
+        for target in subjects:
             baseline = BARE_REDIRECT if target.kind == "redirect" else BARE_ECHO
             # Each subject run is paired with a bare run right next to it; the order flips
             # every round so neither side always runs on a warmer (or busier) machine.
@@ -715,7 +753,7 @@ def measure(args: argparse.Namespace, scale: Scale, apikey: str, affsrv: Server,
             pair: dict[bool, dict[str, float]] = {}
             for tgt, server in order:
                 pair[tgt.subject] = measured_run(server, scripts[tgt.name], args.duration,
-                                                 *wrk, db=db)
+                                                 *wrk, db=db, settle=settle)
             for tgt, figures in ((baseline, pair[False]), (target, pair[True])):
                 res = results[tgt.name]
                 res.rps.append(figures["rps"])
@@ -741,13 +779,16 @@ def render_table(db: str, args: argparse.Namespace, scale: Scale, results: dict[
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, "
         f"{args.workers} gunicorn sync workers each, wrk -t{args.threads} -c{args.connections} "
         f"-d{args.duration:g}s, median of {args.rounds} paired rounds"
-        + (f", seeded in {seed_seconds:.0f} s" if seed_seconds else ""),
+        + (f", seeded in {seed_seconds:.0f} s" if seed_seconds else "")
+        + ("".join(f", `--set {a}`" for a in args.set)),
         "",
         "| target | requests/s | p50 ms | p99 ms | app CPU us/req | db CPU us/req "
         "| ratio to bare | target ratio | result |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for target in [BARE_REDIRECT, BARE_ECHO, *SUBJECTS]:
+        if target.name not in results:  # not measured (--only)
+            continue
         res = results[target.name]
         db_cpu = f"{med(res.db_cpu):.0f}" if db == "postgresql" else "-"
         row = (f"| {target.name} | {med(res.rps):.0f} | {med(res.p50):.2f} | {med(res.p99):.2f} "
@@ -795,6 +836,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--keep", action="store_true", help="keep the seeded database")
     p.add_argument("--reuse", action="store_true",
                    help="skip seeding: use --sqlite-path / --pg-database as seeded earlier")
+    p.add_argument("--only", action="append", choices=SUBJECT_KEYS, metavar="TARGET",
+                   help=f"measure only this target (repeatable; one of {', '.join(SUBJECT_KEYS)})"
+                        " with its baseline")
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                   help="an affsrv setting for this run (repeatable), e.g. "
+                        "tracking.click_flush_ms=500; passed as AFFSRV_SECTION_KEY")
     p.add_argument("--results", default=str(BENCH_DIR / "results"),
                    help="folder for the tables (default bench/results)")
     args = p.parse_args(argv)
@@ -804,6 +851,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error("--reuse needs --sqlite-path or --pg-database")
     if min(args.affiliates, args.products, args.rounds, args.connections) < 1:
         p.error("counts must be positive")
+    settings_env(args.set)  # a wrong setting stops the run before seeding
     return args
 
 

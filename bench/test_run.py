@@ -5,11 +5,13 @@ It asserts that the script runs and prints every row, never how fast anything is
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -60,6 +62,20 @@ def test_benchmark_runs_end_to_end_on_sqlite(tmp_path: Path) -> None:
     )
     assert parts.returncode == 0, parts.stdout + parts.stderr
     assert parts.stdout.count("us of CPU per click") == 2, parts.stdout
+    unindexed = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "parts.py"), "clicks",
+         "--url", f"sqlite:///{tmp_path / 'b.db'}", "--affiliates", "50", "--products", "5",
+         "--batches", "1", "--batch-size", "10", "--without-index"],
+        capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path,
+    )
+    assert unindexed.returncode == 0, unindexed.stdout + unindexed.stderr
+    assert unindexed.stdout.count("us of CPU per click") == 1, unindexed.stdout
+    # The index the referrals op reads is back afterwards.
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(tmp_path / "b.db")) as conn:
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    assert "ix_clicks_affiliate_product_link" in names
     directory = subprocess.run(
         [sys.executable, str(REPO / "bench" / "parts.py"), "directory",
          "--url", f"sqlite:///{tmp_path / 'b.db'}"],
@@ -67,3 +83,47 @@ def test_benchmark_runs_end_to_end_on_sqlite(tmp_path: Path) -> None:
     )
     assert directory.returncode == 0, directory.stdout + directory.stderr
     assert "affiliate directory: 50 affiliates, " in directory.stdout, directory.stdout
+
+
+def _run_module() -> ModuleType:  # bench/run.py is a script, not part of the package
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_run", REPO / "bench" / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_set_passes_checked_settings_to_affsrv() -> None:
+    run = _run_module()
+    env = run.settings_env(["tracking.click_flush_ms=500", "server.cache_seconds=0"])
+    assert env == {"AFFSRV_TRACKING_CLICK_FLUSH_MS": "500", "AFFSRV_SERVER_CACHE_SECONDS": "0"}
+    assert run.click_flush_seconds(env) == 0.5
+    for wrong, message in (
+        ("tracking.nope=1", "AFFSRV_TRACKING_NOPE"),
+        ("tracking.click_flush_ms=soon", "expected a whole number"),
+        ("click_flush_ms=500", "expected section.key=value"),
+        ("database.url=sqlite://", "the benchmark chooses the database"),
+    ):
+        with pytest.raises(SystemExit, match=message):
+            run.settings_env([wrong])
+
+
+def test_only_measures_the_named_targets_with_their_baseline(tmp_path: Path) -> None:
+    if shutil.which("wrk") is None:
+        pytest.fail("wrk is not installed; the benchmark needs it: `sudo apt-get install -y wrk`")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AFFSRV_")}
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "run.py"), "--db", "sqlite",
+         "--affiliates", "20", "--products", "3", "--commissions", "100", "--clicks", "200",
+         "--duration", "1", "--warmup", "0", "--rounds", "1", "--connections", "2",
+         "--results", str(tmp_path), "--only", "landing",
+         "--set", "tracking.click_flush_ms=300"],
+        capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    rows = [x.split("|")[1].strip() for x in done.stdout.splitlines() if x.startswith("| ")]
+    assert rows == ["target", "bare Flask redirect", "landing link /r/<code>"], output
+    assert "`--set tracking.click_flush_ms=300`" in done.stdout, output
