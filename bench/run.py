@@ -581,7 +581,7 @@ def measured_run(server: Server, script: Path, duration: float, connections: int
     db_pids = postgres_processes() if db == "postgresql" else []
     app_before, db_before = cpu_seconds(app_pids), cpu_seconds(db_pids)
     figures = run_wrk(server.url, script, duration, connections, threads)
-    time.sleep(settle)  # the click buffer's last batch belongs to this run
+    time.sleep(settle)  # the click buffer's last batch is written, and counted, before the next run
     requests = max(1.0, figures["rps"] * max(1, round(duration)))
     figures["app_cpu"] = (cpu_seconds(app_pids) - app_before) / requests * 1e6
     figures["db_cpu"] = (cpu_seconds(db_pids) - db_before) / requests * 1e6
@@ -682,8 +682,8 @@ def bench_database(db: str, args: argparse.Namespace, scale: Scale, workdir: Pat
         wait_ready(affsrv, "/r/aff1")
         wait_ready(bare, "/r/aff1")
         check_answers(affsrv.url, apikey, scale)
-        settle = click_flush_seconds(settings_env(args.set)) + 0.1
-        results = measure(args, scale, apikey, affsrv, bare, work, db, settle)
+        results = measure(args, scale, apikey, affsrv, bare, work, db,
+                          click_flush_seconds(settings_env(args.set)))
     finally:
         for server in servers:
             server.stop()
@@ -729,8 +729,21 @@ def baselines(subjects: list[Target]) -> list[Target]:
     return [b for b in (BARE_REDIRECT, BARE_ECHO) if b.kind in kinds]
 
 
+# The clicks of a landing run's last flush interval are written after wrk stops, so their
+# write does not slow that run; a run of at least this many intervals keeps that part small.
+FLUSHES_PER_LANDING_RUN = 10
+
+
+def landing_duration(args: argparse.Namespace, flush_seconds: float) -> float:
+    """Seconds per landing (and bare redirect) run: ``--duration``, or longer when the click
+    buffer's interval needs it."""
+    return max(args.duration, FLUSHES_PER_LANDING_RUN * flush_seconds)
+
+
 def measure(args: argparse.Namespace, scale: Scale, apikey: str, affsrv: Server, bare: Server,
-            work: Path, db: str, settle: float) -> dict[str, Result]:
+            work: Path, db: str, flush_seconds: float) -> dict[str, Result]:
+    settle = flush_seconds + 0.1  # the click buffer's last batch belongs to the run
+    durations = {"redirect": landing_duration(args, flush_seconds), "api": args.duration}
     subjects = selected(args.only)
     targets = [*baselines(subjects), *subjects]
     results: dict[str, Result] = {t.name: Result() for t in targets}
@@ -752,8 +765,9 @@ def measure(args: argparse.Namespace, scale: Scale, apikey: str, affsrv: Server,
                 order.reverse()
             pair: dict[bool, dict[str, float]] = {}
             for tgt, server in order:
-                pair[tgt.subject] = measured_run(server, scripts[tgt.name], args.duration,
-                                                 *wrk, db=db, settle=settle)
+                pair[tgt.subject] = measured_run(server, scripts[tgt.name],
+                                                 durations[tgt.kind], *wrk, db=db,
+                                                 settle=settle)
             for tgt, figures in ((baseline, pair[False]), (target, pair[True])):
                 res = results[tgt.name]
                 res.rps.append(figures["rps"])
@@ -778,7 +792,9 @@ def render_table(db: str, args: argparse.Namespace, scale: Scale, results: dict[
         "",
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, "
         f"{args.workers} gunicorn sync workers each, wrk -t{args.threads} -c{args.connections} "
-        f"-d{args.duration:g}s, median of {args.rounds} paired rounds"
+        f"-d{args.duration:g}s (landing and redirect runs "
+        f"-d{landing_duration(args, click_flush_seconds(settings_env(args.set))):g}s), "
+        f"median of {args.rounds} paired rounds"
         + (f", seeded in {seed_seconds:.0f} s" if seed_seconds else "")
         + ("".join(f", `--set {a}`" for a in args.set)),
         "",

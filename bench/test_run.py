@@ -36,7 +36,9 @@ def test_benchmark_runs_end_to_end_on_sqlite(tmp_path: Path) -> None:
         [sys.executable, str(REPO / "bench" / "run.py"), "--db", "sqlite",
          "--affiliates", "50", "--products", "5", "--commissions", "500", "--clicks", "2000",
          "--duration", "1", "--warmup", "0", "--rounds", "1", "--connections", "4",
-         "--results", str(tmp_path), "--keep", "--sqlite-path", str(tmp_path / "b.db")],
+         "--results", str(tmp_path), "--keep", "--sqlite-path", str(tmp_path / "b.db"),
+         # Landing runs last at least 10 flush intervals: 1 s here.
+         "--set", "tracking.click_flush_ms=100"],
         capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path,
     )
     output = done.stdout + done.stderr
@@ -127,3 +129,5 @@ def test_only_measures_the_named_targets_with_their_baseline(tmp_path: Path) -> 
     rows = [x.split("|")[1].strip() for x in done.stdout.splitlines() if x.startswith("| ")]
     assert rows == ["target", "bare Flask redirect", "landing link /r/<code>"], output
     assert "`--set tracking.click_flush_ms=300`" in done.stdout, output
+    # At least 10 click flush intervals per landing run (3 s), 1 s per Data API run.
+    assert "-d1s (landing and redirect runs -d3s)" in done.stdout, output
