@@ -786,15 +786,17 @@ def render_table(db: str, args: argparse.Namespace, scale: Scale, results: dict[
                  seed_seconds: float) -> str:
     med = statistics.median
     title = "SQLite" if db == "sqlite" else "PostgreSQL"
+    landing_runs = ""
+    if BARE_REDIRECT.name in results:
+        seconds = landing_duration(args, click_flush_seconds(settings_env(args.set)))
+        landing_runs = f" (landing and redirect runs -d{seconds:g}s)"
     lines = [
         f"### {title}: {scale.affiliates:,} affiliates, {scale.commissions:,} commissions, "
         f"{scale.payments:,} payments, {scale.clicks:,} clicks",
         "",
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, "
         f"{args.workers} gunicorn sync workers each, wrk -t{args.threads} -c{args.connections} "
-        f"-d{args.duration:g}s (landing and redirect runs "
-        f"-d{landing_duration(args, click_flush_seconds(settings_env(args.set))):g}s), "
-        f"median of {args.rounds} paired rounds"
+        f"-d{args.duration:g}s{landing_runs}, median of {args.rounds} paired rounds"
         + (f", seeded in {seed_seconds:.0f} s" if seed_seconds else "")
         + ("".join(f", `--set {a}`" for a in args.set)),
         "",

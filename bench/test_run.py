@@ -131,3 +131,25 @@ def test_only_measures_the_named_targets_with_their_baseline(tmp_path: Path) -> 
     assert "`--set tracking.click_flush_ms=300`" in done.stdout, output
     # At least 10 click flush intervals per landing run (3 s), 1 s per Data API run.
     assert "-d1s (landing and redirect runs -d3s)" in done.stdout, output
+
+
+def test_table_names_the_landing_run_length_only_when_it_measured_the_landing_link() -> None:
+    run = _run_module()
+    args = run.parse_args(["--duration", "5", "--set", "tracking.click_flush_ms=1000"])
+    scale = run.Scale(10, 2, 10, 10, 10)
+    figures = {"rps": [100.0], "p50": [1.0], "p99": [2.0], "app_cpu": [300.0], "db_cpu": [0.0]}
+
+    def results(*targets):
+        out = {}
+        for target in targets:
+            out[target.name] = run.Result(**figures, ratios=[0.5] if target.subject else [])
+        return out
+
+    api_only = run.render_table("sqlite", args, scale, results(run.BARE_ECHO, run.SUBJECTS[1]), 0)
+    assert "wrk -t2 -c32 -d5s, median of 3 paired rounds" in api_only
+    assert "| Data API info |" in api_only and "landing" not in api_only
+    both = run.render_table(
+        "sqlite", args, scale, results(run.BARE_REDIRECT, run.SUBJECTS[0]), 0
+    )
+    # 10 flush intervals of 1 s.
+    assert "-d5s (landing and redirect runs -d10s), median of 3" in both
