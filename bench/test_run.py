@@ -28,18 +28,28 @@ ROWS = (
 )
 
 
-def test_benchmark_runs_end_to_end_on_sqlite(tmp_path: Path) -> None:
+def _clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("AFFSRV_")}
+
+
+def _run_bench(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``bench/run.py`` on SQLite, 1-second runs without warm-up, tables into ``tmp_path``."""
     if shutil.which("wrk") is None:
         pytest.fail("wrk is not installed; the benchmark needs it: `sudo apt-get install -y wrk`")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AFFSRV_")}
-    done = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "run.py"), "--db", "sqlite",
-         "--affiliates", "50", "--products", "5", "--commissions", "500", "--clicks", "2000",
-         "--duration", "1", "--warmup", "0", "--rounds", "1", "--connections", "4",
-         "--results", str(tmp_path), "--keep", "--sqlite-path", str(tmp_path / "b.db"),
-         # Landing runs last at least 10 flush intervals: 1 s here.
-         "--set", "tracking.click_flush_ms=100"],
-        capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path,
+    return subprocess.run(
+        [sys.executable, str(REPO / "bench" / "run.py"), "--db", "sqlite", "--duration", "1",
+         "--warmup", "0", "--rounds", "1", "--results", str(tmp_path), *args],
+        capture_output=True, text=True, timeout=300, env=_clean_env(), cwd=tmp_path,
+    )
+
+
+def test_benchmark_runs_end_to_end_on_sqlite(tmp_path: Path) -> None:
+    env = _clean_env()
+    done = _run_bench(
+        tmp_path, "--affiliates", "50", "--products", "5", "--commissions", "500",
+        "--clicks", "2000", "--connections", "4", "--keep", "--sqlite-path", str(tmp_path / "b.db"),
+        # Landing runs last at least 10 flush intervals: 1 s here.
+        "--set", "tracking.click_flush_ms=100",
     )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
@@ -113,16 +123,10 @@ def test_set_passes_checked_settings_to_affsrv() -> None:
 
 
 def test_only_measures_the_named_targets_with_their_baseline(tmp_path: Path) -> None:
-    if shutil.which("wrk") is None:
-        pytest.fail("wrk is not installed; the benchmark needs it: `sudo apt-get install -y wrk`")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AFFSRV_")}
-    done = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "run.py"), "--db", "sqlite",
-         "--affiliates", "20", "--products", "3", "--commissions", "100", "--clicks", "200",
-         "--duration", "1", "--warmup", "0", "--rounds", "1", "--connections", "2",
-         "--results", str(tmp_path), "--only", "landing",
-         "--set", "tracking.click_flush_ms=300"],
-        capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path,
+    done = _run_bench(
+        tmp_path, "--affiliates", "20", "--products", "3", "--commissions", "100",
+        "--clicks", "200", "--connections", "2", "--only", "landing",
+        "--set", "tracking.click_flush_ms=300",
     )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
