@@ -815,7 +815,7 @@ def render_table(db: str, args: argparse.Namespace, scale: Scale, results: dict[
             lines.append(row + " 1.00 | - | baseline |")
             continue
         # The median of the per-round ratios: each compares two runs made back to back, and
-        # one round disturbed by another job on the machine does not move the median of 3.
+        # two rounds disturbed by other jobs on the machine do not move the median of 5.
         ratio = med(res.ratios)
         goal = LANDING_TARGET if target.kind == "redirect" else API_TARGET
         shown = math.floor(ratio * 100) / 100  # truncated: 0.697 shows as 0.69, not 0.70
@@ -838,7 +838,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--duration", type=float, default=10, help="seconds per wrk run")
     p.add_argument("--warmup", type=float, default=3,
                    help="seconds of warm-up per target (0: none)")
-    p.add_argument("--rounds", type=int, default=3,
+    p.add_argument("--rounds", type=int, default=5,
                    help="paired bare/affsrv runs per target (medians are reported)")
     p.add_argument("--connections", type=int, default=32)
     p.add_argument("--threads", type=int, default=2, help="wrk threads")

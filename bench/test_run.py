@@ -150,10 +150,10 @@ def test_table_names_the_landing_run_length_only_when_it_measured_the_landing_li
         return out
 
     api_only = run.render_table("sqlite", args, scale, results(run.BARE_ECHO, run.SUBJECTS[1]), 0)
-    assert "wrk -t2 -c32 -d5s, median of 3 paired rounds" in api_only
+    assert "wrk -t2 -c32 -d5s, median of 5 paired rounds" in api_only
     assert "| Data API info |" in api_only and "landing" not in api_only
     both = run.render_table(
         "sqlite", args, scale, results(run.BARE_REDIRECT, run.SUBJECTS[0]), 0
     )
     # 10 flush intervals of 1 s.
-    assert "-d5s (landing and redirect runs -d10s), median of 3" in both
+    assert "-d5s (landing and redirect runs -d10s), median of 5" in both
