@@ -668,7 +668,7 @@ def bench_database(db: str, args: argparse.Namespace, scale: Scale, workdir: Pat
             log(f"{db}: seeded in {seed_seconds:.1f} s")
 
         env = {k: v for k, v in os.environ.items() if not k.startswith("AFFSRV_")}
-        env.update(settings_env(args.set))
+        env.update(args.affsrv_env)
         env.update({"AFFSRV_DATABASE_URL": url, "AFFSRV_LOGS_DIR": str(work / "logs"),
                     "PYTHONUNBUFFERED": "1"})
         py = sys.executable
@@ -682,8 +682,7 @@ def bench_database(db: str, args: argparse.Namespace, scale: Scale, workdir: Pat
         wait_ready(affsrv, "/r/aff1")
         wait_ready(bare, "/r/aff1")
         check_answers(affsrv.url, apikey, scale)
-        results = measure(args, scale, apikey, affsrv, bare, work, db,
-                          click_flush_seconds(settings_env(args.set)))
+        results = measure(args, scale, apikey, affsrv, bare, work, db)
     finally:
         for server in servers:
             server.stop()
@@ -734,16 +733,16 @@ def baselines(subjects: list[Target]) -> list[Target]:
 FLUSHES_PER_LANDING_RUN = 10
 
 
-def landing_duration(args: argparse.Namespace, flush_seconds: float) -> float:
+def landing_duration(args: argparse.Namespace) -> float:
     """Seconds per landing (and bare redirect) run: ``--duration``, or longer when the click
     buffer's interval needs it."""
-    return max(args.duration, FLUSHES_PER_LANDING_RUN * flush_seconds)
+    return max(args.duration, FLUSHES_PER_LANDING_RUN * args.flush_seconds)
 
 
 def measure(args: argparse.Namespace, scale: Scale, apikey: str, affsrv: Server, bare: Server,
-            work: Path, db: str, flush_seconds: float) -> dict[str, Result]:
-    settle = flush_seconds + 0.1  # the click buffer's last batch belongs to the run
-    durations = {"redirect": landing_duration(args, flush_seconds), "api": args.duration}
+            work: Path, db: str) -> dict[str, Result]:
+    settle = args.flush_seconds + 0.1  # the click buffer's last batch belongs to the run
+    durations = {"redirect": landing_duration(args), "api": args.duration}
     subjects = selected(args.only)
     targets = [*baselines(subjects), *subjects]
     results: dict[str, Result] = {t.name: Result() for t in targets}
@@ -788,8 +787,7 @@ def render_table(db: str, args: argparse.Namespace, scale: Scale, results: dict[
     title = "SQLite" if db == "sqlite" else "PostgreSQL"
     landing_runs = ""
     if BARE_REDIRECT.name in results:
-        seconds = landing_duration(args, click_flush_seconds(settings_env(args.set)))
-        landing_runs = f" (landing and redirect runs -d{seconds:g}s)"
+        landing_runs = f" (landing and redirect runs -d{landing_duration(args):g}s)"
     lines = [
         f"### {title}: {scale.affiliates:,} affiliates, {scale.commissions:,} commissions, "
         f"{scale.payments:,} payments, {scale.clicks:,} clicks",
@@ -869,7 +867,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error("--reuse needs --sqlite-path or --pg-database")
     if min(args.affiliates, args.products, args.rounds, args.connections) < 1:
         p.error("counts must be positive")
-    settings_env(args.set)  # a wrong setting stops the run before seeding
+    # Checked here, so a wrong setting stops the run before seeding.
+    args.affsrv_env = settings_env(args.set)
+    args.flush_seconds = click_flush_seconds(args.affsrv_env)
     return args
 
 
