@@ -8,12 +8,12 @@ the README quotes beside the benchmark tables.
     python bench/parts.py query --url postgresql://postgres@127.0.0.1:5432/<kept database>
     python bench/parts.py directory --url sqlite:////tmp/b.db          # a worker's directory size
 
-``clicks`` writes batches of 1,000 random clicks through the click buffer's own write (link
-ids, bulk append, commit) and prints this process's CPU per click for each batch; the first
-batches warm the caches. ``--reindex`` first rebuilds the clicks' index, as a bulk load that
-builds it at the end would leave it (packed full); ``--without-index`` drops it for the batches
-(what the index costs a click) and builds it again afterwards. The clicks written stay in the
-database.
+``clicks`` writes batches of random clicks (1,000 each unless ``--batch-size``) through the
+click buffer's own write (link ids, bulk append, commit) and prints this process's CPU per
+click for each batch; the first batches warm the caches. ``--reindex`` first rebuilds the
+clicks' index, as a bulk load that builds it at the end would leave it (packed full);
+``--without-index`` drops it for the batches (what the index costs a click) and builds it
+again afterwards. The clicks written stay in the database.
 ``query`` runs the Data API's ``payments`` totals query through affsrv's read path on random
 affiliates and prints the client's and the PostgreSQL server's CPU per query. ``directory``
 loads the affiliate directory as a worker does on its first request and prints the memory its
