@@ -16,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from affsrv.config import database_url, load_settings
 from affsrv.extensions import db, migrate
+from affsrv.jsonprovider import OrjsonProvider
 from affsrv.logs import AppLogs, get_log
 
 # Each domain package may have `models` (imported so the schema is complete) and `views`
@@ -108,6 +109,7 @@ def create_app(
         MAX_CONTENT_LENGTH=settings["server"]["max_body_bytes"],
         JSON_SORT_KEYS=False,
     )
+    app.json = OrjsonProvider(app)
     app.json.sort_keys = False
     proxies = settings["server"]["trusted_proxies"]
     if proxies:
