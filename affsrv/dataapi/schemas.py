@@ -156,13 +156,17 @@ def _payments(totals: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
     }
 
 
-def _referrals(stats: dict[str, dict[str, Any]]) -> dict[str, dict[str, list[dict[str, str]]]]:
-    return {
-        product: {
-            "referrers": [{"count": str(count), "link": link} for link, count in s["referrers"]]
-        }
-        for product, s in stats.items()
-    }
+def _referrals(rows: list[tuple[int, str, int]]) -> dict[str, dict[str, list[dict[str, str]]]]:
+    # Rows come ordered by product (``referral_stats``): one pass nests them.
+    data: dict[str, dict[str, list[dict[str, str]]]] = {}
+    last = None
+    for product, link, count in rows:
+        if product != last:
+            referrers: list[dict[str, str]] = []
+            data[str(product)] = {"referrers": referrers}
+            last = product
+        referrers.append({"count": str(count), "link": link})
+    return data
 
 
 class CommissionTotalsSchema(Schema):

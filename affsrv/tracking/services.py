@@ -174,10 +174,10 @@ _REFERRAL_COUNTS_FOR_PRODUCT = _referral_counts_statement(by_product=True)
 
 def referral_stats(
     affiliate_id: int, product_id: int | None = None, connection: Connection | None = None
-) -> dict[str, Any]:
-    """Click counts per referring link, per product (the Data API's `referrals`):
-    ``{product id: {"referrers": [(link, clicks), ...]}}``, products in order (clicks that
-    named no product first, as "0"), each one's links in order."""
+) -> list[tuple[int, str, int]]:
+    """Click counts per referring link, per product (the Data API's `referrals`): rows of
+    ``(product id, link, clicks)`` ordered by product, then link, with 0 as the product of
+    clicks that named none (so they come first)."""
     conn = connection or db.session.connection()
     # Dozens of rows of plain ints: fetched as tuples, no per-row processing.
     if product_id is None:
@@ -188,13 +188,8 @@ def referral_stats(
             {"affiliate_id": affiliate_id, "product_id": product_id}, named=False,
         )
     urls = referral_links().urls(conn, {link_id for _, link_id, _ in counts})
-    # -1 for no product sorts first; plain tuples sort without a key function.
-    rows = sorted((-1 if pid is None else pid, urls[link_id], n) for pid, link_id, n in counts)
-    stats: dict[str, Any] = {}
-    for pid, link, count in rows:
-        key = "0" if pid < 0 else str(pid)
-        stats.setdefault(key, {"referrers": []})["referrers"].append((link, count))
-    return stats
+    # Plain tuples sort without a key function; product ids start at 1.
+    return sorted((pid or 0, urls[link_id], n) for pid, link_id, n in counts)
 
 
 class ClickBuffer:
