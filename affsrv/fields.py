@@ -8,6 +8,8 @@ from typing import Any
 
 from marshmallow import ValidationError, fields
 
+from affsrv.ipaddr import canonical_ip
+
 _PLAIN_DECIMAL = re.compile(r"^-?\d{1,12}(\.\d{1,2})?$")
 
 
@@ -78,12 +80,10 @@ class IPField(fields.String):
     default_error_messages = {"invalid_ip": "must be an IP address such as 203.0.113.7"}
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        import ipaddress
-
         text = super()._deserialize(value, attr, data, **kwargs)
         if text.strip() == "":
             return ""
         try:
-            return str(ipaddress.ip_address(text.strip()))
+            return canonical_ip(text)
         except ValueError:
             raise ValidationError(self.error_messages["invalid_ip"]) from None

@@ -10,7 +10,6 @@ interval (or ``click_flush_max`` clicks); a normal stop writes them. Commissions
 from __future__ import annotations
 
 import atexit
-import ipaddress
 import os
 import threading
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from affsrv.db.reads import all_rows
 from affsrv.db.types import utcnow
 from affsrv.errors import Forbidden
 from affsrv.extensions import db
+from affsrv.ipaddr import canonical_ip
 from affsrv.logs import get_log
 from affsrv.products.directory import ProductRef, find_product
 from affsrv.products.models import Product
@@ -74,10 +74,11 @@ def with_param(url: str, name: str, value: str) -> str:
 
 
 def normalise_ip(raw: str | None) -> str:
+    """The canonical form of an IP address, or "" for none or something else."""
     if not raw:
         return ""
     try:
-        return str(ipaddress.ip_address(raw.strip()))
+        return canonical_ip(raw)
     except ValueError:
         return ""
 
