@@ -7,6 +7,7 @@ the README quotes beside the benchmark tables.
     python bench/parts.py clicks --url sqlite:////tmp/b.db --without-index  # ... without it
     python bench/parts.py query --url postgresql://postgres@127.0.0.1:5432/<kept database>
     python bench/parts.py directory --url sqlite:////tmp/b.db          # a worker's directory size
+    python bench/parts.py encode --url sqlite:////tmp/b.db             # JSON encoding of answers
 
 ``clicks`` writes batches of random clicks (1,000 each unless ``--batch-size``) through the
 click buffer's own write (link ids, bulk append, commit) and prints this process's CPU per
@@ -17,7 +18,10 @@ again afterwards. The clicks written stay in the database.
 ``query`` runs the Data API's ``payments`` totals query through affsrv's read path on random
 affiliates and prints the client's and the PostgreSQL server's CPU per query. ``directory``
 loads the affiliate directory as a worker does on its first request and prints the memory its
-Python objects take (``tracemalloc``).
+Python objects take (``tracemalloc``). ``encode`` reads the ``referrals`` answers of random
+affiliates through the Data API's own code and prints the CPU per answer of encoding them as
+``jsonify`` does, with Flask's own JSON provider (the standard library) and with affsrv's
+(orjson).
 """
 
 from __future__ import annotations
@@ -111,9 +115,36 @@ def measure_directory(app: Any) -> None:
               f"{used / 2**20:.1f} MB of Python objects")
 
 
+def measure_encode(app: Any, affiliates: int, count: int) -> None:
+    from flask.json.provider import DefaultJSONProvider
+
+    from affsrv.dataapi.services import data_op
+
+    rng = random.Random(5)
+    with app.app_context():
+        answers = [
+            {"status": "ok", "data": data_op(f"aff{rng.randrange(1, affiliates + 1)}",
+                                             {"op": "referrals", "product": None})}
+            for _ in range(count)
+        ]
+        standard = DefaultJSONProvider(app)
+        standard.sort_keys = app.json.sort_keys
+        size = sum(len(standard.response(a).get_data()) for a in answers) / count
+        print(f"{count} referrals answers of {size:,.0f} bytes on average")
+        for name, provider in (("Flask's provider (standard library)", standard),
+                               ("affsrv's provider (orjson)", app.json)):
+            for answer in answers[:100]:  # warm up
+                provider.response(answer)
+            started = time.process_time()
+            for answer in answers:
+                provider.response(answer)
+            used = time.process_time() - started
+            print(f"{name}: {used / count * 1e6:.1f} us of CPU per answer")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("part", choices=["clicks", "query", "directory"])
+    parser.add_argument("part", choices=["clicks", "query", "directory", "encode"])
     parser.add_argument("--url", required=True, help="a database seeded by bench/run.py --keep")
     parser.add_argument("--affiliates", type=int, default=100_000, help="as seeded")
     parser.add_argument("--products", type=int, default=50, help="as seeded")
@@ -122,7 +153,8 @@ def main() -> None:
     parser.add_argument("--reindex", action="store_true", help="clicks: rebuild the index first")
     parser.add_argument("--without-index", action="store_true",
                         help="clicks: drop the clicks' index for the batches, build it again after")
-    parser.add_argument("--count", type=int, default=3000, help="query: queries to time")
+    parser.add_argument("--count", type=int, default=3000,
+                        help="query, encode: queries or answers to time")
     args = parser.parse_args()
 
     from affsrv import create_app
@@ -135,6 +167,8 @@ def main() -> None:
                            args.reindex, args.without_index)
         elif args.part == "query":
             measure_query(app, args.affiliates, args.count)
+        elif args.part == "encode":
+            measure_encode(app, args.affiliates, args.count)
         else:
             measure_directory(app)
     finally:

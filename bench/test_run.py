@@ -95,6 +95,14 @@ def test_benchmark_runs_end_to_end_on_sqlite(tmp_path: Path) -> None:
     )
     assert directory.returncode == 0, directory.stdout + directory.stderr
     assert "affiliate directory: 50 affiliates, " in directory.stdout, directory.stdout
+    encode = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "parts.py"), "encode",
+         "--url", f"sqlite:///{tmp_path / 'b.db'}", "--affiliates", "50", "--count", "20"],
+        capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path,
+    )
+    assert encode.returncode == 0, encode.stdout + encode.stderr
+    assert "20 referrals answers of " in encode.stdout, encode.stdout
+    assert encode.stdout.count("us of CPU per answer") == 2, encode.stdout
 
 
 def _run_module() -> ModuleType:  # bench/run.py is a script, not part of the package
