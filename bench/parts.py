@@ -123,8 +123,8 @@ def measure_encode(app: Any, affiliates: int, count: int) -> None:
     rng = random.Random(5)
     with app.app_context():
         answers = [
-            {"status": "ok", "data": data_op(f"aff{rng.randrange(1, affiliates + 1)}",
-                                             {"op": "referrals", "product": None})}
+            {"status": "ok", **data_op(f"aff{rng.randrange(1, affiliates + 1)}",
+                                       {"op": "referrals", "product": None})}
             for _ in range(count)
         ]
         standard = DefaultJSONProvider(app)

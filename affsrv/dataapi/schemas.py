@@ -128,9 +128,9 @@ def _money(value: Decimal) -> str:
 
 
 # The totals ops answer a map of dozens of items (a product's or a payment method's totals).
-# Each schema below dumps the whole map in one field: a schema dump per item pays marshmallow's
-# per-field overhead for every value, several times the formatting itself. The functions spell
-# out each item's shape, as the seed gives it.
+# Each schema below dumps the answer's "data" whole, in one field: a schema dump per item pays
+# marshmallow's per-field overhead for every value, several times the formatting itself. The
+# functions spell out each item's shape, as the seed gives it.
 
 
 def _commissions(totals: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:

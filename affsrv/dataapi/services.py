@@ -35,19 +35,20 @@ def dispatch(kind: str, call: dict[str, Any], user_agent: str = "") -> dict[str,
     """Run one validated call of ``kind`` (data, referrer or commission); the keys to add to
     ``{"status": "ok"}``."""
     if kind == "data":
-        return {"data": data_op(call["affiliate"], call["data"])}
+        return data_op(call["affiliate"], call["data"])
     if kind == "referrer":
         return referral_call(call["affiliate"], call["referrer"], user_agent)
     return commission_call(call["affiliate"], call["commission"], call["emails"], call["custom"])
 
 
 def data_op(code: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The answer's ``{"data": ...}`` for one Data API op of affiliate ``code``."""
     op, product_id = data["op"], data["product"]
     if op == "info":
         # The whole record, read fresh: one query, which also says whether it is enabled.
         affiliate = run_read(lambda conn: get_affiliate_record(code, conn))
         _refuse_disabled(code, affiliate.enabled)
-        return affiliate_info(affiliate)
+        return {"data": affiliate_info(affiliate)}
     # The totals need only the affiliate's id and state: from the worker's directory.
     found = find_affiliate(code)
     if found is None:
@@ -69,10 +70,10 @@ def _totals(
     conn: Connection, op: str, affiliate_id: int, product_id: int | None
 ) -> dict[str, Any]:
     if op == "commissions":
-        return _commission_totals.dump(commission_totals(affiliate_id, product_id, conn))["data"]
+        return _commission_totals.dump(commission_totals(affiliate_id, product_id, conn))
     if op == "payments":
-        return _payment_totals.dump(payment_totals(affiliate_id, conn))["data"]
-    return _referral_stats.dump(referral_stats(affiliate_id, product_id, conn))["data"]
+        return _payment_totals.dump(payment_totals(affiliate_id, conn))
+    return _referral_stats.dump(referral_stats(affiliate_id, product_id, conn))
 
 
 def referral_call(code: str, referrer: dict[str, Any], user_agent: str) -> dict[str, Any]:
