@@ -1,11 +1,12 @@
 """Flask's JSON answers (``jsonify``), encoded by orjson.
 
 The Data API's answers are maps of dozens of small objects (`referrals` is a few kB): the
-standard library's encoder takes longer over one of them than affsrv's query does. orjson
-encodes the same JSON many times faster. Everything it does not encode itself the way Flask
-does (decimals, dates and times, dataclasses) goes through Flask's own ``default``, so an
-answer holds the same values as with Flask's provider. Non-ASCII text is sent as UTF-8 rather
-than as ``\\u`` escapes (the same JSON to any parser). Reading JSON is left to Flask's provider.
+standard library's encoder takes about as long over one of them as affsrv's query does, and
+orjson encodes the same JSON several times faster (``bench/parts.py encode``). Everything it
+does not encode itself the way Flask does (decimals, dates and times, dataclasses) goes
+through Flask's own ``default``, so an answer holds the same values as with Flask's provider.
+Non-ASCII text is sent as UTF-8 rather than as ``\\u`` escapes (the same JSON to any parser).
+Reading JSON is left to Flask's provider.
 """
 
 from __future__ import annotations
