@@ -696,6 +696,8 @@ def bench_database(db: str, args: argparse.Namespace, scale: Scale, workdir: Pat
 
 
 def _postgres_database(args: argparse.Namespace) -> tuple[str, Any]:
+    """The benchmark database's URL, and a function dropping it: None for a database seeded
+    by an earlier run (``--reuse``), which stays for the next comparison."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -703,19 +705,21 @@ def _postgres_database(args: argparse.Namespace) -> tuple[str, Any]:
 
     base = make_url(database_url({"database": {"url": args.pg_url}}))
     name = args.pg_database or f"affsrv_bench_{uuid.uuid4().hex[:8]}"
+    url = base.set(database=name).render_as_string(hide_password=False)
+    url = url.replace("postgresql+psycopg://", "postgresql://")
+    if args.reuse:
+        return url, None
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    if not args.reuse:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
 
     def drop() -> None:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
-    url = base.set(database=name).render_as_string(hide_password=False)
-    return url.replace("postgresql+psycopg://", "postgresql://"), drop
+    return url, drop
 
 
 def selected(only: list[str] | None) -> list[Target]:

@@ -130,6 +130,17 @@ def test_set_passes_checked_settings_to_affsrv() -> None:
             run.settings_env([wrong])
 
 
+def test_a_reused_postgresql_database_is_never_dropped() -> None:
+    # A database seeded by an earlier run (--reuse) stays for the next comparison; only one the
+    # run created itself is dropped (unless --keep). No connection is needed to decide.
+    run = _run_module()
+    args = run.parse_args(["--db", "postgresql", "--reuse", "--pg-database", "kept_bench",
+                           "--pg-url", "postgresql://postgres@127.0.0.1:1/postgres"])
+    url, drop = run._postgres_database(args)
+    assert url == "postgresql://postgres@127.0.0.1:1/kept_bench"
+    assert drop is None
+
+
 def test_only_measures_the_named_targets_with_their_baseline(tmp_path: Path) -> None:
     done = _run_bench(
         tmp_path, "--affiliates", "20", "--products", "3", "--commissions", "100",
