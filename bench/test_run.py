@@ -43,8 +43,18 @@ def _run_bench(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _run_parts(tmp_path: Path, part: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``bench/parts.py PART`` on the database the end-to-end run kept in ``tmp_path``."""
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "parts.py"), part,
+         "--url", f"sqlite:///{tmp_path / 'b.db'}", *args],
+        capture_output=True, text=True, timeout=120, env=_clean_env(), cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
 def test_benchmark_runs_end_to_end_on_sqlite(tmp_path: Path) -> None:
-    env = _clean_env()
     done = _run_bench(
         tmp_path, "--affiliates", "50", "--products", "5", "--commissions", "500",
         "--clicks", "2000", "--connections", "4", "--keep", "--sqlite-path", str(tmp_path / "b.db"),
@@ -66,21 +76,11 @@ def test_benchmark_runs_end_to_end_on_sqlite(tmp_path: Path) -> None:
     assert len(written) == 1 and "| Data API referrals |" in written[0].read_text()
 
     # bench/parts.py measures a part on the database the run kept (its figure is not checked).
-    parts = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "parts.py"), "clicks",
-         "--url", f"sqlite:///{tmp_path / 'b.db'}", "--affiliates", "50", "--products", "5",
-         "--batches", "2"],
-        capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path,
-    )
-    assert parts.returncode == 0, parts.stdout + parts.stderr
+    parts = _run_parts(tmp_path, "clicks", "--affiliates", "50", "--products", "5",
+                       "--batches", "2")
     assert parts.stdout.count("us of CPU per click") == 2, parts.stdout
-    unindexed = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "parts.py"), "clicks",
-         "--url", f"sqlite:///{tmp_path / 'b.db'}", "--affiliates", "50", "--products", "5",
-         "--batches", "1", "--batch-size", "10", "--without-index"],
-        capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path,
-    )
-    assert unindexed.returncode == 0, unindexed.stdout + unindexed.stderr
+    unindexed = _run_parts(tmp_path, "clicks", "--affiliates", "50", "--products", "5",
+                           "--batches", "1", "--batch-size", "10", "--without-index")
     assert unindexed.stdout.count("us of CPU per click") == 1, unindexed.stdout
     # The index the referrals op reads is back afterwards.
     import sqlite3
@@ -88,19 +88,9 @@ def test_benchmark_runs_end_to_end_on_sqlite(tmp_path: Path) -> None:
     with contextlib.closing(sqlite3.connect(tmp_path / "b.db")) as conn:
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
     assert "ix_clicks_affiliate_product_link" in names
-    directory = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "parts.py"), "directory",
-         "--url", f"sqlite:///{tmp_path / 'b.db'}"],
-        capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path,
-    )
-    assert directory.returncode == 0, directory.stdout + directory.stderr
+    directory = _run_parts(tmp_path, "directory")
     assert "affiliate directory: 50 affiliates, " in directory.stdout, directory.stdout
-    encode = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "parts.py"), "encode",
-         "--url", f"sqlite:///{tmp_path / 'b.db'}", "--affiliates", "50", "--count", "20"],
-        capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path,
-    )
-    assert encode.returncode == 0, encode.stdout + encode.stderr
+    encode = _run_parts(tmp_path, "encode", "--affiliates", "50", "--count", "20")
     assert "20 referrals answers of " in encode.stdout, encode.stdout
     assert encode.stdout.count("us of CPU per answer") == 2, encode.stdout
 
