@@ -102,10 +102,10 @@ def resolve_landing(
     if product is not None and product.enabled:
         target = product.landing_url
     affiliate = find_affiliate(code)
-    reason = (
-        "unknown affiliate code" if affiliate is None
-        else affiliate.refusal(config["affiliates"]["require_approval"])
-    )
+    if affiliate is None:
+        reason = "unknown affiliate code" if code else "missing affiliate code"
+    else:
+        reason = affiliate.refusal(config["affiliates"]["require_approval"])
     if reason:
         get_log("referral").warning("landing refused", reason=reason, code=code[:64], ip=ip)
         return Landing(tracking["default_url"], None)

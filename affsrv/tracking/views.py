@@ -16,6 +16,9 @@ def init_app(app: Flask) -> None:
     init_click_buffer(app)
 
 
+# A link without a code still lands the visitor on the shop (the default URL), as an unknown
+# code does: a broken affiliate link must not lose the visit to a 404 page.
+@bp.get("/r/", defaults={"code": ""})
 @bp.get("/r/<path:code>")
 def landing(code: str) -> Response:
     landing = resolve_landing(

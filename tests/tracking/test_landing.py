@@ -82,6 +82,21 @@ def test_unknown_code_no_cookie_no_click_default_url_and_logged(app, client, cod
     assert record["event"] == "landing refused" and record["reason"] == "unknown affiliate code"
 
 
+@pytest.mark.parametrize("path", ["/r/", "/r/?p=1", "/r"])
+def test_link_without_a_code_lands_on_the_default_url_and_is_logged(app, client, path):
+    add_product(app)
+    r = client.get(path, follow_redirects=False)
+    if path == "/r":  # Flask's own redirect to the canonical "/r/"
+        assert r.status_code == 308 and r.headers["Location"].endswith("/r/")
+        r = client.get(r.headers["Location"])
+    assert r.status_code == 302 and r.headers["Location"] == "https://shop.example/"
+    assert r.headers.getlist("Set-Cookie") == []
+    assert count_rows(app, Click) == 0
+    with open(app.config["AFFSRV"]["logs"]["dir"] + "/referral.log", encoding="utf-8") as f:
+        record = json.loads(f.readlines()[-1])
+    assert record["event"] == "landing refused" and record["reason"] == "missing affiliate code"
+
+
 def test_disabled_affiliate_is_like_unknown(app, client):
     from affsrv.affiliates.services import set_enabled
 
