@@ -49,13 +49,39 @@ def _reject_constant(name: str) -> Any:
 _decoder = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
 
 
-def _parse_body() -> Any:
+def _parse_body() -> tuple[Any, str]:
+    """The decoded body, and its JSON text."""
     raw = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: 413 before this returns
     try:
         # Bytes decoded as json.loads would (UTF-8, or UTF-16/32 by their byte order).
-        return _decoder.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
+        text = raw.decode(json.detect_encoding(raw), "surrogatepass")
+        return _decoder.decode(text), text
     except (ValueError, RecursionError):
         raise DomainError("malformed JSON: send a JSON object as the request body") from None
+
+
+def _refuse_nul(body: Any, text: str) -> None:
+    # JSON can carry a NUL only as the escape \u0000, so the walk runs only when that text is
+    # there (it may also be an escaped backslash followed by "u0000", which is allowed).
+    if "\\u0000" in text and _has_nul(body):
+        raise DomainError("malformed request: text must not contain NUL (\\u0000) characters")
+
+
+def _has_nul(value: Any) -> bool:
+    """Whether any string in a decoded body (keys included) holds a NUL: no database stores
+    one in text (PostgreSQL refuses it), so it is refused up front, not failed on write."""
+    waiting = [value]  # a stack, not recursion: the decoder accepts nesting near Python's limit
+    while waiting:
+        item = waiting.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            waiting.extend(item.keys())
+            waiting.extend(item.values())
+        elif isinstance(item, list):
+            waiting.extend(item)
+    return False
 
 
 def _log_name(body: Any) -> str:
@@ -73,9 +99,10 @@ def api_call() -> Response | tuple[Response, int]:
     started = time.perf_counter()
     body: Any = None
     try:
-        body = _parse_body()
+        body, text = _parse_body()
         if not isinstance(body, dict):
             raise DomainError("malformed request: the body must be a JSON object")
+        _refuse_nul(body, text)
         apikey = body.get("apikey")
         if not isinstance(apikey, str) or not apikey:
             raise Forbidden("missing apikey")

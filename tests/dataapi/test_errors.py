@@ -99,6 +99,16 @@ CASES = {
     "emails not yes/no": ({"affiliate": "{code}", **_commission(),
                            "emails": {"admin": "maybe"}}, 400, 'emails.admin: must be "yes"',
                           "commission"),
+    # No database stores a NUL in text (PostgreSQL refuses it): refused anywhere in the body.
+    "NUL in the affiliate code": ({"affiliate": "\x00", "data": {"op": "info"}}, 400,
+                                  "must not contain NUL", "general"),
+    "NUL in a referring url": ({"affiliate": "{code}", "referrer": {"url": "https://a\x00"}},
+                               400, "must not contain NUL", "referral"),
+    "NUL in commission notes": ({"affiliate": "{code}", **_commission(notes="a\x00b")}, 400,
+                                "must not contain NUL", "commission"),
+    "NUL in a custom key": ({"affiliate": "{code}", **_commission(),
+                             "custom": {"k\x00": "v"}}, 400, "must not contain NUL",
+                            "commission"),
 }
 
 
@@ -145,6 +155,25 @@ def test_malformed_bodies(setup, raw, fragment):
     r = app.test_client().post("/api", data=raw, content_type="application/json")
     assert 400 <= r.status_code < 500
     assert r.json["status"] == "error" and fragment in r.json["message"]
+
+
+def test_an_escaped_backslash_before_u0000_is_text_not_a_nul(setup):
+    app, key, code, pid = setup
+    r = app.test_client().post("/api", json={
+        "apikey": key, "affiliate": code,
+        "commission": {"product": pid, "saletotal": "9.99", "commtotal": "1.00",
+                       "notes": "C:\\u0000dir"}})
+    assert r.status_code == 200 and r.json["status"] == "ok", r.json
+    with app.app_context():
+        from affsrv.extensions import db
+        assert db.session.get(Commission, int(r.json["id"])).notes == "C:\\u0000dir"
+
+
+def test_a_nul_deep_in_a_nested_body_is_a_clean_400(make_app, api_key):
+    app = make_app(server={"max_body_bytes": 1_000_000})
+    raw = b'{"custom": ' + b"[" * 900 + b'"\\u0000"' + b"]" * 900 + b"}"
+    r = app.test_client().post("/api", data=raw, content_type="application/json")
+    assert r.status_code == 400 and "must not contain NUL" in r.json["message"]
 
 
 def test_deep_nesting_within_size_limit_is_a_clean_400(make_app, api_key):
