@@ -41,6 +41,15 @@ MAX_AGENT = 512
 CLICK_COLUMNS = ("affiliate_id", "product_id", "link_id", "ip", "user_agent", "created_at")
 
 
+def _storable(text: str, limit: int) -> str:
+    """A header's text as a click stores it: cut to ``limit`` and without NUL characters. No
+    database stores a NUL in text (PostgreSQL refuses it) and a batch that cannot be written is
+    retried, so one such click must never reach the buffer. gunicorn refuses NUL in headers;
+    other servers may pass it."""
+    text = text[:limit]
+    return text.replace("\x00", "") if "\x00" in text else text
+
+
 def _product_of(raw_id: str | None) -> ProductRef | None:
     """The product a landing link's ``?p=`` names, if it is an id that exists."""
     if not raw_id or not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 9:
@@ -120,9 +129,9 @@ def resolve_landing(
         (
             affiliate.id,
             product.id if product is not None else None,
-            link[:MAX_LINK],
+            _storable(link, MAX_LINK),
             ip,
-            user_agent[:MAX_AGENT],
+            _storable(user_agent, MAX_AGENT),
             utcnow(),
         )
     )
@@ -138,7 +147,7 @@ def record_referral(
         and is_self_referral(affiliate.ip, ip)
     ):
         raise Forbidden("self-referral refused: the visitor's IP is the affiliate's own IP")
-    url = (link or "")[:MAX_LINK]
+    url = _storable(link or "", MAX_LINK)
     links = referral_links()
     ids = links.lookup(db.session.connection(), [url])
     click = Click(
@@ -146,7 +155,7 @@ def record_referral(
         product_id=product.id if product is not None else None,
         link_id=ids[url],
         ip=ip,
-        user_agent=user_agent[:MAX_AGENT],
+        user_agent=_storable(user_agent, MAX_AGENT),
     )
     db.session.add(click)
     db.session.commit()

@@ -135,6 +135,26 @@ def test_disabled_product_lands_on_default_url(app, client):
         "https://shop.example/?")
 
 
+def test_nul_characters_in_referer_and_agent_are_dropped_not_a_failed_write(app, client):
+    # gunicorn refuses such headers; another WSGI server may pass them on. PostgreSQL refuses a
+    # NUL in text, and the buffer would retry a batch it cannot write.
+    code = add_affiliate(app)
+    r = client.get(f"/r/{code}", headers={"Referer": "https://blog.example/\x00a",
+                                          "User-Agent": "agent\x00/1"})
+    assert r.status_code == 302 and _cookie(r)[0].value == code
+    assert [(url, agent) for _, _, url, _, agent in _clicks(app)] == [
+        ("https://blog.example/a", "agent/1")]
+
+
+def test_a_nul_in_the_agent_of_a_referral_call_is_dropped(app, client, api_key):
+    code = add_affiliate(app)
+    r = client.post("/api", json={"apikey": api_key, "affiliate": code,
+                                  "referrer": {"url": "https://blog.example/"}},
+                    headers={"User-Agent": "shop\x00bot"})
+    assert r.status_code == 200 and r.json["status"] == "ok", r.json
+    assert [agent for *_, agent in _clicks(app)] == ["shopbot"]
+
+
 def test_self_referral_click_not_counted(app, client):
     code = add_affiliate(app, ip="127.0.0.1")
     r = client.get(f"/r/{code}")
