@@ -76,6 +76,28 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
 }
 
+# The range (inclusive) of every whole-number key. Beyond these a value would fail later, and
+# far from its cause (a cookie expiry or a retry time past year 9999, a sleep too long for the
+# OS), or make no sense (a negative count). config.example.toml shows the same ranges.
+INT_RANGES: dict[str, tuple[int, int]] = {
+    "server.workers": (1, 64),
+    "server.max_body_bytes": (1024, 100 * 1024 * 1024),
+    "server.trusted_proxies": (0, 10),
+    "server.cache_seconds": (0, 3600),
+    "tracking.cookie_days": (1, 3650),
+    "tracking.click_flush_ms": (0, 60_000),
+    "tracking.click_flush_max": (1, 1_000_000),
+    "notifications.max_attempts": (1, 100),
+    "notifications.first_retry_seconds": (1, 365 * 86400),
+    "notifications.max_retry_seconds": (1, 365 * 86400),
+    "notifications.timeout_seconds": (1, 3600),
+    "notifications.worker_poll_seconds": (1, 3600),
+    "notifications.batch_size": (1, 10_000),
+    "notifications.keep_days": (0, 36_500),
+    "mail.port": (1, 65535),
+    "mail.timeout_seconds": (1, 3600),
+}
+
 ENV_PREFIX = "AFFSRV_"
 
 
@@ -181,29 +203,18 @@ def _validate(settings: dict[str, dict[str, Any]]) -> None:
             raise InvalidOperation
     except InvalidOperation:
         raise ConfigError("commissions.max_saletotal: expected a positive decimal") from None
-    tracking = settings["tracking"]
-    if tracking["cookie_days"] < 1:
-        raise ConfigError("tracking.cookie_days: must be at least 1")
-    if not tracking["default_url"].startswith(("http://", "https://")):
+    for name, (low, high) in INT_RANGES.items():
+        section, key = name.split(".")
+        if not low <= settings[section][key] <= high:
+            raise ConfigError(f"{name}: must be from {low} to {high}, got {settings[section][key]}")
+    if not settings["tracking"]["default_url"].startswith(("http://", "https://")):
         raise ConfigError("tracking.default_url: must be an http(s) URL")
-    if settings["server"]["workers"] < 1:
-        raise ConfigError("server.workers: must be at least 1")
     notifications = settings["notifications"]
-    for key in ("max_attempts", "first_retry_seconds", "max_retry_seconds", "timeout_seconds",
-                "worker_poll_seconds", "batch_size"):
-        if notifications[key] < 1:
-            raise ConfigError(f"notifications.{key}: must be at least 1")
-    if notifications["keep_days"] < 0:
-        raise ConfigError("notifications.keep_days: must be 0 (keep for ever) or more")
     if notifications["max_retry_seconds"] < notifications["first_retry_seconds"]:
         raise ConfigError("notifications.max_retry_seconds: must not be below first_retry_seconds")
     mail = settings["mail"]
     if mail["security"] not in {"none", "starttls", "ssl"}:
         raise ConfigError("mail.security: must be none, starttls or ssl")
-    if not 0 < mail["port"] < 65536:
-        raise ConfigError("mail.port: must be a TCP port (1 to 65535)")
-    if mail["timeout_seconds"] < 1:
-        raise ConfigError("mail.timeout_seconds: must be at least 1")
 
 
 def database_url(settings: Mapping[str, Mapping[str, Any]]) -> str:

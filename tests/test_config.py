@@ -1,11 +1,12 @@
 """Configuration: TOML file, environment overrides, strict keys and types."""
 
+import itertools
 import tomllib
 from pathlib import Path
 
 import pytest
 
-from affsrv.config import DEFAULTS, ConfigError, database_url, load_settings
+from affsrv.config import DEFAULTS, INT_RANGES, ConfigError, database_url, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,6 +24,21 @@ def test_example_file_documents_every_key_with_its_default():
     with (ROOT / "config.example.toml").open("rb") as handle:
         example = tomllib.load(handle)
     assert example == DEFAULTS
+
+
+def test_example_file_shows_each_whole_numbers_range_beside_it():
+    section, shown = "", {}
+    lines = (ROOT / "config.example.toml").read_text("utf-8").splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("["):
+            section = line.strip("[]")
+        elif " = " in line and not line.startswith("#"):
+            # The key's line and the comment lines that continue it.
+            text = line + "".join(
+                itertools.takewhile(lambda following: following.startswith("  "), lines[i + 1:]))
+            shown[f"{section}.{line.split(' = ')[0]}"] = text
+    for name, (low, high) in INT_RANGES.items():
+        assert f"[{low}-{high}]" in shown[name], name
 
 
 def test_file_then_environment(tmp_path):
@@ -53,7 +69,7 @@ def test_config_path_from_environment(tmp_path):
     ('[server]\ntimezone = "Mars/Base"\n', "server.timezone: unknown time zone"),
     ('[tracking]\ndefault_url = "javascript:alert(1)"\n', "tracking.default_url"),
     ('[commissions]\nmax_saletotal = "lots"\n', "commissions.max_saletotal"),
-    ('[notifications]\nkeep_days = -1\n', "notifications.keep_days: must be 0"),
+    ('[notifications]\nkeep_days = -1\n', "notifications.keep_days: must be from 0 to 36500"),
     ('[tracking\n', "config file"),
     ('tracking = 5\n', "[tracking] must be a table"),
 ])
@@ -92,3 +108,29 @@ def test_cli_reports_bad_config_and_exits_non_zero(tmp_path):
     assert result.returncode != 0
     assert "unknown key tracking.cookie_dayz" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_every_whole_number_key_has_a_range():
+    ints = {f"{section}.{key}" for section, values in DEFAULTS.items()
+            for key, value in values.items()
+            if isinstance(value, int) and not isinstance(value, bool)}
+    assert ints == set(INT_RANGES)
+    for name, (low, high) in INT_RANGES.items():
+        section, key = name.split(".")
+        assert low <= DEFAULTS[section][key] <= high, name
+
+
+@pytest.mark.parametrize("name", sorted(INT_RANGES))
+def test_a_whole_number_out_of_its_range_stops_start_up(name):
+    low, high = INT_RANGES[name]
+    section, key = name.split(".")
+    var = f"AFFSRV_{section}_{key}".upper()
+    for bad in (low - 1, high + 1):
+        with pytest.raises(ConfigError, match=rf"^{name}: must be from {low} to {high}, got "):
+            load_settings(environ={var: str(bad)})
+    # The retry waits must also keep first <= max: widen the other one for the edge values.
+    widened = {"AFFSRV_NOTIFICATIONS_FIRST_RETRY_SECONDS": "1",
+               "AFFSRV_NOTIFICATIONS_MAX_RETRY_SECONDS": str(365 * 86400)}
+    for good in (low, high):
+        environ = {**widened, var: str(good)} if "retry" in key else {var: str(good)}
+        assert load_settings(environ=environ)[section][key] == good
