@@ -4,7 +4,7 @@ import click
 from flask.cli import with_appcontext
 
 from affsrv.apikeys.services import create_api_key, list_api_keys, revoke_api_key
-from affsrv.cli.common import domain_errors, local_time, print_table
+from affsrv.cli.common import ID, domain_errors, local_time, print_table
 
 
 @click.group("apikey")
@@ -34,7 +34,7 @@ def list_() -> None:
 
 
 @group.command("revoke")
-@click.argument("key_id", type=int)
+@click.argument("key_id", type=ID)
 @with_appcontext
 @domain_errors
 def revoke(key_id: int) -> None:

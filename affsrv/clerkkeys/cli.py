@@ -4,7 +4,7 @@ import click
 from flask.cli import with_appcontext
 
 from affsrv.clerkkeys.services import ROLES, create_clerk_key, list_clerk_keys, revoke_clerk_key
-from affsrv.cli.common import domain_errors, local_time, print_table
+from affsrv.cli.common import ID, domain_errors, local_time, print_table
 
 
 @click.group("clerk-key")
@@ -39,7 +39,7 @@ def list_() -> None:
 
 
 @group.command("revoke")
-@click.argument("key_id", type=int)
+@click.argument("key_id", type=ID)
 @with_appcontext
 @domain_errors
 def revoke(key_id: int) -> None:

@@ -15,6 +15,11 @@ from affsrv.errors import DomainError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# A record id as its column holds it: a number out of range could not name a row, and the
+# database would refuse it with a driver error instead of a message.
+ID = click.IntRange(1, 2**31 - 1)  # Integer ids (affiliates, products, keys, subscriptions)
+BIG_ID = click.IntRange(1, 2**63 - 1)  # BigId ids (commissions, payments, messages, ...)
+
 
 def domain_errors(func: F) -> F:
     """Show a service's refusal as ``Error: ...`` with exit status 1."""

@@ -3,7 +3,7 @@
 import click
 from flask.cli import with_appcontext
 
-from affsrv.cli.common import domain_errors, local_time, print_table
+from affsrv.cli.common import BIG_ID, domain_errors, local_time, print_table
 from affsrv.commissions.models import CommissionStatus
 from affsrv.commissions.services import list_commissions, set_status
 
@@ -37,7 +37,7 @@ def _change(ids: tuple[int, ...], all_pending: bool, status: CommissionStatus) -
 
 
 @group.command("approve")
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=BIG_ID)
 @click.option("--all", "all_pending", is_flag=True, help="Every pending commission.")
 @with_appcontext
 @domain_errors
@@ -47,7 +47,7 @@ def approve(ids: tuple[int, ...], all_pending: bool) -> None:
 
 
 @group.command("reject")
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=BIG_ID)
 @click.option("--all", "all_pending", is_flag=True, help="Every pending commission.")
 @with_appcontext
 @domain_errors

@@ -11,7 +11,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from affsrv.cli.common import domain_errors, local_time, print_table
+from affsrv.cli.common import BIG_ID, ID, domain_errors, local_time, print_table
+from affsrv.config import INT_RANGES
 from affsrv.notifications import services
 from affsrv.notifications.models import OutboxStatus
 
@@ -27,7 +28,7 @@ def group() -> None:
               help="Key the receiver decrypts with (letters and digits; default: generated).")
 @click.option("--affiliate", "affiliate_code", default=None,
               help="Only this affiliate's transactions (role AFFILIATE).")
-@click.option("--product", "product_id", type=int, default=None,
+@click.option("--product", "product_id", type=ID, default=None,
               help="Only transactions of this product id.")
 @with_appcontext
 @domain_errors
@@ -54,7 +55,7 @@ def list_() -> None:
 
 
 @group.command("remove")
-@click.argument("subscription_id", type=int)
+@click.argument("subscription_id", type=ID)
 @with_appcontext
 @domain_errors
 def remove(subscription_id: int) -> None:
@@ -81,7 +82,8 @@ def log(status: str | None, limit: int) -> None:
 
 
 @group.command("prune")
-@click.option("--days", type=click.IntRange(min=1), default=None,
+@click.option("--days", type=click.IntRange(1, INT_RANGES["notifications.keep_days"][1]),
+              default=None,
               help="Delete delivered and failed messages older than this many days "
                    "(default: [notifications] keep_days).")
 @with_appcontext
@@ -96,7 +98,7 @@ def prune(days: int | None) -> None:
 
 
 @group.command("retry")
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=BIG_ID)
 @click.option("--all", "all_failed", is_flag=True, help="Every failed message.")
 @with_appcontext
 def retry(ids: tuple[int, ...], all_failed: bool) -> None:

@@ -4,7 +4,7 @@
 import click
 from flask.cli import with_appcontext
 
-from affsrv.cli.common import domain_errors, print_table
+from affsrv.cli.common import ID, domain_errors, print_table
 from affsrv.products import services
 
 
@@ -42,7 +42,7 @@ def list_() -> None:
 
 
 @group.command("disable")
-@click.argument("product_id", type=int)
+@click.argument("product_id", type=ID)
 @with_appcontext
 @domain_errors
 def disable(product_id: int) -> None:
@@ -52,7 +52,7 @@ def disable(product_id: int) -> None:
 
 
 @group.command("enable")
-@click.argument("product_id", type=int)
+@click.argument("product_id", type=ID)
 @with_appcontext
 @domain_errors
 def enable(product_id: int) -> None:

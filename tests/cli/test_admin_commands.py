@@ -91,6 +91,27 @@ def test_bad_arguments_give_a_clear_message_and_non_zero_exit(run, args, message
     assert message in result.output
 
 
+@pytest.mark.parametrize("args, largest", [
+    (["commission", "approve"], 2**63 - 1),
+    (["commission", "reject"], 2**63 - 1),
+    (["notify", "retry"], 2**63 - 1),
+    (["notify", "remove"], 2**31 - 1),
+    (["apikey", "revoke"], 2**31 - 1),
+    (["clerk-key", "revoke"], 2**31 - 1),
+    (["product", "disable"], 2**31 - 1),
+    (["product", "enable"], 2**31 - 1),
+    (["notify", "add", "--url", "https://hook.example/", "--product"], 2**31 - 1),
+    # A cut-off before year 1 (timedelta overflow), as [notifications] keep_days allows.
+    (["notify", "prune", "--days"], 36_500),
+])
+def test_a_number_out_of_range_is_a_usage_error_not_a_traceback(run, args, largest):
+    # Beyond its column's range the database driver would fail with a traceback.
+    for bad in (str(largest + 1), "0"):
+        result = run(*args, bad)
+        assert result.exit_code == 2, result.output
+        assert "is not in the range" in result.output and "Traceback" not in result.output
+
+
 def test_duplicate_affiliate_email_is_refused(app, run):
     run("affiliate", "add", "--email", "ann@example.com", "--fname", "A", "--lname", "B")
     result = run("affiliate", "add", "--email", "ann@example.com", "--fname", "A",
