@@ -13,6 +13,7 @@ from gunicorn.app.base import BaseApplication
 
 from affsrv.apikeys.services import ensure_api_key
 from affsrv.app import create_app
+from affsrv.config import INT_RANGES
 
 
 class GunicornApp(BaseApplication):
@@ -60,7 +61,7 @@ def prepare_database() -> str | None:
 
 @click.command()
 @click.option("--bind", default=None, help="host:port (default: [server] bind).")
-@click.option("--workers", type=click.IntRange(1, 64), default=None,
+@click.option("--workers", type=click.IntRange(*INT_RANGES["server.workers"]), default=None,
               help="Worker processes (default: [server] workers).")
 @click.option("--no-worker", is_flag=True,
               help="Do not start the notification worker (run `affsrv worker` elsewhere).")
