@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,12 +12,7 @@ import pytest
 import requests
 
 from tests.conftest import BASE_URL, _is_postgres, create_postgres_database
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.serving import Server, run_affsrv
 
 
 @pytest.fixture
@@ -36,47 +27,10 @@ def server_env(tmp_path: Path) -> Iterator[dict[str, str]]:
     drop()
 
 
-def _affsrv(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "affsrv", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
-
-
-class Server:
-    def __init__(self, cwd: Path, env: dict[str, str], with_worker: bool = False) -> None:
-        self.port = _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "affsrv", "serve", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", "2", *([] if with_worker else ["--no-worker"])],
-            cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                requests.get(self.base + "/r/x", allow_redirects=False, timeout=1)
-                return
-            except requests.ConnectionError:
-                if self.proc.poll() is not None:
-                    break
-                time.sleep(0.2)
-        self.stop()
-        raise AssertionError(f"server did not start:\n{self.output}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        self.output = self.proc.stdout.read() if self.proc.stdout else ""
-
-
 def test_serve_creates_schema_prints_key_once_and_serves(tmp_path, server_env):
     server = Server(tmp_path, server_env)
     try:
-        code = _affsrv(["affiliate", "add", "--email", "a@example.com", "--fname", "A",
+        code = run_affsrv(["affiliate", "add", "--email", "a@example.com", "--fname", "A",
                         "--lname", "B"], tmp_path, server_env).stdout.strip().splitlines()[-1]
         landing = requests.get(f"{server.base}/r/{code}", allow_redirects=False, timeout=5,
                                headers={"Referer": "https://blog.example/"})
@@ -112,13 +66,13 @@ def test_serve_runs_the_notification_worker_by_default(tmp_path, server_env):
     with receiver.running():
         env = {**server_env, "AFFSRV_MAIL_ENABLED": "false",
                "AFFSRV_COMMISSIONS_REQUIRE_APPROVAL": "false"}
-        _affsrv(["db", "upgrade"], tmp_path, env)
-        key = _affsrv(["apikey", "create"], tmp_path, env).stdout.strip().splitlines()[-1]
-        code = _affsrv(["affiliate", "add", "--email", "a@example.com", "--fname", "A",
+        run_affsrv(["db", "upgrade"], tmp_path, env)
+        key = run_affsrv(["apikey", "create"], tmp_path, env).stdout.strip().splitlines()[-1]
+        code = run_affsrv(["affiliate", "add", "--email", "a@example.com", "--fname", "A",
                         "--lname", "B"], tmp_path, env).stdout.strip().splitlines()[-1]
-        pid = _affsrv(["product", "add", "--name", "Kit", "--url", "https://shop.example/k"],
+        pid = run_affsrv(["product", "add", "--name", "Kit", "--url", "https://shop.example/k"],
                       tmp_path, env).stdout.strip().splitlines()[-1]
-        added = _affsrv(["notify", "add", "--url", receiver.url, "--secret-key", "SUBKEY123"],
+        added = run_affsrv(["notify", "add", "--url", receiver.url, "--secret-key", "SUBKEY123"],
                         tmp_path, env)
         assert added.returncode == 0, added.stderr
         server = Server(tmp_path, env, with_worker=True)

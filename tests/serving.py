@@ -1,0 +1,56 @@
+"""`affsrv` as an operator runs it: its commands, and `affsrv serve` (gunicorn) on a free
+loopback port, for the tests that go through a real server."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_affsrv(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "affsrv", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+class Server:
+    def __init__(self, cwd: Path, env: dict[str, str], with_worker: bool = False) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "affsrv", "serve", "--bind", f"127.0.0.1:{self.port}",
+             "--workers", "2", *([] if with_worker else ["--no-worker"])],
+            cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                requests.get(self.base + "/r/x", allow_redirects=False, timeout=1)
+                return
+            except requests.ConnectionError:
+                if self.proc.poll() is not None:
+                    break
+                time.sleep(0.2)
+        self.stop()
+        raise AssertionError(f"server did not start:\n{self.output}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self.output = self.proc.stdout.read() if self.proc.stdout else ""
