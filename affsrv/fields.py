@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from marshmallow import ValidationError, fields
@@ -34,11 +34,13 @@ class MoneyField(fields.Field):
             raise self.make_error("invalid")
         text = value.strip() if isinstance(value, str) else str(value)
         if isinstance(value, Decimal):
-            if not value.is_finite():
+            # A JSON number arrives as any Decimal (1E+1000000 too): bounded by its magnitude
+            # first (adjusted() needs no context), before anything that could overflow.
+            if not value.is_finite() or not -20 < value.adjusted() < 20:
                 raise self.make_error("invalid")
             try:
                 text = format(value.normalize(), "f")  # 9.990 -> 9.99, 1E+2 -> 100
-            except InvalidOperation:
+            except ArithmeticError:  # decimal's InvalidOperation, Overflow, ...
                 raise self.make_error("invalid") from None
         if not _PLAIN_DECIMAL.match(text):
             raise self.make_error("invalid")
@@ -65,7 +67,9 @@ class IdField(fields.Field):
             number = value
         elif isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 9:
             number = int(value.strip())
-        elif isinstance(value, Decimal) and value == value.to_integral() and abs(value) < 10**9:
+        elif (isinstance(value, Decimal) and value.is_finite() and value.adjusted() < 9
+              and value == value.to_integral()):
+            # adjusted() first: comparing 1E+1000000 would overflow decimal's context.
             number = int(value)
         else:
             raise self.make_error("invalid")

@@ -41,6 +41,11 @@ class Text(fields.Field):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
             raise ValidationError("must be a string")
+        if isinstance(value, Decimal) and not (
+            value.is_finite() and abs(value.adjusted()) < self.max_length
+        ):
+            # Written out in full, 1E+999999999 is a billion characters: refused, not built.
+            raise ValidationError("must be a string")
         text = value if isinstance(value, str) else format(value, "f")
         # PostgreSQL text cannot hold NUL; cut to the column's length so nothing fails later.
         return text.replace("\x00", "").strip()[: self.max_length]
@@ -59,7 +64,8 @@ class Amount(fields.Field):
             amount = Decimal(value.strip() if isinstance(value, str) else value)
         except InvalidOperation:
             raise ValidationError("must be a number") from None
-        if not amount.is_finite() or abs(amount) > MAX_AMOUNT:
+        # adjusted() first: abs() of 1E+1000000 would overflow decimal's context.
+        if not amount.is_finite() or amount.adjusted() > 12 or abs(amount) > MAX_AMOUNT:
             raise ValidationError("must be a finite amount below one trillion")
         return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 

@@ -163,9 +163,12 @@ def _legacy_amount(value: str | None) -> str | None:
     if "." in text:
         return text
     try:
-        return format(Decimal(text) / 100, "f")
+        cents = Decimal(text)
+        if cents.is_finite() and cents.adjusted() < 20:  # 1E+1000000 / 100 would overflow
+            return format(cents / 100, "f")
     except InvalidOperation:
-        return text  # refused by the schema with a clear message
+        pass
+    return text  # refused by the schema with a clear message
 
 
 def legacy_to_notification(f: dict[str, str]) -> dict[str, Any]:

@@ -230,3 +230,17 @@ def test_nul_characters_cannot_break_storage(cb):
     assert post_ins(cb.test_client(), doc).status_code == 200
     [order] = _orders(cb)
     assert (order.vendor, order.billing_full_name) == ("vendor", "AB")
+
+
+@pytest.mark.parametrize("field, value, reason", [
+    # Numbers far past decimal's exponent limit: a 400 naming the field, not a 500, and no
+    # billion-character text written out for a text field.
+    ("totalOrderAmount", "1E+1000000", "totalOrderAmount: must be a finite amount"),
+    ("totalAccountAmount", "-1E+999999999", "totalAccountAmount: must be a finite amount"),
+    ("receipt", "1E+999999999", "receipt: must be a string"),
+    ("vendor", "1E-999999999", "vendor: must be a string"),
+])
+def test_a_number_past_decimals_limits_is_400(cb, field, value, reason):
+    document = json.dumps(notification(**{field: "@@"})).replace('"@@"', value)
+    assert reason in _reason(post_ins(cb.test_client(), document))
+    assert _orders(cb) == []

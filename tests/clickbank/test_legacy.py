@@ -84,3 +84,10 @@ def test_per_item_posts_add_items_once_and_count_them(cb):
     with cb.app_context():
         amounts = sorted(c.commission_total for c in db.session.scalars(select(Commission)))
     assert amounts == [Decimal("1.00"), Decimal("3.50")]
+
+
+def test_an_amount_past_decimals_limits_is_400(cb):
+    # In cents: divided by 100 it would still be past decimal's exponent limit.
+    r = post_legacy(cb.test_client(), legacy_fields(caccountamount="1E+1000002"))
+    assert r.status_code == 400 and b"must be a finite amount" in r.data
+    assert _orders(cb) == []

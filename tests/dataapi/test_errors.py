@@ -157,6 +157,25 @@ def test_malformed_bodies(setup, raw, fragment):
     assert r.json["status"] == "error" and fragment in r.json["message"]
 
 
+@pytest.mark.parametrize("call, fragment", [
+    # JSON numbers past decimal's exponent limit (a Decimal holds them; arithmetic on them
+    # overflows): refused by the field, not a 500.
+    ('"commission": {"product": {pid}, "saletotal": 1E+1000000, "commtotal": 1}',
+     "commission.saletotal: must be a plain decimal"),
+    ('"commission": {"product": {pid}, "saletotal": 5, "commtotal": -1E+999999999}',
+     "commission.commtotal: must be a plain decimal"),
+    ('"data": {"op": "commissions", "product": 1E+1000000}', "data.product: must be an id"),
+    ('"referrer": {"product": 4E+999999999}', "referrer.product: must be an id"),
+])
+def test_numbers_past_decimals_limits_are_a_clean_400(setup, call, fragment):
+    app, key, code, pid = setup
+    call = call.replace("{pid}", str(pid))
+    raw = f'{{"apikey": "{key}", "affiliate": "{code}", {call}}}'
+    r = app.test_client().post("/api", data=raw, content_type="application/json")
+    assert r.status_code == 400 and fragment in r.json["message"], r.json
+    assert count_rows(app, Commission) == 0
+
+
 def test_an_escaped_backslash_before_u0000_is_text_not_a_nul(setup):
     app, key, code, pid = setup
     r = app.test_client().post("/api", json={
