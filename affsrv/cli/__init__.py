@@ -7,11 +7,13 @@ Each domain package with a ``cli`` module contributes its group (``affsrv affili
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 import click
 from flask.cli import FlaskGroup
 from flask_migrate.cli import db as db_group
+from sqlalchemy.exc import OperationalError
 
 from affsrv.app import DOMAINS, _domain_module
 from affsrv.cli.serve import serve
@@ -54,4 +56,12 @@ for _domain in DOMAINS:
 
 
 def main() -> None:
-    cli.main(prog_name="affsrv")
+    try:
+        cli.main(prog_name="affsrv")
+    except OperationalError as exc:
+        # Unreachable, or no schema yet (a command run before `affsrv db upgrade` or `serve`):
+        # what the database said and what to check, not a traceback.
+        click.echo(f"Error: database: {str(exc.orig).strip()}", err=True)
+        click.echo("Check [database] url, that the database is up, and that its schema is "
+                   "made (affsrv db upgrade).", err=True)
+        sys.exit(1)
