@@ -36,12 +36,10 @@ class MoneyField(fields.Field):
         if isinstance(value, Decimal):
             # A JSON number arrives as any Decimal (1E+1000000 too): bounded by its magnitude
             # first (adjusted() needs no context), before anything that could overflow.
+            # Within those bounds normalize() can neither overflow nor be invalid.
             if not value.is_finite() or not -20 < value.adjusted() < 20:
                 raise self.make_error("invalid")
-            try:
-                text = format(value.normalize(), "f")  # 9.990 -> 9.99, 1E+2 -> 100
-            except ArithmeticError:  # decimal's InvalidOperation, Overflow, ...
-                raise self.make_error("invalid") from None
+            text = format(value.normalize(), "f")  # 9.990 -> 9.99, 1E+2 -> 100
         if not _PLAIN_DECIMAL.match(text):
             raise self.make_error("invalid")
         amount = Decimal(text)

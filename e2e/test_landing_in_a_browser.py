@@ -9,7 +9,6 @@ that scripts cannot read it, that it reaches the shop, and which Referer the cli
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 import time
@@ -25,7 +24,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.serving import Server, run_affsrv
+from tests.serving import Server, affsrv_output, clean_env
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -85,25 +84,18 @@ class Affsrv:
 
 @pytest.fixture
 def affsrv(tmp_path: Path, shop: Shop) -> Iterator[Affsrv]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AFFSRV_")}
-    env.update(
+    env = clean_env(
         AFFSRV_DATABASE_URL="sqlite:///var/affsrv.db",
         AFFSRV_TRACKING_DEFAULT_URL=shop.base + "/",
         AFFSRV_TRACKING_COOKIE_DAYS=str(COOKIE_DAYS),
         AFFSRV_TRACKING_CLICK_FLUSH_MS="0",  # the click is written before the redirect
     )
-
-    def cli(*args: str) -> str:
-        """The command's last line (the new key, code or id)."""
-        done = run_affsrv(list(args), tmp_path, env)
-        assert done.returncode == 0, done.stderr
-        return (done.stdout.strip().splitlines() or [""])[-1]
-
-    cli("db", "upgrade")
-    key = cli("apikey", "create")
-    code = cli("affiliate", "add", "--email", "ann@example.com", "--fname", "Ann",
-               "--lname", "Lee")
-    product = cli("product", "add", "--name", "Widget", "--url", shop.base + "/widget")
+    affsrv_output(["db", "upgrade"], tmp_path, env)
+    key = affsrv_output(["apikey", "create"], tmp_path, env)
+    code = affsrv_output(["affiliate", "add", "--email", "ann@example.com", "--fname", "Ann",
+                          "--lname", "Lee"], tmp_path, env)
+    product = affsrv_output(["product", "add", "--name", "Widget", "--url",
+                             shop.base + "/widget"], tmp_path, env)
     server = Server(tmp_path, env)
     yield Affsrv(server, key, code, product)
     server.stop()

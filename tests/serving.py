@@ -3,6 +3,7 @@ loopback port, for the tests that go through a real server."""
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -19,9 +20,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def clean_env(**settings: str) -> dict[str, str]:
+    """This process's environment without any ``AFFSRV_`` variable, plus ``settings``: affsrv
+    configured by nothing but what the test gives it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AFFSRV_")}
+    env.update(settings)
+    return env
+
+
 def run_affsrv(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "affsrv", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=120)
+
+
+def affsrv_output(args: list[str], cwd: Path, env: dict[str, str]) -> str:
+    """The last line a command that must succeed printed (a new key, code or id)."""
+    done = run_affsrv(args, cwd, env)
+    assert done.returncode == 0, done.stderr
+    return (done.stdout.strip().splitlines() or [""])[-1]
 
 
 class Server:

@@ -46,8 +46,7 @@ def _storable(text: str, limit: int) -> str:
     database stores a NUL in text (PostgreSQL refuses it) and a batch that cannot be written is
     retried, so one such click must never reach the buffer. gunicorn refuses NUL in headers;
     other servers may pass it."""
-    text = text[:limit]
-    return text.replace("\x00", "") if "\x00" in text else text
+    return text[:limit].replace("\x00", "")
 
 
 def _product_of(raw_id: str | None) -> ProductRef | None:

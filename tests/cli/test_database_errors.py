@@ -1,11 +1,9 @@
 """A command run against a database it cannot use says what the database said and what to
 check, with exit status 1, never a traceback."""
 
-import os
-
 import pytest
 
-from tests.serving import free_port, run_affsrv
+from tests.serving import clean_env, free_port, run_affsrv
 
 
 @pytest.mark.parametrize("url, said", [
@@ -15,8 +13,7 @@ from tests.serving import free_port, run_affsrv
     ("postgresql://postgres@127.0.0.1:{port}/affsrv", "Connection refused"),
 ])
 def test_a_command_without_a_usable_database_says_so(tmp_path, url, said):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AFFSRV_")}
-    env["AFFSRV_DATABASE_URL"] = url.format(port=free_port())
+    env = clean_env(AFFSRV_DATABASE_URL=url.format(port=free_port()))
     done = run_affsrv(["affiliate", "list"], tmp_path, env)
     assert done.returncode == 1, done
     assert done.stderr.startswith("Error: database: ") and said in done.stderr

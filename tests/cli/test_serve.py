@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,26 +11,24 @@ import pytest
 import requests
 
 from tests.conftest import BASE_URL, _is_postgres, create_postgres_database
-from tests.serving import Server, run_affsrv
+from tests.serving import Server, affsrv_output, clean_env
 
 
 @pytest.fixture
 def server_env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AFFSRV_")}
     if _is_postgres(BASE_URL):
         url, drop = create_postgres_database(BASE_URL)
     else:
         url, drop = "sqlite:///var/affsrv.db", lambda: None  # the default, relative to cwd
-    env.update(AFFSRV_DATABASE_URL=url, AFFSRV_TRACKING_DEFAULT_URL="https://shop.example/")
-    yield env
+    yield clean_env(AFFSRV_DATABASE_URL=url, AFFSRV_TRACKING_DEFAULT_URL="https://shop.example/")
     drop()
 
 
 def test_serve_creates_schema_prints_key_once_and_serves(tmp_path, server_env):
     server = Server(tmp_path, server_env)
     try:
-        code = run_affsrv(["affiliate", "add", "--email", "a@example.com", "--fname", "A",
-                        "--lname", "B"], tmp_path, server_env).stdout.strip().splitlines()[-1]
+        code = affsrv_output(["affiliate", "add", "--email", "a@example.com", "--fname", "A",
+                              "--lname", "B"], tmp_path, server_env)
         landing = requests.get(f"{server.base}/r/{code}", allow_redirects=False, timeout=5,
                                headers={"Referer": "https://blog.example/"})
         assert landing.status_code == 302
@@ -66,15 +63,14 @@ def test_serve_runs_the_notification_worker_by_default(tmp_path, server_env):
     with receiver.running():
         env = {**server_env, "AFFSRV_MAIL_ENABLED": "false",
                "AFFSRV_COMMISSIONS_REQUIRE_APPROVAL": "false"}
-        run_affsrv(["db", "upgrade"], tmp_path, env)
-        key = run_affsrv(["apikey", "create"], tmp_path, env).stdout.strip().splitlines()[-1]
-        code = run_affsrv(["affiliate", "add", "--email", "a@example.com", "--fname", "A",
-                        "--lname", "B"], tmp_path, env).stdout.strip().splitlines()[-1]
-        pid = run_affsrv(["product", "add", "--name", "Kit", "--url", "https://shop.example/k"],
-                      tmp_path, env).stdout.strip().splitlines()[-1]
-        added = run_affsrv(["notify", "add", "--url", receiver.url, "--secret-key", "SUBKEY123"],
-                        tmp_path, env)
-        assert added.returncode == 0, added.stderr
+        affsrv_output(["db", "upgrade"], tmp_path, env)
+        key = affsrv_output(["apikey", "create"], tmp_path, env)
+        code = affsrv_output(["affiliate", "add", "--email", "a@example.com", "--fname", "A",
+                              "--lname", "B"], tmp_path, env)
+        pid = affsrv_output(["product", "add", "--name", "Kit", "--url",
+                             "https://shop.example/k"], tmp_path, env)
+        affsrv_output(["notify", "add", "--url", receiver.url, "--secret-key", "SUBKEY123"],
+                      tmp_path, env)
         server = Server(tmp_path, env, with_worker=True)
         try:
             r = requests.post(f"{server.base}/api", timeout=5, json={
