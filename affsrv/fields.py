@@ -36,10 +36,14 @@ class MoneyField(fields.Field):
         if isinstance(value, Decimal):
             # A JSON number arrives as any Decimal (1E+1000000 too): bounded by its magnitude
             # first (adjusted() needs no context), before anything that could overflow.
-            # Within those bounds normalize() can neither overflow nor be invalid.
             if not value.is_finite() or not -20 < value.adjusted() < 20:
                 raise self.make_error("invalid")
-            text = format(value.normalize(), "f")  # 9.990 -> 9.99, 1E+2 -> 100
+            # Written out exactly (normalize() would round past 28 digits, so 9.99 followed by
+            # thirty more digits would pass as 9.99), then without trailing zeros: 9.990 -> 9.99,
+            # 1E+2 -> 100.
+            text = format(value, "f")
+            if "." in text:
+                text = text.rstrip("0").rstrip(".")
         if not _PLAIN_DECIMAL.match(text):
             raise self.make_error("invalid")
         amount = Decimal(text)

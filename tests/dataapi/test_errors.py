@@ -176,6 +176,26 @@ def test_numbers_past_decimals_limits_are_a_clean_400(setup, call, fragment):
     assert count_rows(app, Commission) == 0
 
 
+@pytest.mark.parametrize("number, stored", [
+    ("9.990", "9.99"), ("1E+2", "100.00"), ("12.5E-1", "1.25"),
+    # More than two decimals, however far out, is refused, never rounded to cents.
+    ("9.990000000000000000000000000000001", None), ("1.000000000000000000000000000005", None),
+])
+def test_a_json_number_amount_is_taken_exactly(setup, number, stored):
+    app, key, code, pid = setup
+    raw = (f'{{"apikey": "{key}", "affiliate": "{code}", "commission": '
+           f'{{"product": {pid}, "saletotal": {number}, "commtotal": 0.5}}}}')
+    r = app.test_client().post("/api", data=raw, content_type="application/json")
+    if stored is None:
+        assert r.status_code == 400 and "commission.saletotal" in r.json["message"], r.json
+        assert count_rows(app, Commission) == 0
+        return
+    assert r.status_code == 200, r.json
+    with app.app_context():
+        from affsrv.extensions import db
+        assert str(db.session.get(Commission, int(r.json["id"])).sale_total) == stored
+
+
 def test_an_escaped_backslash_before_u0000_is_text_not_a_nul(setup):
     app, key, code, pid = setup
     r = app.test_client().post("/api", json={
