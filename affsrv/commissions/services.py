@@ -176,26 +176,31 @@ def reverse_commission(
         if commit:
             db.session.rollback()
 
-    sale = db.session.scalar(
-        select(Commission)
-        .where(
-            Commission.affiliate_id == affiliate.id,
-            Commission.product_id == product.id,
-            Commission.order_ref == order_ref,
-            Commission.kind == CommissionKind.SALE,
+    # Twice at most: on SQLite (no row locks) a payout may settle the sale between this read
+    # and the update below, which then changes nothing; the second read sees it paid.
+    for _ in range(2):
+        sale = db.session.scalar(
+            select(Commission)
+            .where(
+                Commission.affiliate_id == affiliate.id,
+                Commission.product_id == product.id,
+                Commission.order_ref == order_ref,
+                Commission.kind == CommissionKind.SALE,
+            )
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
-        .with_for_update()
-    )
-    if sale is None:
-        _abandon()
-        raise NotFound(
-            f"no sale with ref {order_ref!r} for affiliate {affiliate.code!r} and product "
-            f"{product.id} to {reason}"
-        )
-    if sale.status == CommissionStatus.REVERSED:
-        _abandon()
-        return sale
-    if sale.payment_id is None:
+        if sale is None:
+            _abandon()
+            raise NotFound(
+                f"no sale with ref {order_ref!r} for affiliate {affiliate.code!r} and product "
+                f"{product.id} to {reason}"
+            )
+        if sale.status == CommissionStatus.REVERSED:
+            _abandon()
+            return sale
+        if sale.payment_id is not None:
+            break
         # Conditional update: of two racing reversals only one changes the row.
         changed = db.session.execute(
             update(Commission)
@@ -210,10 +215,10 @@ def reverse_commission(
             commission_reversed.send(sale, reversal=None, reason=reason, order=order)
             if commit:
                 db.session.commit()
-        else:
-            _abandon()
-            db.session.refresh(sale)
-        return sale
+            return sale
+        _abandon()  # reversed by a racing twin, or paid meanwhile: read it again
+    else:
+        raise Conflict(f"the sale with ref {order_ref!r} changed while it was reversed: retry")
     reversal = Commission(
         affiliate_id=sale.affiliate_id,
         product_id=sale.product_id,

@@ -4,7 +4,7 @@ import threading
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from affsrv.affiliates.models import Affiliate
 from affsrv.commissions.models import Commission
@@ -139,6 +139,81 @@ def test_chargeback_of_paid_commission_adds_a_negative_one(shop):
     totals = _totals(client, key, code)[str(pid)]
     assert (totals["commissions"], totals["sale_total"], totals["commission_total"]) == (
         "1", "20.00", "2.00")
+
+
+def _pay(app, code: str, amount: str) -> int:
+    with app.app_context():
+        affiliate = db.session.scalar(select(Affiliate).where(Affiliate.code == code))
+        return record_payment(affiliate, method="PayPal", amount=amount).id
+
+
+def test_a_payout_settling_the_sale_while_its_refund_runs_is_clawed_back(shop):
+    """The payout commits between the refund's read of the sale and its update: on SQLite,
+    which has no row locks, the refund finds the sale paid only at its update. It must then
+    claw the payout back, never answer ok leaving a refunded sale paid in full. (On
+    PostgreSQL the payout waits on the sale's row lock instead, and pays nothing.)"""
+    app, client, key, code, pid = shop
+    api(client, key, code, commission={"product": pid, "saletotal": "30.00",
+                                       "commtotal": "3.00", "ref": "R1"})
+    payouts: list[threading.Thread] = []
+    paid: list[int] = []
+
+    def payout_first(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.startswith("UPDATE commissions SET status") and not payouts:
+            payout = threading.Thread(target=lambda: paid.append(_pay(app, code, "3.00")))
+            payouts.append(payout)
+            payout.start()
+            payout.join(2)  # PostgreSQL: still waiting for the sale's lock; goes on later
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", payout_first)
+    try:
+        r = api(client, key, code, commission={"product": pid, "type": "refund", "ref": "R1"})
+    finally:
+        event.remove(engine, "before_cursor_execute", payout_first)
+    payouts[0].join(30)
+    assert r.status_code == 200 and paid
+    with app.app_context():
+        sale = db.session.scalar(select(Commission).where(Commission.kind == "sale"))
+        twins = db.session.scalars(select(Commission).where(Commission.kind == "reversal")).all()
+        if sale.payment_id is None:  # the refund went first (PostgreSQL)
+            assert (sale.status, twins, r.json["commission_status"]) == (
+                "reversed", [], "reversed")
+        else:  # the payout went first (SQLite)
+            assert sale.status == "approved"
+            assert [(t.reverses_id, t.commission_total) for t in twins] == [
+                (sale.id, Decimal("-3.00"))]
+            assert r.json["id"] == str(twins[0].id)
+    totals = _totals(client, key, code)
+    assert totals.get(str(pid), {}).get("commission_total", "0.00") == "0.00"
+
+
+def test_racing_refund_and_chargeback_of_a_paid_sale_claw_back_once(shop):
+    app, _client, key, code, pid = shop
+    api(app.test_client(), key, code, commission={"product": pid, "saletotal": "30.00",
+                                                  "commtotal": "3.00", "ref": "R2"})
+    _pay(app, code, "3.00")
+    barrier = threading.Barrier(6, timeout=10)
+    answers: list = []
+
+    def reverse(kind: str) -> None:
+        client = app.test_client()
+        barrier.wait()
+        answers.append(client.post("/api", json={
+            "apikey": key, "affiliate": code,
+            "commission": {"product": pid, "type": kind, "ref": "R2"}}))
+
+    threads = [threading.Thread(target=reverse, args=(kind,))
+               for kind in ["refund", "chargeback"] * 3]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert [a.status_code for a in answers] == [200] * 6
+    assert len({a.json["id"] for a in answers}) == 1
+    assert count_rows(app, Commission) == 2
+    assert _totals(app.test_client(), key, code)[str(pid)]["commission_total"] == "0.00"
 
 
 def test_refund_of_unknown_ref_is_an_error_and_writes_nothing(shop):
