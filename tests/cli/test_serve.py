@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -87,3 +89,58 @@ def test_serve_runs_the_notification_worker_by_default(tmp_path, server_env):
     sent = json.loads(decrypt_envelope(receiver.bodies[0], "SUBKEY123"))
     assert (sent["transactionType"], sent["receipt"], sent["attemptCount"]) == (
         "SALE", "SRV-1", 1)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:  # ended meanwhile
+                continue
+            # The command name is in parentheses and may hold spaces: fields follow the last ")".
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def test_a_hard_crash_loses_only_the_clicks_of_the_last_flush_interval(tmp_path, server_env):
+    """The README's bound: a worker killed outright (SIGKILL, OOM) loses at most the clicks it
+    received in the last `click_flush_ms`; every click older than that is already stored."""
+    env = {**server_env, "AFFSRV_TRACKING_CLICK_FLUSH_MS": "500"}
+    affsrv_output(["db", "upgrade"], tmp_path, env)
+    key = affsrv_output(["apikey", "create"], tmp_path, env)
+    code = affsrv_output(["affiliate", "add", "--email", "a@example.com", "--fname", "A",
+                          "--lname", "B"], tmp_path, env)
+    server = Server(tmp_path, env)
+    try:
+        def land(referer: str) -> None:
+            r = requests.get(f"{server.base}/r/{code}", allow_redirects=False, timeout=5,
+                             headers={"Referer": referer})
+            assert r.status_code == 302
+
+        for _ in range(30):
+            land("https://blog.example/early")
+        time.sleep(2.5)  # five flush intervals
+        for _ in range(30):
+            land("https://blog.example/late")
+        workers = _children(server.proc.pid)
+        assert len(workers) == 2
+        for pid in workers:
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 60  # gunicorn's master starts new workers
+        while time.monotonic() < deadline:
+            replaced = set(_children(server.proc.pid))
+            if len(replaced) == 2 and not replaced & set(workers):
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError("gunicorn did not replace its killed workers")
+        answer = requests.post(f"{server.base}/api", timeout=10, json={
+            "apikey": key, "affiliate": code, "data": {"op": "referrals"}}).json()
+    finally:
+        server.stop()
+    counts = {r["link"]: int(r["count"]) for r in answer["data"]["0"]["referrers"]}
+    assert counts["https://blog.example/early"] == 30, counts
+    assert counts.get("https://blog.example/late", 0) <= 30
