@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,105 @@ INT_RANGES: dict[str, tuple[int, int]] = {
     "mail.port": (1, 65535),
     "mail.timeout_seconds": (1, 3600),
 }
+
+# What every text key whose value can be wrong must look like, and how to say so. A value
+# outside these would not fail at start-up but later, on every request (an empty cookie name,
+# a cookie domain carrying "; attributes", a landing URL without a host) or with a traceback
+# (a database URL no driver here reads). config.example.toml says the same beside each key.
+
+
+def _is_database_url(value: str) -> bool:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(database_url({"database": {"url": value}}))
+    except (ArgumentError, ValueError):
+        return False
+    if url.drivername in {"sqlite", "sqlite+pysqlite"}:
+        return bool(url.database)
+    return url.drivername == "postgresql+psycopg" and bool(url.host or url.query.get("host"))
+
+
+def _is_bind(value: str) -> bool:
+    if value.startswith("unix:"):
+        return len(value) > len("unix:")
+    host, sep, port = value.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    return (bool(sep) and bool(host) and host.isprintable() and " " not in host
+            and port.isascii() and port.isdigit() and 1 <= int(port) <= 65535)
+
+
+def _is_time_zone(value: str) -> bool:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def _is_web_url(value: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        return False
+    return (parts.scheme in {"http", "https"} and bool(parts.hostname)
+            and value.isprintable() and " " not in value)
+
+
+def _is_money_limit(value: str) -> bool:
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        return False
+    # Amounts are NUMERIC(14,2): a limit beyond 12 whole digits would let through sales the
+    # database refuses.
+    return amount.is_finite() and 0 < amount < 10**12
+
+
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_ADDRESS = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+")
+
+
+def _is_address(value: str) -> bool:
+    """One e-mail address, bare or with a display name ("Shop <shop@example.com>"), on one
+    line (a header value)."""
+    from email.utils import getaddresses
+
+    addresses = getaddresses([value])
+    return (value.isprintable() and len(addresses) == 1
+            and bool(_ADDRESS.fullmatch(addresses[0][1])))
+
+
+TEXT_RULES: dict[str, tuple[Callable[[str], bool], str]] = {
+    "database.url": (_is_database_url, "sqlite:///PATH or postgresql://USER:PASSWORD@HOST:PORT/"
+                                       "DATABASE (psycopg 3)"),
+    "server.bind": (_is_bind, "HOST:PORT (port 1 to 65535) or unix:PATH"),
+    "server.timezone": (_is_time_zone, "an IANA time zone such as UTC or Europe/Berlin"),
+    "tracking.param": (re.compile(r"[A-Za-z0-9_.-]{1,64}").fullmatch,
+                       "1 to 64 letters, digits, '_', '-' or '.'"),
+    "tracking.cookie_name": (re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}").fullmatch,
+                             "a cookie name: 1 to 64 letters, digits or !#$%&'*+-.^_`|~"),
+    "tracking.cookie_domain": (re.compile(rf"(?:\.?{_LABEL}(?:\.{_LABEL})*)?").fullmatch,
+                               "empty or a domain name such as .shop.example"),
+    "tracking.default_url": (_is_web_url, "an http(s) URL with a host"),
+    "commissions.currency": (re.compile(r"[A-Z]{3}").fullmatch,
+                             "a three-letter currency code in capitals, such as USD"),
+    "commissions.max_saletotal": (_is_money_limit,
+                                  "a positive decimal below 1000000000000, such as \"5000.00\""),
+    "mail.security": ({"none", "starttls", "ssl"}.__contains__, "none, starttls or ssl"),
+    "mail.from": (_is_address, "an e-mail address, such as shop@example.com or "
+                               "Shop <shop@example.com>"),
+    "mail.admin": (lambda value: not value or _is_address(value), "empty or an e-mail address"),
+}
+
 
 ENV_PREFIX = "AFFSRV_"
 
@@ -189,32 +289,20 @@ def load_settings(
 
 
 def _validate(settings: dict[str, dict[str, Any]]) -> None:
-    from decimal import Decimal, InvalidOperation
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(settings["server"]["timezone"])
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f"server.timezone: unknown time zone {settings['server']['timezone']!r}"
-        ) from None
-    try:
-        if Decimal(settings["commissions"]["max_saletotal"]) <= 0:
-            raise InvalidOperation
-    except InvalidOperation:
-        raise ConfigError("commissions.max_saletotal: expected a positive decimal") from None
     for name, (low, high) in INT_RANGES.items():
         section, key = name.split(".")
         if not low <= settings[section][key] <= high:
             raise ConfigError(f"{name}: must be from {low} to {high}, got {settings[section][key]}")
-    if not settings["tracking"]["default_url"].startswith(("http://", "https://")):
-        raise ConfigError("tracking.default_url: must be an http(s) URL")
+    for name, (check, rule) in TEXT_RULES.items():
+        section, key = name.split(".")
+        value = settings[section][key]
+        if not check(value):
+            # A database URL may hold a password: named, never echoed.
+            shown = "" if name == "database.url" else f", got {value!r}"
+            raise ConfigError(f"{name}: must be {rule}{shown}")
     notifications = settings["notifications"]
     if notifications["max_retry_seconds"] < notifications["first_retry_seconds"]:
         raise ConfigError("notifications.max_retry_seconds: must not be below first_retry_seconds")
-    mail = settings["mail"]
-    if mail["security"] not in {"none", "starttls", "ssl"}:
-        raise ConfigError("mail.security: must be none, starttls or ssl")
 
 
 def database_url(settings: Mapping[str, Mapping[str, Any]]) -> str:

@@ -47,6 +47,21 @@ _PROCESSORS = [
 ]
 
 
+def _make_directory(directory: Path) -> None:
+    """Create the logs folder, or stop start-up naming the setting (not a traceback)."""
+    from affsrv.config import ConfigError
+
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = directory / ".affsrv-write-test"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(
+            f"logs.dir: cannot write log files in {str(directory)!r}: {exc.strerror}"
+        ) from None
+
+
 class _JsonLineFormatter(logging.Formatter):
     """The rendered JSON only: the traceback is already inside it, and one record must stay
     one line."""
@@ -66,7 +81,7 @@ class AppLogs:
         for name in LOG_NAMES:
             logger = logging.Logger(f"affsrv.{name}", logging.INFO)
             if settings[name]:
-                directory.mkdir(parents=True, exist_ok=True)
+                _make_directory(directory)
                 # WatchedFileHandler reopens the file after logrotate moves it; delay=True
                 # creates the file only when there is something to write.
                 handler = WatchedFileHandler(

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from affsrv.config import DEFAULTS, INT_RANGES, ConfigError, database_url, load_settings
+from affsrv.config import (
+    DEFAULTS,
+    INT_RANGES,
+    TEXT_RULES,
+    ConfigError,
+    database_url,
+    load_settings,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,7 +73,7 @@ def test_config_path_from_environment(tmp_path):
     ('[tracking]\ncookie_days = "60"\n', "tracking.cookie_days: expected int, got str"),
     ('[logs]\napi = 1\n', "logs.api: expected bool, got int"),
     ('[server]\nworkers = true\n', "server.workers: expected int, got bool"),
-    ('[server]\ntimezone = "Mars/Base"\n', "server.timezone: unknown time zone"),
+    ('[server]\ntimezone = "Mars/Base"\n', "server.timezone: must be an IANA time zone"),
     ('[tracking]\ndefault_url = "javascript:alert(1)"\n', "tracking.default_url"),
     ('[commissions]\nmax_saletotal = "lots"\n', "commissions.max_saletotal"),
     ('[notifications]\nkeep_days = -1\n', "notifications.keep_days: must be from 0 to 36500"),
@@ -134,3 +141,77 @@ def test_a_whole_number_out_of_its_range_stops_start_up(name):
     for good in (low, high):
         environ = {**widened, var: str(good)} if "retry" in key else {var: str(good)}
         assert load_settings(environ=environ)[section][key] == good
+
+
+# Values each text rule must refuse, and values it must accept besides the default.
+TEXT_CASES = {
+    "database.url": (["", "nonsense://x", "mysql://u@h/db", "postgresql+psycopg2://h/db",
+                      "sqlite://", "postgresql:///db"],
+                     ["sqlite:////srv/affsrv.db", "postgres://u:p@db.internal/affsrv",
+                      "postgresql://postgres@/test?host=/var/run/postgresql"]),
+    "server.bind": (["garbage", "127.0.0.1:99999", ":8000", "127.0.0.1:", "unix:", "h:0"],
+                    ["0.0.0.0:80", "[::1]:8000", "unix:/run/affsrv.sock"]),
+    "server.timezone": (["Mars/Base", ""], ["Europe/Berlin"]),
+    "tracking.param": (["", "a&b", "a b", "x" * 65], ["ref", "aff_id", "a.b-c"]),
+    "tracking.cookie_name": (["", "a b", "a;b", "a=b", "é"], ["aff", "__aff-code"]),
+    "tracking.cookie_domain": (["bad domain", ".shop.example; Secure", ".", "a..b", "-a.b"],
+                               [".shop.example", "shop.example", "localhost"]),
+    "tracking.default_url": (["javascript:alert(1)", "https://", "https://a b/", "/relative",
+                              "http://shop.example:99999/"],
+                             ["http://shop.example:8080/landing?x=1"]),
+    "commissions.currency": (["usd", "", "EURO", "U$D"], ["EUR"]),
+    "commissions.max_saletotal": (["lots", "0", "-5", "NaN", "Infinity", "1e12"],
+                                  ["0.01", "999999999999.99"]),
+    "mail.security": (["tls", ""], ["starttls", "ssl"]),
+    "mail.from": (["", "shop", "a@b\nBcc: x@y", "a@b, c@d"],
+                  ["shop@example.com", "Shop <shop@example.com>"]),
+    "mail.admin": (["boss", "a@b\r\nBcc: x@y"], ["boss@shop.example"]),
+}
+
+
+def test_every_text_rule_has_cases():
+    assert set(TEXT_CASES) == set(TEXT_RULES)
+
+
+@pytest.mark.parametrize("name", sorted(TEXT_RULES))
+def test_a_text_value_that_cannot_work_stops_start_up_naming_the_key(name):
+    section, key = name.split(".")
+    var = f"AFFSRV_{section}_{key}".upper()
+    bad, good = TEXT_CASES[name]
+    for value in bad:
+        with pytest.raises(ConfigError, match=rf"^{name}: must be "):
+            load_settings(environ={var: value})
+    for value in [DEFAULTS[section][key], *good]:
+        assert load_settings(environ={var: value})[section][key] == value
+
+
+def test_a_refused_database_url_is_never_echoed():
+    with pytest.raises(ConfigError) as refused:
+        load_settings(environ={"AFFSRV_DATABASE_URL": "mysql://shop:s3cret@db.internal/shop"})
+    assert "s3cret" not in str(refused.value) and "database.url" in str(refused.value)
+
+
+def _cli(tmp_path, *args, **env):
+    import os
+    import subprocess
+    import sys
+
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("AFFSRV_")}
+    return subprocess.run([sys.executable, "-m", "affsrv", *args], capture_output=True,
+                          text=True, timeout=60, cwd=tmp_path, env={**environ, **env})
+
+
+def test_a_logs_folder_that_cannot_be_written_stops_start_up_naming_the_key(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")  # a file where the folder should be: mkdir fails for anyone
+    result = _cli(tmp_path, "affiliate", "list", AFFSRV_LOGS_DIR=str(blocker / "logs"))
+    assert result.returncode == 1
+    assert "configuration: logs.dir: cannot write log files in" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_refuses_a_bind_address_that_cannot_work(tmp_path):
+    result = _cli(tmp_path, "serve", "--bind", "127.0.0.1:99999")
+    assert result.returncode == 2
+    assert "Invalid value for '--bind': must be HOST:PORT" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -13,7 +13,7 @@ from gunicorn.app.base import BaseApplication
 
 from affsrv.apikeys.services import ensure_api_key
 from affsrv.app import create_app
-from affsrv.config import INT_RANGES
+from affsrv.config import INT_RANGES, TEXT_RULES
 
 
 class GunicornApp(BaseApplication):
@@ -59,8 +59,16 @@ def prepare_database() -> str | None:
     return ensure_api_key()
 
 
+def _bind_option(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    check, rule = TEXT_RULES["server.bind"]
+    if value is not None and not check(value):
+        raise click.BadParameter(f"must be {rule}")
+    return value
+
+
 @click.command()
-@click.option("--bind", default=None, help="host:port (default: [server] bind).")
+@click.option("--bind", default=None, callback=_bind_option,
+              help="host:port or unix:path (default: [server] bind).")
 @click.option("--workers", type=click.IntRange(*INT_RANGES["server.workers"]), default=None,
               help="Worker processes (default: [server] workers).")
 @click.option("--no-worker", is_flag=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -84,6 +85,16 @@ def test_affiliate_and_admin_get_mail_with_custom_fields_in_the_admin_one(make_a
     assert "Affiliate: annie" in admin_body and "Sale total: 80.00 USD" in admin_body
     assert "order_no: A-77" in admin_body and "coupon: SPRING" in admin_body
     assert {m.status for m in messages(app, "email")} == {OutboxStatus.DELIVERED}
+
+
+def test_a_sender_with_a_display_name(make_app, api_key):
+    with smtp_server() as (inbox, port):
+        app = _app(make_app, port, admin="", **{"from": "Shop Payouts <payouts@shop.example>"})
+        _commission(app, api_key, add_product(app))
+        assert run_due(app) == 1
+    [mail] = inbox.to("annie@aff.example")
+    assert mail["From"] == "Shop Payouts <payouts@shop.example>"
+    assert re.fullmatch(r"<[^<>@\s]+@shop\.example>", mail["Message-ID"]), mail["Message-ID"]
 
 
 @pytest.mark.parametrize("emails, wanted", [
