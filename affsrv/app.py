@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from affsrv.config import database_url, load_settings
+from affsrv.config import ConfigError, database_url, load_settings
 from affsrv.extensions import db, migrate
 from affsrv.jsonprovider import OrjsonProvider
 from affsrv.logs import AppLogs, get_log
@@ -89,7 +89,13 @@ def _sqlite_url(url: str) -> str:
     if not url.startswith(prefix) or ":memory:" in url:
         return url
     path = Path(url[len(prefix):]).expanduser().resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"database.url: cannot create the SQLite database's folder {str(path.parent)!r}: "
+            f"{exc.strerror}"
+        ) from None
     return prefix + str(path)
 
 

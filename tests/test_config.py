@@ -215,3 +215,14 @@ def test_serve_refuses_a_bind_address_that_cannot_work(tmp_path):
     assert result.returncode == 2
     assert "Invalid value for '--bind': must be HOST:PORT" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_sqlite_folder_that_cannot_be_made_stops_start_up_naming_the_key(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = _cli(tmp_path, "affiliate", "list",
+                  AFFSRV_DATABASE_URL=f"sqlite:///{blocker}/affsrv.db")
+    assert result.returncode == 1
+    assert (f"configuration: database.url: cannot create the SQLite database's folder "
+            f"'{blocker}'") in result.stderr
+    assert "Traceback" not in result.stderr
