@@ -15,6 +15,7 @@ def group() -> None:
 @group.command("create")
 @click.option("--label", default="", help="A note to tell keys apart.")
 @with_appcontext
+@domain_errors
 def create(label: str) -> None:
     """Create a key; the key is the last line printed, shown only this once."""
     record, plain = create_api_key(label)

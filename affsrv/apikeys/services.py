@@ -16,6 +16,7 @@ from affsrv.errors import NotFound
 from affsrv.extensions import db
 from affsrv.keyhash import hash_key
 from affsrv.settings import settings
+from affsrv.validation import check_label
 
 
 class ActiveKeys:
@@ -54,7 +55,7 @@ def _active_keys() -> ActiveKeys:
 def create_api_key(label: str = "") -> tuple[ApiKey, str]:
     """Store a new key (hashed) and return it with the plain key, which is shown only once."""
     plain = "affsrv_" + secrets.token_urlsafe(32)
-    record = ApiKey(key_hash=hash_key(plain), prefix=plain[7:13], label=label)
+    record = ApiKey(key_hash=hash_key(plain), prefix=plain[7:13], label=check_label(label))
     db.session.add(record)
     db.session.commit()
     _active_keys().forget()

@@ -13,6 +13,7 @@ from affsrv.db.types import utcnow
 from affsrv.errors import DomainError, NotFound
 from affsrv.extensions import db
 from affsrv.keyhash import hash_key
+from affsrv.validation import check_label
 
 PRODUCTS_CLIENT = "api_products_client"
 ORDER_READ = "api_order_read"
@@ -34,7 +35,7 @@ def create_clerk_key(roles: Iterable[str], label: str = "") -> tuple[ClerkKey, s
         raise DomainError(f"give at least one role: {', '.join(ROLES)}")
     clerk, dev = _new_secret(), _new_secret()
     record = ClerkKey(key_hash=hash_key(clerk), dev_key_hash=hash_key(dev), prefix=clerk[:8],
-                      roles=" ".join(wanted), label=label)
+                      roles=" ".join(wanted), label=check_label(label))
     db.session.add(record)
     db.session.commit()
     return record, f"DEV-{dev}:API-{clerk}"

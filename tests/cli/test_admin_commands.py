@@ -84,6 +84,10 @@ def test_affiliate_add_list_approve_disable(app, run):
     (["commission", "approve", "424242"], "no commission with id 424242"),
     (["payment", "add", "--affiliate", "ghost", "--method", "PayPal", "--amount", "5"],
      "unknown affiliate code 'ghost'"),
+    # PostgreSQL refuses a label over its column's 100 characters with a driver error.
+    (["apikey", "create", "--label", "x" * 101], "label: at most 100 characters (got 101)"),
+    (["clerk-key", "add", "--role", "api_order_read", "--label", "x" * 101],
+     "label: at most 100 characters (got 101)"),
 ])
 def test_bad_arguments_give_a_clear_message_and_non_zero_exit(run, args, message):
     result = run(*args)
