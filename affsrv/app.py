@@ -35,6 +35,7 @@ DOMAINS = (
     "clerkkeys",
     "shipping",
     "restapi",
+    "health",
 )
 
 MIGRATIONS_DIR = Path(importlib.util.find_spec("affsrv.migrations").origin).parent

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from affsrv.affiliates.models import Affiliate
 from affsrv.clickbank.crypto import dumps_exact, encrypt_payload
@@ -388,6 +388,17 @@ order_recorded.connect(_on_order_recorded)
 class Claim:
     token: str
     ids: list[int]
+
+
+def outbox_backlog(now: datetime | None = None) -> tuple[int, float]:
+    """Messages due for delivery that no worker holds, and how many seconds the oldest of them
+    has been due (0 when none): a worker that runs keeps both near zero."""
+    now = now or utcnow()
+    count, oldest = db.session.execute(
+        select(func.count(), func.min(OutboxMessage.next_attempt_at)).where(_due(now))
+    ).one()
+    waited = (now - oldest).total_seconds() if oldest is not None else 0.0
+    return count, max(waited, 0.0)
 
 
 def _due(now: datetime) -> Any:

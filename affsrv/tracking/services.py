@@ -215,6 +215,12 @@ class ClickBuffer:
         self._stopped = threading.Event()
         self._pid: int | None = None
 
+    @property
+    def waiting(self) -> int:
+        """Clicks received and not written yet (this process's)."""
+        with self._lock:
+            return len(self._rows)
+
     def add(self, row: tuple[Any, ...]) -> None:
         if self._interval <= 0:
             self._write([row])
