@@ -115,7 +115,8 @@ def _is_database_url(value: str) -> bool:
         return False
     if url.drivername in {"sqlite", "sqlite+pysqlite"}:
         return bool(url.database)
-    return url.drivername == "postgresql+psycopg" and bool(url.host or url.query.get("host"))
+    # No host is libpq's default, the local Unix socket (postgresql:///affsrv).
+    return url.drivername == "postgresql+psycopg"
 
 
 def _is_bind(value: str) -> bool:

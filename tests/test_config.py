@@ -146,8 +146,9 @@ def test_a_whole_number_out_of_its_range_stops_start_up(name):
 # Values each text rule must refuse, and values it must accept besides the default.
 TEXT_CASES = {
     "database.url": (["", "nonsense://x", "mysql://u@h/db", "postgresql+psycopg2://h/db",
-                      "sqlite://", "postgresql:///db"],
+                      "sqlite://"],
                      ["sqlite:////srv/affsrv.db", "postgres://u:p@db.internal/affsrv",
+                      "postgresql:///affsrv",
                       "postgresql://postgres@/test?host=/var/run/postgresql"]),
     "server.bind": (["garbage", "127.0.0.1:99999", ":8000", "127.0.0.1:", "unix:", "h:0"],
                     ["0.0.0.0:80", "[::1]:8000", "unix:/run/affsrv.sock"]),
