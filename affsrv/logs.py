@@ -7,6 +7,7 @@ redaction step first, so API keys, passwords and secret keys never reach a file.
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Mapping
 from logging.handlers import WatchedFileHandler
 from pathlib import Path
@@ -53,9 +54,9 @@ def _make_directory(directory: Path) -> None:
 
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        probe = directory / ".affsrv-write-test"
-        probe.touch()
-        probe.unlink()
+        # A nameless file (its own per process: workers start side by side), gone when closed.
+        with tempfile.TemporaryFile(dir=directory):
+            pass
     except OSError as exc:
         raise ConfigError(
             f"logs.dir: cannot write log files in {str(directory)!r}: {exc.strerror}"
