@@ -10,11 +10,12 @@ from typing import Any
 
 from flask import Flask, jsonify, request
 from sqlalchemy import event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from affsrv.config import ConfigError, database_url, load_settings
+from affsrv.db.errors import database_unusable
 from affsrv.extensions import db, migrate
 from affsrv.jsonprovider import OrjsonProvider
 from affsrv.logs import AppLogs, get_log
@@ -154,8 +155,10 @@ def _register_error_handlers(app: Flask) -> None:
             return _json_error(exc.description or exc.name, exc.code or 400)
         return exc
 
-    @app.errorhandler(OperationalError)
-    def _database_down(exc: OperationalError) -> Any:
+    @app.errorhandler(DBAPIError)
+    def _database_down(exc: DBAPIError) -> Any:
+        if not database_unusable(exc):
+            return _unexpected(exc)
         db.session.rollback()
         get_log("general").error("database unavailable", path=request.path, error=str(exc.orig))
         return _json_error("the database is unavailable; try again shortly", 503)

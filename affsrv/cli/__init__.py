@@ -13,10 +13,11 @@ from typing import Any
 import click
 from flask.cli import FlaskGroup
 from flask_migrate.cli import db as db_group
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from affsrv.app import DOMAINS, _domain_module
 from affsrv.cli.serve import serve
+from affsrv.db.errors import database_unusable
 
 
 def _create_app() -> Any:
@@ -58,7 +59,9 @@ for _domain in DOMAINS:
 def main() -> None:
     try:
         cli.main(prog_name="affsrv")
-    except OperationalError as exc:
+    except DBAPIError as exc:
+        if not database_unusable(exc):
+            raise
         # Unreachable, or no schema yet (a command run before `affsrv db upgrade` or `serve`):
         # what the database said and what to check, not a traceback.
         click.echo(f"Error: database: {str(exc.orig).strip()}", err=True)

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
+from affsrv.db.errors import database_unusable
 from affsrv.extensions import db
 from affsrv.notifications.services import outbox_backlog
 
@@ -31,7 +32,9 @@ def check_health() -> Health:
     try:
         db.session.execute(text("SELECT 1"))
         due, oldest = outbox_backlog()
-    except OperationalError:
+    except DBAPIError as exc:
+        if not database_unusable(exc):
+            raise
         return Health(False, clicks, None, None)
     finally:
         db.session.rollback()  # a read: end the transaction it began
