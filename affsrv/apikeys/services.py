@@ -22,7 +22,8 @@ from affsrv.validation import check_label
 class ActiveKeys:
     """The active keys' hashes as one app last read them: at most ``[server] cache_seconds``
     old, so a key revoked elsewhere (another worker, the CLI) stops working within that time.
-    Creating or revoking a key through this app forgets them at once."""
+    Creating or revoking a key through this app forgets them at once; a key created elsewhere
+    is looked up on its first use (``learn``)."""
 
     def __init__(self) -> None:
         self._hashes: tuple[bytes, ...] = ()
@@ -42,6 +43,12 @@ class ActiveKeys:
     def forget(self) -> None:
         with self._lock:
             self._read_at = None
+
+    def learn(self, key_hash: bytes) -> None:
+        """Add an active key found in the database since the last read."""
+        with self._lock:
+            if key_hash not in self._hashes:
+                self._hashes = (*self._hashes, key_hash)
 
 
 def _active_keys() -> ActiveKeys:
@@ -94,7 +101,18 @@ def is_valid_api_key(key: str) -> bool:
     if not isinstance(key, str) or not key or len(key) > 200:
         return False
     wanted = hash_key(key).encode()
+    keys = _active_keys()
+    max_age = settings("server")["cache_seconds"]
     found = False
-    for stored in _active_keys().hashes(settings("server")["cache_seconds"]):
+    for stored in keys.hashes(max_age):
         found |= hmac.compare_digest(wanted, stored)
-    return found
+    if found or max_age <= 0:
+        return found
+    # Not among the cached keys: perhaps created since (`affsrv apikey create`, another worker).
+    # One indexed lookup, no more than a valid call's own query costs; a new key must not be
+    # refused for up to cache_seconds after the merchant made it.
+    if db.session.scalar(select(ApiKey.id).where(
+            ApiKey.key_hash == wanted.decode(), ApiKey.revoked_at.is_(None))) is None:
+        return False
+    keys.learn(wanted)
+    return True

@@ -62,3 +62,22 @@ def test_a_key_revoked_by_another_worker_stops_working_within_cache_seconds(make
             time.sleep(0.1)
         assert not is_valid_api_key(plain)
         assert time.monotonic() < deadline - 3.5  # refused after about a second, not five
+
+
+def test_a_key_created_by_another_process_works_at_once_in_a_worker_that_cached(make_app):
+    """`affsrv apikey create` runs in its own process: a worker that read its keys before must
+    not refuse the new key for `cache_seconds` (a merchant tries a new key at once)."""
+    worker = make_app(server={"cache_seconds": 60})
+    cli = make_app(server={"cache_seconds": 60})
+    with worker.app_context():
+        _, old = create_api_key()
+        assert is_valid_api_key(old)  # the worker has read (and keeps) the active keys
+    with cli.app_context():
+        _, new = create_api_key()
+    client = worker.test_client()
+    answer = client.post("/api", json={"apikey": new, "affiliate": "nobody",
+                                       "data": {"op": "info"}})
+    assert answer.status_code == 404  # past the key check: the affiliate is unknown
+    with worker.app_context():
+        assert is_valid_api_key(new) and is_valid_api_key(old)
+        assert not is_valid_api_key(new + "x")
