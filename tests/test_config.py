@@ -14,6 +14,7 @@ from affsrv.config import (
     database_url,
     load_settings,
 )
+from tests.serving import clean_env, run_affsrv
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -193,13 +194,7 @@ def test_a_refused_database_url_is_never_echoed():
 
 
 def _cli(tmp_path, *args, **env):
-    import os
-    import subprocess
-    import sys
-
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("AFFSRV_")}
-    return subprocess.run([sys.executable, "-m", "affsrv", *args], capture_output=True,
-                          text=True, timeout=60, cwd=tmp_path, env={**environ, **env})
+    return run_affsrv(list(args), tmp_path, clean_env(**env))
 
 
 def test_a_logs_folder_that_cannot_be_written_stops_start_up_naming_the_key(tmp_path):
