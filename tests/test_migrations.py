@@ -74,3 +74,49 @@ def test_referral_links_migration_keeps_every_clicks_link(tmp_path):
             db.engine.dispose()
     finally:
         drop()
+
+
+_UPGRADE_AT = """
+import sys, time
+from flask_migrate import upgrade
+from affsrv import create_app
+app = create_app()
+time.sleep(max(0.0, float(sys.argv[1]) - time.time()))  # imports done: start together
+with app.app_context():
+    upgrade(directory=app.extensions["migrate"].directory)
+"""
+
+
+def test_servers_starting_together_on_a_new_database_all_upgrade_it(tmp_path):
+    """`affsrv serve` upgrades the schema first, so servers started at once on a new database
+    run the migrations at the same moment: each must come up (on PostgreSQL the later ones
+    used to fail creating a table the first had just made)."""
+    import subprocess
+    import sys
+    import time
+
+    from tests.serving import clean_env
+
+    if _is_postgres(BASE_URL):
+        url, drop = create_postgres_database(BASE_URL)
+    else:
+        url, drop = f"sqlite:///{tmp_path / 'fresh.db'}", lambda: None
+    try:
+        env = clean_env(AFFSRV_DATABASE_URL=url, AFFSRV_LOGS_DIR=str(tmp_path / "logs"))
+        start = str(time.time() + 4)
+        runs = [subprocess.Popen([sys.executable, "-c", _UPGRADE_AT, start], env=env,
+                                 cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 text=True) for _ in range(3)]
+        outputs = [run.communicate(timeout=120)[0] for run in runs]
+        assert [run.returncode for run in runs] == [0, 0, 0], outputs
+        app = create_app(overrides={"database": {"url": url},
+                                    "logs": {"dir": str(tmp_path / "logs")}})
+        with app.app_context(), db.engine.connect() as conn:
+            diff = compare_metadata(
+                MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+            heads = MigrationContext.configure(conn).get_current_heads()
+        with app.app_context():
+            db.engine.dispose()
+        assert diff == [] and len(heads) == 1
+    finally:
+        drop()
