@@ -36,6 +36,8 @@ from affsrv.tracking.links import ReferralLinks, referral_links
 from affsrv.tracking.models import Click
 
 MAX_LINK = 2048
+# Longest wait between two tries to write clicks while the database refuses them.
+MAX_RETRY_SECONDS = 60.0
 MAX_AGENT = 512
 # The columns the click buffer writes, in this order (it holds the link's URL until then).
 CLICK_COLUMNS = ("affiliate_id", "product_id", "link_id", "ip", "user_agent", "created_at")
@@ -214,6 +216,7 @@ class ClickBuffer:
         self._wake = threading.Event()
         self._stopped = threading.Event()
         self._pid: int | None = None
+        self._failures = 0  # consecutive failed writes
 
     @property
     def waiting(self) -> int:
@@ -245,7 +248,13 @@ class ClickBuffer:
 
     def _run(self) -> None:
         while not self._stopped.is_set():
-            self._wake.wait(self._interval)
+            if self._failures:
+                # Back off while writes fail (the database is down): a full buffer does not
+                # cut the wait short, or every landing would be another failed write.
+                self._stopped.wait(
+                    min(self._interval * 2 ** min(self._failures, 16), MAX_RETRY_SECONDS))
+            else:
+                self._wake.wait(self._interval)
             self._wake.clear()
             self.flush()
 
@@ -259,10 +268,13 @@ class ClickBuffer:
             try:
                 self._write(rows)
             except Exception:  # the database is down: keep the clicks for the next flush
-                get_log("referral").exception("click flush failed", clicks=len(rows))
+                self._failures += 1
+                get_log("referral").exception("click flush failed", clicks=len(rows),
+                                              failures=self._failures)
                 with self._lock:
                     self._rows = (rows + self._rows)[-10 * self._max_rows:]
                 return 0
+        self._failures = 0
         return len(rows)
 
     def stop(self) -> None:

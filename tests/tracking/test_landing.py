@@ -3,9 +3,10 @@
 import json
 import time
 from http.cookies import SimpleCookie
+from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from affsrv.extensions import db
 from affsrv.tracking.models import Click, ReferralLink
@@ -220,3 +221,41 @@ def test_cached_affiliate_is_seen_disabled_once_the_cache_expires(make_app):
     time.sleep(1.2)
     # ...and no longer after it.
     assert client.get(f"/r/{code}").headers.getlist("Set-Cookie") == []
+
+
+def _log_lines(app, name: str, event: str) -> int:
+    path = Path(app.config["AFFSRV"]["logs"]["dir"]) / f"{name}.log"
+    if not path.exists():
+        return 0
+    return sum(json.loads(line)["event"] == event for line in path.read_text().splitlines())
+
+
+def test_clicks_wait_out_a_database_that_refuses_them_then_are_written_once(make_app):
+    """While the clicks table cannot be written (here: renamed away by another connection,
+    a real failure on either database) the buffer keeps its clicks and retries, backing off:
+    a full buffer must not turn every landing into another failed write and log line. Once
+    the table is back, every click is written, once."""
+    app = make_app(tracking={"click_flush_ms": 100, "click_flush_max": 5})
+    code = add_affiliate(app)
+    client = app.test_client()
+    with app.app_context():
+        engine = db.engine
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE clicks RENAME TO clicks_away"))
+    try:
+        for _ in range(40):  # eight times click_flush_max
+            assert client.get(f"/r/{code}").status_code == 302
+            time.sleep(0.02)
+        time.sleep(0.5)
+        failed = _log_lines(app, "referral", "click flush failed")
+        # Backing off from 100 ms: a handful of tries in these 1.3 s, not one per landing.
+        assert 1 <= failed <= 6, failed
+        assert app.extensions["click_buffer"].waiting == 40
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE clicks_away RENAME TO clicks"))
+    deadline = time.monotonic() + 15  # the longest back-off wait so far, and the write
+    while count_rows(app, Click) < 40 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert count_rows(app, Click) == 40
+    assert app.extensions["click_buffer"].waiting == 0
