@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Flask
 
+from affsrv.backoff import backoff_seconds
 from affsrv.extensions import db
 from affsrv.logs import get_log
 
@@ -50,7 +51,7 @@ def run_worker(app: Flask, stop: threading.Event, poll_seconds: float | None = N
         failures = failures + 1 if failed else 0
         if failed:
             # Back off while the database is unavailable (at most a minute between tries).
-            stop.wait(min(poll * 2 ** min(failures, 10), 60))
+            stop.wait(backoff_seconds(poll, failures))
         elif count == 0:
             stop.wait(poll)
     return tried

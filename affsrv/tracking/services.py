@@ -22,6 +22,7 @@ from sqlalchemy import Connection, bindparam, func, select
 
 from affsrv.affiliates.directory import find_affiliate
 from affsrv.affiliates.models import Affiliate
+from affsrv.backoff import backoff_seconds
 from affsrv.db.bulk import append_rows
 from affsrv.db.reads import all_rows
 from affsrv.db.types import utcnow
@@ -36,8 +37,6 @@ from affsrv.tracking.links import ReferralLinks, referral_links
 from affsrv.tracking.models import Click
 
 MAX_LINK = 2048
-# Longest wait between two tries to write clicks while the database refuses them.
-MAX_RETRY_SECONDS = 60.0
 MAX_AGENT = 512
 # The columns the click buffer writes, in this order (it holds the link's URL until then).
 CLICK_COLUMNS = ("affiliate_id", "product_id", "link_id", "ip", "user_agent", "created_at")
@@ -251,8 +250,7 @@ class ClickBuffer:
             if self._failures:
                 # Back off while writes fail (the database is down): a full buffer does not
                 # cut the wait short, or every landing would be another failed write.
-                self._stopped.wait(
-                    min(self._interval * 2 ** min(self._failures, 16), MAX_RETRY_SECONDS))
+                self._stopped.wait(backoff_seconds(self._interval, self._failures))
             else:
                 self._wake.wait(self._interval)
             self._wake.clear()
