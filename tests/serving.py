@@ -41,11 +41,13 @@ def affsrv_output(args: list[str], cwd: Path, env: dict[str, str]) -> str:
 
 
 class Server:
-    def __init__(self, cwd: Path, env: dict[str, str], with_worker: bool = False) -> None:
+    def __init__(self, cwd: Path, env: dict[str, str], with_worker: bool = False,
+                 host: str = "127.0.0.1") -> None:
+        """``affsrv serve`` on ``host`` (reached through 127.0.0.1) and a free port."""
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "affsrv", "serve", "--bind", f"127.0.0.1:{self.port}",
+            [sys.executable, "-m", "affsrv", "serve", "--bind", f"{host}:{self.port}",
              "--workers", "2", *([] if with_worker else ["--no-worker"])],
             cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from typing import Any
 
@@ -59,6 +60,32 @@ def prepare_database() -> str | None:
     return ensure_api_key()
 
 
+def exposure_warnings(bind: str, trusted_proxies: int) -> list[str]:
+    """What to tell an operator whose ``bind`` listens beyond this machine: sync workers are
+    held by slow clients, and forwarding headers from a client that reaches affsrv directly
+    would be believed."""
+    if bind.startswith("unix:"):
+        return []
+    host = bind.rpartition(":")[0].strip("[]")
+    try:
+        if host == "localhost" or ipaddress.ip_address(host).is_loopback:
+            return []
+    except ValueError:
+        pass  # a host name: it may well resolve to a public address
+    warnings = [
+        f"warning: listening on {bind}, beyond this machine. gunicorn's sync workers read one "
+        "request at a time, so a few slow clients can hold them all: run a buffering reverse "
+        "proxy such as nginx in front (deploy/nginx/affsrv.conf) and bind to 127.0.0.1."
+    ]
+    if trusted_proxies:
+        warnings.append(
+            f"warning: server.trusted_proxies = {trusted_proxies}, so a client that reaches "
+            f"{bind} directly can set the visitor IP and scheme affsrv records with "
+            "X-Forwarded-For/-Proto."
+        )
+    return warnings
+
+
 def _bind_option(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     check, rule = TEXT_RULES["server.bind"]
     if value is not None and not check(value):
@@ -84,6 +111,8 @@ def serve(bind: str | None, workers: int | None, no_worker: bool) -> None:
     options = gunicorn_options(bind or server["bind"], workers or server["workers"])
     options["worker_exit"] = _flush_clicks_on_exit
     click.echo(f"affsrv listening on http://{options['bind']} ({options['workers']} workers)")
+    for warning in exposure_warnings(options["bind"], server["trusted_proxies"]):
+        click.echo(warning, err=True)
     worker = None
     if not no_worker:
         from affsrv.notifications.worker import start_worker_process

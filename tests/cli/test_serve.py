@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from affsrv.cli.serve import exposure_warnings
 from tests.conftest import BASE_URL, _is_postgres, create_postgres_database
 from tests.serving import Server, affsrv_output, clean_env
 
@@ -42,6 +43,7 @@ def test_serve_creates_schema_prints_key_once_and_serves(tmp_path, server_env):
     key_line = lines.index("A first API key was created. It is shown only this once; keep it:")
     key = lines[key_line + 1]
     assert key.startswith("affsrv_")
+    assert "warning" not in server.output  # on loopback: nothing to warn about
 
     # The stopping workers wrote the buffered click; the key works; a restart prints no key.
     server = Server(tmp_path, server_env)
@@ -55,6 +57,30 @@ def test_serve_creates_schema_prints_key_once_and_serves(tmp_path, server_env):
     assert "API key" not in server.output
     if not _is_postgres(BASE_URL):
         assert (tmp_path / "var" / "affsrv.db").exists()
+
+
+def test_serve_on_a_public_address_warns_about_slow_clients_and_forwarded_headers(
+    tmp_path, server_env
+):
+    env = {**server_env, "AFFSRV_SERVER_TRUSTED_PROXIES": "1"}
+    server = Server(tmp_path, env, host="0.0.0.0")
+    try:
+        assert requests.get(f"{server.base}/healthz", timeout=5).status_code == 200
+    finally:
+        server.stop()
+    assert f"warning: listening on 0.0.0.0:{server.port}, beyond this machine." in server.output
+    assert "deploy/nginx/affsrv.conf" in server.output
+    assert "warning: server.trusted_proxies = 1" in server.output
+
+
+@pytest.mark.parametrize(("bind", "proxies", "count"), [
+    ("127.0.0.1:8000", 1, 0), ("127.8.9.10:8000", 0, 0), ("localhost:8000", 1, 0),
+    ("[::1]:8000", 1, 0), ("unix:/run/affsrv.sock", 1, 0),
+    ("0.0.0.0:8000", 0, 1), ("[::]:8000", 0, 1), ("192.0.2.7:80", 1, 2),
+    ("affiliates.shop.example:8000", 0, 1),
+])
+def test_exposure_warnings_name_binds_beyond_this_machine(bind, proxies, count):
+    assert len(exposure_warnings(bind, proxies)) == count
 
 
 def test_serve_runs_the_notification_worker_by_default(tmp_path, server_env):
