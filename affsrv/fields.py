@@ -10,7 +10,7 @@ from marshmallow import ValidationError, fields
 
 from affsrv.ipaddr import canonical_ip
 
-_PLAIN_DECIMAL = re.compile(r"^-?\d{1,12}(\.\d{1,2})?$")
+_PLAIN_DECIMAL = re.compile(r"^-?\d{1,12}(\.\d{1,2})?\Z")
 
 
 class MoneyField(fields.Field):

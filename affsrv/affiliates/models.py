@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from affsrv.db.types import Percent, UTCDateTime, utcnow
 from affsrv.extensions import db
 
-CODE_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+CODE_PATTERN = r"^[A-Za-z0-9_-]{1,64}\Z"
 
 
 class Affiliate(db.Model):

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from affsrv.db.types import BigId, UTCDateTime, utcnow
 from affsrv.extensions import db
 
-NICKNAME_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
+NICKNAME_PATTERN = r"^[A-Za-z0-9_.-]{1,64}\Z"
 
 
 class ClickbankAccount(db.Model):

@@ -40,7 +40,7 @@ from affsrv.validation import format_errors
 EARNING_TYPES = frozenset({"SALE", "BILL"})
 #: Types that reverse one, with the core's reason.
 REVERSING_TYPES = {"RFND": "refund", "CGBK": "chargeback", "INSF": "chargeback"}
-SECRET_KEY_PATTERN = re.compile(r"^[A-Za-z0-9]{1,64}$")
+SECRET_KEY_PATTERN = re.compile(r"^[A-Za-z0-9]{1,64}\Z")
 
 _schema = NotificationSchema()
 

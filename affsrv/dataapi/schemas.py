@@ -37,7 +37,7 @@ class CommissionSchema(_Lenient):
     product = IdField(required=True)
     saletotal = MoneyField(load_default=None, positive=True)
     commtotal = MoneyField(load_default=None, allow_none=True)
-    currency = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Z]{3}$"))
+    currency = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Z]{3}\Z"))
     notes = fields.String(load_default="", allow_none=True, validate=validate.Length(max=10000))
     ip = IPField(load_default="", allow_none=True)
     ref = fields.String(load_default=None, validate=validate.Length(min=1, max=128))

@@ -51,7 +51,7 @@ NUMBER_KEYS = frozenset({
     "jvPayout", "affiliatePayout", "version",
 })
 REVERSAL_TYPES = {"refund": "RFND", "chargeback": "CGBK"}
-SECRET_KEY_PATTERN = re.compile(r"^[A-Za-z0-9]{1,64}$")
+SECRET_KEY_PATTERN = re.compile(r"^[A-Za-z0-9]{1,64}\Z")
 _KEY_ALPHABET = string.ascii_uppercase + string.digits
 
 

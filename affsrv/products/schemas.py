@@ -11,7 +11,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 class ProductCreateSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=255))
     url = fields.Url(required=True, schemes={"http", "https"}, validate=validate.Length(max=2048))
-    sku = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$"))
+    sku = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,64}\Z"))
     commission_rate = fields.Decimal(load_default=None, places=3, allow_nan=False)
 
     @validates("commission_rate")

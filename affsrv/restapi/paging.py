@@ -32,7 +32,7 @@ from sqlalchemy import ColumnElement, Select, func, literal, tuple_
 from affsrv.extensions import db
 from affsrv.restapi.errors import bad_request
 
-_DIGITS = re.compile(r"^[0-9]+$")
+_DIGITS = re.compile(r"^[0-9]+\Z")
 PAGE_SIZE = 100
 MAX_PAGE = 10_000_000
 CURSOR_SECONDS = 900

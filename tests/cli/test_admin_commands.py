@@ -71,6 +71,11 @@ def test_affiliate_add_list_approve_disable(app, run):
      "email: Not a valid email address."),
     (["affiliate", "add", "--email", "a@b.co", "--fname", "A", "--lname", "B",
       "--code", "bad code!"], "code: use 1-64 letters"),
+    # A trailing newline would end up in landing links and cookies.
+    (["affiliate", "add", "--email", "a@b.co", "--fname", "A", "--lname", "B",
+      "--code", "bob\n"], "code: use 1-64 letters"),
+    (["product", "add", "--name", "W", "--url", "https://x.example/", "--sku", "W-1\n"],
+     "sku:"),
     (["affiliate", "add", "--email", "a@b.co", "--fname", "A", "--lname", "B",
       "--commtier", "150"], "commtier: must be a percentage from 0 to 100"),
     (["affiliate", "add", "--email", "a@b.co", "--fname", "A", "--lname", "B",

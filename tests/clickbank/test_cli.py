@@ -27,6 +27,10 @@ def test_bad_key_or_nickname_refused(app):
     assert r.exit_code == 1 and "secret key" in r.output
     r = run_cli(app, "account", "add", "--nickname", "bad/name", "--secret-key", "ABC")
     assert r.exit_code == 1 and "nickname" in r.output
+    # A trailing newline (a pasted value) is not part of a valid key. (Nicknames are trimmed.)
+    r = run_cli(app, "account", "add", "--nickname", "ok", "--secret-key", "ABC\n")
+    assert r.exit_code == 1 and "secret key" in r.output
+    assert "ok" not in run_cli(app, "account", "list").output
 
 
 def test_secret_key_never_reaches_the_logs(make_app):

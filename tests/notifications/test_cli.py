@@ -41,6 +41,7 @@ def test_bad_input_is_refused(app):
     for args, message in (
         (["--url", "ftp://x.example/"], "http(s) URL"),
         (["--url", "https://x.example/", "--secret-key", "bad key"], "secret key"),
+        (["--url", "https://x.example/", "--secret-key", "KEY1\n"], "secret key"),
         (["--url", "https://x.example/", "--affiliate", "nobody"], "unknown affiliate"),
         (["--url", "https://x.example/", "--product", "999"], "unknown product 999"),
     ):

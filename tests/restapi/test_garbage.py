@@ -53,6 +53,12 @@ def test_bad_page_headers_are_400(rest, path, page):
     assert r.status_code == 400 and "Page header" in r.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+def test_a_sku_with_a_trailing_newline_is_400(rest, app, method):
+    r = rest(method, "products/BOOK-1%0A", site="s")
+    assert r.status_code == 400 and "sku:" in r.get_data(as_text=True), r.data
+
+
 def test_an_empty_page_header_means_page_one(rest, app):
     add_orders(app, 1)
     assert rest("GET", "orders2/list", page="").status_code == 200

@@ -15,8 +15,8 @@ from affsrv.restapi.errors import bad_request
 from affsrv.settings import settings
 from affsrv.validation import format_errors
 
-_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-_INT = re.compile(r"^-?[0-9]{1,9}$")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+_INT = re.compile(r"^-?[0-9]{1,9}\Z")
 
 
 class QueryDate(fields.Field):

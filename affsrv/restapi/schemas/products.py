@@ -23,7 +23,7 @@ CURRENCIES = (
     "THB", "TRY", "USD", "ZAR",
 )
 PRODUCT_TYPES = ("STANDARD", "RECURRING")
-SKU = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+SKU = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
 
 
 def one_of(choices: tuple[str, ...]) -> validate.OneOf:
@@ -53,7 +53,7 @@ class Percent(fields.Field):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
         raw = value.strip() if isinstance(value, str) else ""
         try:
-            rate = Decimal(raw) if re.match(r"^\d{1,3}(\.\d{1,3})?$", raw) else None
+            rate = Decimal(raw) if re.match(r"^\d{1,3}(\.\d{1,3})?\Z", raw) else None
         except InvalidOperation:
             rate = None
         if rate is None or rate > 100:
