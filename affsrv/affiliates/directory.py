@@ -3,14 +3,11 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from affsrv.affiliates.models import CODE_PATTERN, Affiliate
+from affsrv.affiliates.models import Affiliate, is_well_formed_code
 from affsrv.directory import Directory, DirectorySource, app_directory, table_source
-
-_CODE_RE = re.compile(CODE_PATTERN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +51,6 @@ def affiliate_directory() -> Directory[str, AffiliateRef]:
 
 def find_affiliate(code: str) -> AffiliateRef | None:
     """The affiliate with this code (as of at most ``[server] cache_seconds`` ago), or None."""
-    if not _CODE_RE.match(code):
+    if not is_well_formed_code(code):
         return None
     return affiliate_directory().get(code)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -11,6 +12,12 @@ from affsrv.db.types import Percent, UTCDateTime, utcnow
 from affsrv.extensions import db
 
 CODE_PATTERN = r"^[A-Za-z0-9_-]{1,64}\Z"
+_CODE_RE = re.compile(CODE_PATTERN)
+
+
+def is_well_formed_code(code: str) -> bool:
+    """Whether ``code`` could be an affiliate code: 1 to 64 letters, digits, '_' or '-'."""
+    return _CODE_RE.match(code) is not None
 
 
 class Affiliate(db.Model):

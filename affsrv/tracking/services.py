@@ -19,11 +19,13 @@ from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit, urlunsplit
 
 from flask import Flask, current_app
 from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy.exc import DBAPIError
 
 from affsrv.affiliates.directory import find_affiliate
-from affsrv.affiliates.models import Affiliate
+from affsrv.affiliates.models import Affiliate, is_well_formed_code
 from affsrv.backoff import backoff_seconds
 from affsrv.db.bulk import append_rows
+from affsrv.db.errors import database_unusable
 from affsrv.db.reads import all_rows
 from affsrv.db.types import utcnow
 from affsrv.errors import Forbidden
@@ -106,11 +108,16 @@ def resolve_landing(
     """Decide the redirect for ``/r/<code>`` and record the click when it counts."""
     config = current_app.config["AFFSRV"]  # once, not per setting: this runs on every click
     tracking = config["tracking"]
-    product = _product_of(product_param)
+    try:
+        product = _product_of(product_param)
+        affiliate = find_affiliate(code)
+    except DBAPIError as exc:
+        if not database_unusable(exc):
+            raise
+        return _landing_without_database(code, tracking, ip)
     target = tracking["default_url"]
     if product is not None and product.enabled:
         target = product.landing_url
-    affiliate = find_affiliate(code)
     if affiliate is None:
         reason = "unknown affiliate code" if code else "missing affiliate code"
     else:
@@ -136,6 +143,18 @@ def resolve_landing(
         )
     )
     return Landing(with_param(target, tracking["param"], affiliate.code), affiliate.code)
+
+
+def _landing_without_database(code: str, tracking: dict[str, Any], ip: str) -> Landing:
+    """Where a visitor goes when the database cannot say who ``code`` is (it is down, and this
+    worker has not got the code in its directory): to the shop all the same, with a
+    well-formed code in the landing parameter, as the nginx site file does while affsrv is
+    down. Unchecked, so no cookie and no click."""
+    get_log("referral").warning("landing not counted: database unavailable", code=code[:64],
+                                ip=ip)
+    if is_well_formed_code(code):
+        return Landing(with_param(tracking["default_url"], tracking["param"], code), None)
+    return Landing(tracking["default_url"], None)
 
 
 def record_referral(

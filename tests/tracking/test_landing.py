@@ -223,6 +223,29 @@ def test_cached_affiliate_is_seen_disabled_once_the_cache_expires(make_app):
     assert client.get(f"/r/{code}").headers.getlist("Set-Cookie") == []
 
 
+DOWN = "landing not counted: database unavailable"
+
+
+@pytest.mark.parametrize(("path", "location", "event"), [
+    ("/r/ann_01?p=3", "https://shop.example/?maff=ann_01", DOWN),
+    ("/r/bad%20code?p=3", "https://shop.example/", DOWN),  # the product lookup needs it
+    ("/r/bad%20code", "https://shop.example/", "landing refused"),  # no lookup needed
+])
+def test_with_the_database_down_a_landing_still_reaches_the_shop(
+    app, make_app, path, location, event
+):
+    """A worker that cannot look the code up (nothing listens on port 1) sends the visitor to
+    the default URL, with a well-formed code in the landing parameter (as the nginx site file
+    does while affsrv is down), sets no cookie and logs why. (``app`` comes first: the
+    fixture empties the tables through it.)"""
+    down = make_app(database={"url": "postgresql://postgres@127.0.0.1:1/affsrv"})
+    r = down.test_client().get(path)
+    assert r.status_code == 302 and r.headers["Location"] == location
+    assert r.headers.getlist("Set-Cookie") == []
+    assert down.extensions["click_buffer"].waiting == 0
+    assert _log_lines(down, "referral", event) == 1
+
+
 def _log_lines(app, name: str, event: str) -> int:
     path = Path(app.config["AFFSRV"]["logs"]["dir"]) / f"{name}.log"
     if not path.exists():
