@@ -20,6 +20,7 @@ from affsrv.apikeys.services import create_api_key
 from affsrv.app import import_models
 from affsrv.config import database_url
 from affsrv.extensions import db
+from tests.serving import clean_env
 
 BASE_URL = os.environ.get("AFFSRV_DATABASE_URL", "")
 
@@ -138,3 +139,15 @@ def ctx(app: Flask) -> Iterator[None]:
 def api_key(app: Flask) -> str:
     with app.app_context():
         return create_api_key("tests")[1]
+
+
+@pytest.fixture
+def server_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The environment for `affsrv` run as a command (`tests/serving.py`) on a fresh database
+    of the kind under test, and nothing else."""
+    if _is_postgres(BASE_URL):
+        url, drop = create_postgres_database(BASE_URL)
+    else:
+        url, drop = "sqlite:///var/affsrv.db", lambda: None  # the default, relative to cwd
+    yield clean_env(AFFSRV_DATABASE_URL=url, AFFSRV_TRACKING_DEFAULT_URL="https://shop.example/")
+    drop()

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from affsrv.clickbank.services import InsRejected, receive_notification
 from affsrv.extensions import db
 from affsrv.logs import get_log
+from affsrv.request_body import read_body
 
 bp = Blueprint("clickbank", __name__)
 
@@ -22,7 +23,7 @@ def _text(body: str, status: int) -> Response:
 
 @bp.post("/ins/clickbank/<account>")
 def receive(account: str) -> Response:
-    body = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: 413 before this returns
+    body = read_body()  # over [server] max_body_bytes: 413
     try:
         outcome = receive_notification(account, body, request.content_type or "")
     except InsRejected as exc:

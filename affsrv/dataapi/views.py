@@ -22,6 +22,7 @@ from affsrv.dataapi.schemas import (
 )
 from affsrv.errors import DomainError, Forbidden
 from affsrv.logs import get_log, redact
+from affsrv.request_body import read_body
 from affsrv.settings import settings
 from affsrv.validation import format_errors
 
@@ -51,7 +52,7 @@ _decoder = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant
 
 def _parse_body() -> tuple[Any, str]:
     """The decoded body, and its JSON text."""
-    raw = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: 413 before this returns
+    raw = read_body()  # over [server] max_body_bytes: 413
     try:
         # Bytes decoded as json.loads would (UTF-8, or UTF-16/32 by their byte order).
         text = raw.decode(json.detect_encoding(raw), "surrogatepass")

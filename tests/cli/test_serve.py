@@ -6,25 +6,14 @@ import json
 import os
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
 from affsrv.cli.serve import exposure_warnings
-from tests.conftest import BASE_URL, _is_postgres, create_postgres_database
-from tests.serving import Server, affsrv_output, clean_env
-
-
-@pytest.fixture
-def server_env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    if _is_postgres(BASE_URL):
-        url, drop = create_postgres_database(BASE_URL)
-    else:
-        url, drop = "sqlite:///var/affsrv.db", lambda: None  # the default, relative to cwd
-    yield clean_env(AFFSRV_DATABASE_URL=url, AFFSRV_TRACKING_DEFAULT_URL="https://shop.example/")
-    drop()
+from tests.conftest import BASE_URL, _is_postgres
+from tests.serving import Server, affsrv_output
 
 
 def test_serve_creates_schema_prints_key_once_and_serves(tmp_path, server_env):
