@@ -103,9 +103,11 @@ class Landing:
 
 
 def resolve_landing(
-    code: str, product_param: str | None, link: str, ip: str, user_agent: str
+    code: str, product_param: str | None, link: str, ip: str, user_agent: str,
+    count: bool = True,
 ) -> Landing:
-    """Decide the redirect for ``/r/<code>`` and record the click when it counts."""
+    """Decide the redirect for ``/r/<code>`` and record the click when it counts (never when
+    ``count`` is false: a HEAD request, which asks what a GET would answer, changes nothing)."""
     config = current_app.config["AFFSRV"]  # once, not per setting: this runs on every click
     tracking = config["tracking"]
     try:
@@ -132,16 +134,17 @@ def resolve_landing(
     if not config["commissions"]["allow_self_referral"] and is_self_referral(affiliate.ip, ip):
         get_log("referral").warning("self-referral not counted", code=code, ip=ip)
         return Landing(with_param(target, tracking["param"], affiliate.code), None)
-    current_app.extensions["click_buffer"].add(
-        (
-            affiliate.id,
-            product.id if product is not None else None,
-            _storable(link, MAX_LINK),
-            ip,
-            _storable(user_agent, MAX_AGENT),
-            utcnow(),
+    if count:
+        current_app.extensions["click_buffer"].add(
+            (
+                affiliate.id,
+                product.id if product is not None else None,
+                _storable(link, MAX_LINK),
+                ip,
+                _storable(user_agent, MAX_AGENT),
+                utcnow(),
+            )
         )
-    )
     return Landing(with_param(target, tracking["param"], affiliate.code), affiliate.code)
 
 

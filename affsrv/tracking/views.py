@@ -27,6 +27,8 @@ def landing(code: str) -> Response:
         link=request.headers.get("Referer", ""),
         ip=normalise_ip(request.remote_addr),
         user_agent=request.headers.get("User-Agent", ""),
+        # Link checkers and previews ask with HEAD: the same answer, but not a visit.
+        count=request.method != "HEAD",
     )
     response = redirect(landing.url, code=302)
     if landing.cookie_code is not None:

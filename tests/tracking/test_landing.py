@@ -44,6 +44,18 @@ def test_landing_counts_the_click_sets_cookie_and_redirects(app, client):
     assert _clicks(app) == [(1, pid, "https://blog.example/post", "127.0.0.1", "UA/1.0")]
 
 
+def test_a_head_request_gets_the_same_answer_but_counts_no_click(app, client):
+    """Link checkers, e-mail scanners and previews ask with HEAD; only a GET is a visit."""
+    code = add_affiliate(app)
+    pid = add_product(app)
+    head = client.head(f"/r/{code}?p={pid}", headers={"Referer": "https://blog.example/"})
+    get = client.get(f"/r/{code}?p={pid}", headers={"Referer": "https://blog.example/"})
+    assert head.status_code == get.status_code == 302
+    assert head.headers["Location"] == get.headers["Location"]
+    assert _cookie(head)[0].value == code
+    assert len(_clicks(app)) == 1
+
+
 def test_https_cookie_is_secure_and_uses_configured_domain_and_days(make_app):
     app = make_app(tracking={"cookie_domain": ".shop.example", "cookie_days": 90,
                              "cookie_name": "aff", "param": "ref"})
