@@ -10,6 +10,8 @@ from marshmallow import ValidationError, fields
 
 from affsrv.ipaddr import canonical_ip
 
+# ASCII digits: str.isdigit() is also true of "²" and other digits int() refuses.
+_ID_DIGITS = re.compile(r"^[0-9]{1,9}\Z")
 _PLAIN_DECIMAL = re.compile(r"^-?\d{1,12}(\.\d{1,2})?\Z")
 
 
@@ -67,7 +69,7 @@ class IdField(fields.Field):
             raise self.make_error("invalid")
         if isinstance(value, int):
             number = value
-        elif isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 9:
+        elif isinstance(value, str) and _ID_DIGITS.match(value.strip()):
             number = int(value.strip())
         elif (isinstance(value, Decimal) and value.is_finite() and value.adjusted() < 9
               and value == value.to_integral()):

@@ -30,6 +30,7 @@ from affsrv.db.session import commit_or_conflict
 from affsrv.db.types import utcnow
 from affsrv.errors import DomainError, NotFound
 from affsrv.extensions import db
+from affsrv.jsontext import replace_surrogates
 from affsrv.logs import get_log
 from affsrv.orders.models import CONTACT_FIELDS, Order, OrderLineItem
 from affsrv.products.models import Product
@@ -41,6 +42,8 @@ EARNING_TYPES = frozenset({"SALE", "BILL"})
 #: Types that reverse one, with the core's reason.
 REVERSING_TYPES = {"RFND": "refund", "CGBK": "chargeback", "INSF": "chargeback"}
 SECRET_KEY_PATTERN = re.compile(r"^[A-Za-z0-9]{1,64}\Z")
+# A legacy ctranstime in Unix seconds (ASCII digits: str.isdigit() also accepts "²").
+_EPOCH_SECONDS = re.compile(r"^[0-9]{1,11}\Z")
 
 _schema = NotificationSchema()
 
@@ -125,6 +128,11 @@ def receive_notification(nickname: str, body: bytes, content_type: str = "") -> 
             raise InsRejected("decrypted notification is not JSON (wrong secret key?)") from None
         if not isinstance(document, dict):
             raise InsRejected("decrypted notification is not a JSON object")
+        if "\\u" in raw:  # only a JSON escape can bring one: the plaintext is strict UTF-8
+            try:
+                document = replace_surrogates(document)
+            except RecursionError:
+                raise InsRejected("notification is nested too deeply") from None
     try:
         data = _schema.load(document)
     except ValidationError as exc:
@@ -174,7 +182,7 @@ def _legacy_amount(value: str | None) -> str | None:
 def legacy_to_notification(f: dict[str, str]) -> dict[str, Any]:
     """A legacy (1.0 to 4.0) form post in the 6.0 shape."""
     when: str | None = None
-    if f.get("ctranstime", "").strip().isdigit():
+    if _EPOCH_SECONDS.match(f.get("ctranstime", "").strip()):
         when = datetime.fromtimestamp(int(f["ctranstime"]), UTC).isoformat()
     elif f.get("ctranstime"):
         when = f["ctranstime"]

@@ -21,6 +21,7 @@ from affsrv.dataapi.schemas import (
     call_kind,
 )
 from affsrv.errors import DomainError, Forbidden
+from affsrv.jsontext import SURROGATE, any_string
 from affsrv.logs import get_log, redact
 from affsrv.request_body import read_body
 from affsrv.settings import settings
@@ -61,28 +62,19 @@ def _parse_body() -> tuple[Any, str]:
         raise DomainError("malformed JSON: send a JSON object as the request body") from None
 
 
-def _refuse_nul(body: Any, text: str) -> None:
-    # JSON can carry a NUL only as the escape \u0000, so the walk runs only when that text is
-    # there (it may also be an escaped backslash followed by "u0000", which is allowed).
-    if "\\u0000" in text and _has_nul(body):
+def _refuse_unstorable_text(body: Any, text: str) -> None:
+    r"""Refuse a body with a NUL or an unpaired surrogate in any string (see
+    ``affsrv.jsontext``) up front, rather than fail on write. Each walk runs only when the
+    JSON text could hold one: NUL only as the escape \u0000 (that text may also be an escaped
+    backslash and "u0000", which passes), a surrogate only as an escape or as non-ASCII
+    text."""
+    if "\\u0000" in text and any_string(body, lambda item: "\x00" in item):
         raise DomainError("malformed request: text must not contain NUL (\\u0000) characters")
-
-
-def _has_nul(value: Any) -> bool:
-    """Whether any string in a decoded body (keys included) holds a NUL: no database stores
-    one in text (PostgreSQL refuses it), so it is refused up front, not failed on write."""
-    waiting = [value]  # a stack, not recursion: the decoder accepts nesting near Python's limit
-    while waiting:
-        item = waiting.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                return True
-        elif isinstance(item, dict):
-            waiting.extend(item.keys())
-            waiting.extend(item.values())
-        elif isinstance(item, list):
-            waiting.extend(item)
-    return False
+    if ("\\u" in text or not text.isascii()) and any_string(body, SURROGATE.search):
+        raise DomainError(
+            "malformed request: text must be valid Unicode (an unpaired surrogate such as "
+            "\\ud800 is not)"
+        )
 
 
 def _log_name(body: Any) -> str:
@@ -103,7 +95,7 @@ def api_call() -> Response | tuple[Response, int]:
         body, text = _parse_body()
         if not isinstance(body, dict):
             raise DomainError("malformed request: the body must be a JSON object")
-        _refuse_nul(body, text)
+        _refuse_unstorable_text(body, text)
         apikey = body.get("apikey")
         if not isinstance(apikey, str) or not apikey:
             raise Forbidden("missing apikey")

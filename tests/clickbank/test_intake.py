@@ -232,6 +232,24 @@ def test_nul_characters_cannot_break_storage(cb):
     assert (order.vendor, order.billing_full_name) == ("vendor", "AB")
 
 
+def test_unpaired_surrogates_cannot_break_storage(cb):
+    """JSON may escape half of a UTF-16 pair (\\ud800) that no database can store as text:
+    each becomes U+FFFD, wherever it is, and a whole pair stays the character it encodes."""
+    doc = notification(
+        vendor="ven\ud800dor", trackingCodes=["t\udc00"],
+        customer={"billing": {"fullName": "A\ud83d\ude00B", "firstName": "\udfff"}},
+        vendorVariables={"k\ud800": "v\udbff"},
+    )
+    doc["lineItems"][0]["productTitle"] = "Wid\ud800get"
+    assert post_ins(cb.test_client(), doc).status_code == 200
+    [order] = _orders(cb)
+    assert (order.vendor, order.billing_full_name, order.billing_first_name) == (
+        "ven\ufffddor", "A\U0001f600B", "\ufffd")
+    assert order.tracking_codes == ["t\ufffd"]
+    assert order.vendor_variables == {"k\ufffd": "v\ufffd"}
+    assert order.line_items[0].product_title == "Wid\ufffdget"
+
+
 @pytest.mark.parametrize("field, value, reason", [
     # Numbers far past decimal's exponent limit: a 400 naming the field, not a 500, and no
     # billion-character text written out for a text field.

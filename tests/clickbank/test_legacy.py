@@ -50,6 +50,14 @@ def test_right_cverify_is_stored(cb):
         assert stored.version == "4.0" and '"cverify"' in stored.raw
 
 
+@pytest.mark.parametrize("ctranstime", ["\u00b2", "\u0661\u0662"])  # "²", Arabic-Indic "12"
+def test_a_time_in_other_digits_is_refused_not_a_500(cb, ctranstime):
+    # str.isdigit() is true of both; int() refuses "²" and reads "١٢" as 12.
+    r = post_legacy(cb.test_client(), legacy_fields(ctranstime=ctranstime))
+    assert r.status_code == 400 and "transactionTime" in r.text, r.text
+    assert _orders(cb) == []
+
+
 def test_wrong_cverify_is_400(cb):
     fields = legacy_fields()
     fields["cverify"] = "DEADBEEF"

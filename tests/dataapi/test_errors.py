@@ -112,6 +112,24 @@ CASES = {
     "NUL in a custom key": ({"affiliate": "{code}", **_commission(),
                              "custom": {"k\x00": "v"}}, 400, "must not contain NUL",
                             "commission"),
+    # Half of a UTF-16 pair, escaped: no database can store it as text.
+    "unpaired surrogate in the affiliate code": ({"affiliate": "\ud800",
+                                                  "data": {"op": "info"}}, 400,
+                                                 "must be valid Unicode", "general"),
+    "unpaired surrogate in commission notes": ({"affiliate": "{code}",
+                                                **_commission(notes="a\udc00b")}, 400,
+                                               "must be valid Unicode", "commission"),
+    "unpaired surrogate in a custom key": ({"affiliate": "{code}", **_commission(),
+                                            "custom": {"k\udbff": "v"}}, 400,
+                                           "must be valid Unicode", "commission"),
+    # str.isdigit() is true of "²", which int() refuses.
+    "product filter a superscript digit": ({"affiliate": "{code}",
+                                            "data": {"op": "referrals", "product": "\u00b2"}},
+                                           400, "data.product: must be an id number", "general"),
+    "referral product a superscript digit": ({"affiliate": "{code}",
+                                              "referrer": {"product": "\u00b2"}},
+                                             400, "referrer.product: must be an id number",
+                                             "referral"),
 }
 
 
@@ -209,6 +227,27 @@ def test_an_escaped_backslash_before_u0000_is_text_not_a_nul(setup):
     with app.app_context():
         from affsrv.extensions import db
         assert db.session.get(Commission, int(r.json["id"])).notes == "C:\\u0000dir"
+
+
+def test_surrogates_as_raw_bytes_are_refused_and_a_whole_pair_is_stored(setup):
+    app, key, code, pid = setup
+
+    def call(notes: str) -> str:
+        return json.dumps({"apikey": key, "affiliate": code, "commission": {
+            "product": pid, "saletotal": "9.99", "commtotal": "1.00", "notes": "NOTES"}}
+        ).replace("NOTES", notes)
+
+    # A surrogate's own three bytes, as json.loads decodes them: not valid UTF-8 text.
+    raw = call("a").encode().replace(b'"a"', b'"\xed\xa0\x80"')
+    r = app.test_client().post("/api", data=raw, content_type="application/json")
+    assert r.status_code == 400 and "must be valid Unicode" in r.json["message"]
+    # Both halves of a pair, escaped, are one character (as PHP's json_encode writes it).
+    r = app.test_client().post("/api", data=call("\\ud83d\\ude00"),
+                               content_type="application/json")
+    assert r.status_code == 200, r.json
+    with app.app_context():
+        from affsrv.extensions import db
+        assert db.session.get(Commission, int(r.json["id"])).notes == "\U0001f600"
 
 
 def test_a_nul_deep_in_a_nested_body_is_a_clean_400(make_app, api_key):

@@ -1,6 +1,6 @@
 """Seeded random bodies, mutated from valid calls: every answer is a 200 or a 4xx in the API's
-error format, never a 500, and a NUL anywhere in the text is refused. Bounded by count, so the
-run is the same every time."""
+error format, never a 500, and a NUL or an unpaired surrogate anywhere in the text is refused.
+Bounded by count, so the run is the same every time."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from tests.helpers import add_affiliate, add_product
 
 ATOMS: list[Any] = [
     None, True, False, 0, -1, 1, 2**70, 1.5, "", " ", "x", "0", "1", "9.99", "$9.99", "1,245.76",
-    "-5", "1e3", "\u00e9", "\x00", "a\x00b", "a" * 3000, "USD", "refund", "chargeback", "sale",
+    "-5", "1e3", "\u00e9", "\x00", "a\x00b", "\u00b2", "\ud800", "a\udc00b", "\U0001f600",
+    "a" * 3000, "USD", "refund", "chargeback", "sale",
     "yes", "no", "::1", "1.2.3.4", "999.1.1.1", "info", "commissions", "payments", "referrals",
     [], {}, [1], {"a": 1},
 ]
@@ -57,13 +58,14 @@ def _mutate(rnd: random.Random, value: Any) -> None:
             _mutate(rnd, value[key])
 
 
-def _holds_nul(value: Any) -> bool:
+def _holds(value: Any, chars: str) -> bool:
+    """Whether a string in ``value`` (keys included) holds any of ``chars``."""
     if isinstance(value, str):
-        return "\x00" in value
+        return any(c in value for c in chars)
     if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+        return any(_holds(k, chars) or _holds(v, chars) for k, v in value.items())
     if isinstance(value, list):
-        return any(_holds_nul(v) for v in value)
+        return any(_holds(v, chars) for v in value)
     return False
 
 
@@ -74,7 +76,7 @@ def test_random_bodies_get_a_clean_answer(make_app, api_key):
     client = app.test_client()
     rnd = random.Random(20261121)
     seen: dict[int, int] = {}
-    refused_nul = 0
+    refused_nul = refused_surrogate = 0
     for _ in range(REQUESTS):
         body = _valid_call(rnd, codes, pid)
         for _ in range(rnd.randint(0, 3)):
@@ -89,9 +91,12 @@ def test_random_bodies_get_a_clean_answer(make_app, api_key):
             assert answer["status"] == "ok", (body, answer)
         else:
             assert set(answer) == {"status", "message"} and answer["status"] == "error"
-        if _holds_nul(body):
+        if _holds(body, "\x00"):
             assert r.status_code == 400 and "NUL" in answer["message"], (body, answer)
             refused_nul += 1
-    # The walk reached every kind of answer, and NUL in text more than once.
+        elif _holds(body, "\ud800\udc00"):
+            assert r.status_code == 400 and "valid Unicode" in answer["message"], (body, answer)
+            refused_surrogate += 1
+    # The walk reached every kind of answer, and NUL and surrogates in text more than once.
     assert seen.get(200, 0) > 50 and seen.get(400, 0) > 50, seen
-    assert refused_nul > 5
+    assert refused_nul > 5 and refused_surrogate > 5, (refused_nul, refused_surrogate)
