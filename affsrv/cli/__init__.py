@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from affsrv.app import DOMAINS, _domain_module
 from affsrv.cli.serve import serve
 from affsrv.db.errors import database_unusable
+from affsrv.text import SURROGATE
 
 
 def _create_app() -> Any:
@@ -56,7 +57,19 @@ for _domain in DOMAINS:
             cli.add_command(_command)
 
 
+def _refuse_undecodable_arguments() -> None:
+    """Stop, naming the argument, when one is not UTF-8: Python keeps such bytes as unpaired
+    surrogates (a Latin-1 terminal's "Caf\xe9"), which no database can store as text."""
+    for argument in sys.argv[1:]:
+        if SURROGATE.search(argument):
+            click.echo(f"Error: the argument {os.fsencode(argument)!r} is not UTF-8 text; set "
+                       "your terminal to UTF-8 (for example LANG=C.UTF-8) and try again.",
+                       err=True)
+            sys.exit(2)
+
+
 def main() -> None:
+    _refuse_undecodable_arguments()
     try:
         cli.main(prog_name="affsrv")
     except DBAPIError as exc:

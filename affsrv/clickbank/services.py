@@ -30,11 +30,11 @@ from affsrv.db.session import commit_or_conflict
 from affsrv.db.types import utcnow
 from affsrv.errors import DomainError, NotFound
 from affsrv.extensions import db
-from affsrv.jsontext import replace_surrogates
 from affsrv.logs import get_log
 from affsrv.orders.models import CONTACT_FIELDS, Order, OrderLineItem
 from affsrv.products.models import Product
 from affsrv.signals import order_recorded
+from affsrv.text import replace_surrogates
 from affsrv.validation import format_errors
 
 #: Types that earn a commission for the affiliate.

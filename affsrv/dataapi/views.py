@@ -21,10 +21,10 @@ from affsrv.dataapi.schemas import (
     call_kind,
 )
 from affsrv.errors import DomainError, Forbidden
-from affsrv.jsontext import SURROGATE, any_string
 from affsrv.logs import get_log, redact
 from affsrv.request_body import read_body
 from affsrv.settings import settings
+from affsrv.text import SURROGATE, any_string
 from affsrv.validation import format_errors
 
 bp = Blueprint("dataapi", __name__)
@@ -64,7 +64,7 @@ def _parse_body() -> tuple[Any, str]:
 
 def _refuse_unstorable_text(body: Any, text: str) -> None:
     r"""Refuse a body with a NUL or an unpaired surrogate in any string (see
-    ``affsrv.jsontext``) up front, rather than fail on write. Each walk runs only when the
+    ``affsrv.text``) up front, rather than fail on write. Each walk runs only when the
     JSON text could hold one: NUL only as the escape \u0000 (that text may also be an escaped
     backslash and "u0000", which passes), a surrogate only as an escape or as non-ASCII
     text."""

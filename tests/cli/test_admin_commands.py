@@ -1,5 +1,6 @@
 """The `affsrv` administration commands, run against the test database."""
 
+import os
 from decimal import Decimal
 
 import pytest
@@ -12,6 +13,7 @@ from affsrv.extensions import db
 from affsrv.payments.models import Payment
 from affsrv.products.models import Product
 from tests.helpers import add_affiliate, add_product, api
+from tests.serving import run_affsrv
 
 
 @pytest.fixture
@@ -202,3 +204,18 @@ def test_payment_amount_is_validated(app, run, amount):
     result = run("payment", "add", "--affiliate", code, "--method", "PayPal",
                  "--amount", amount)
     assert result.exit_code == 1 and "amount:" in result.output
+
+
+def test_an_argument_that_is_not_utf8_is_refused_by_name(tmp_path, server_env):
+    """A Latin-1 terminal sends "Café" as the bytes Caf\\xe9: the real `affsrv` command (not
+    click's runner, which skips how Python decodes argv) names it instead of a traceback."""
+    assert run_affsrv(["db", "upgrade"], tmp_path, server_env).returncode == 0
+    latin1 = os.fsdecode(b"Caf\xe9")  # how Python holds those argv bytes
+    done = run_affsrv(["product", "add", "--name", latin1, "--url", "https://shop.example/"],
+                      tmp_path, server_env)
+    assert done.returncode == 2
+    assert "Error: the argument b'Caf\\xe9' is not UTF-8 text" in done.stderr
+    assert "Traceback" not in done.stderr
+    utf8 = run_affsrv(["product", "add", "--name", "Café", "--url", "https://shop.example/"],
+                      tmp_path, server_env)
+    assert utf8.returncode == 0 and utf8.stdout.splitlines()[-1] == "1"

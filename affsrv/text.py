@@ -1,8 +1,9 @@
-"""The strings inside decoded JSON, and the text no database can store.
+"""Text no database can store, and the strings inside decoded JSON.
 
 JSON can carry a NUL (``\\u0000``) and half of a UTF-16 pair (an unpaired surrogate such as
-``\\ud800``); neither can be stored as text (PostgreSQL refuses NUL, and no database can
-encode a surrogate as UTF-8). The Data API refuses such a call; a ClickBank notification,
+``\\ud800``), and Python keeps command-line bytes that are not UTF-8 as such surrogates;
+neither can be stored as text (PostgreSQL refuses NUL, and no database can encode a surrogate
+as UTF-8). The Data API and the ``affsrv`` command refuse them; a ClickBank notification,
 which ClickBank would only send again, is stored with them replaced.
 """
 
