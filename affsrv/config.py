@@ -279,6 +279,10 @@ def load_settings(
                 data = tomllib.load(handle)
         except FileNotFoundError:
             raise ConfigError(f"config file {file} does not exist") from None
+        except OSError as exc:  # a folder, no permission
+            raise ConfigError(f"config file {file} cannot be read: {exc.strerror}") from None
+        except UnicodeDecodeError:  # tomllib decodes the whole file first
+            raise ConfigError(f"config file {file} is not UTF-8 text (TOML must be)") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {file}: {exc}") from None
         _merge_file(settings, data)

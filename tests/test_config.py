@@ -103,6 +103,15 @@ def test_missing_file_is_named(tmp_path):
         load_settings(tmp_path / "nope.toml", environ={})
 
 
+def test_a_file_that_cannot_be_read_as_toml_text_is_named(tmp_path):
+    latin1 = tmp_path / "latin1.toml"
+    latin1.write_bytes(b'[mail]\nfrom = "caf\xe9@shop.example"\n')
+    with pytest.raises(ConfigError, match="latin1.toml is not UTF-8 text"):
+        load_settings(latin1, environ={})
+    with pytest.raises(ConfigError, match="cannot be read: Is a directory"):
+        load_settings(tmp_path, environ={})
+
+
 def test_cli_reports_bad_config_and_exits_non_zero(tmp_path):
     import subprocess
     import sys
