@@ -99,10 +99,15 @@ class Count(fields.Field):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
         try:
-            number = int(Decimal(str(value).strip()))
+            amount = Decimal(str(value).strip())
         except (InvalidOperation, ValueError):
             raise ValidationError("must be a whole number") from None
-        if isinstance(value, bool) or not 0 <= number < 2**31:
+        # Bounded by its magnitude before int(): int(Decimal("1E+999999")) writes out a
+        # million-digit number, which took 23 seconds.
+        if isinstance(value, bool) or not amount.is_finite() or not amount.adjusted() < 10:
+            raise ValidationError("must be a whole number from 0")
+        number = int(amount)
+        if not 0 <= number < 2**31:
             raise ValidationError("must be a whole number from 0")
         return number
 

@@ -257,6 +257,11 @@ def test_unpaired_surrogates_cannot_break_storage(cb):
     ("totalAccountAmount", "-1E+999999999", "totalAccountAmount: must be a finite amount"),
     ("receipt", "1E+999999999", "receipt: must be a string"),
     ("vendor", "1E-999999999", "vendor: must be a string"),
+    # A count is bounded before it becomes an int (a million-digit int took 23 s to build),
+    # and infinity is no count (int() raised OverflowError: a 500).
+    ("attemptCount", "1E+999999", "attemptCount: must be a whole number from 0"),
+    ("attemptCount", '"Infinity"', "attemptCount: must be a whole number from 0"),
+    ("attemptCount", '"-Infinity"', "attemptCount: must be a whole number from 0"),
 ])
 def test_a_number_past_decimals_limits_is_400(cb, field, value, reason):
     document = json.dumps(notification(**{field: "@@"})).replace('"@@"', value)
