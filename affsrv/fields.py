@@ -10,9 +10,10 @@ from marshmallow import ValidationError, fields
 
 from affsrv.ipaddr import canonical_ip
 
-# ASCII digits: str.isdigit() is also true of "²" and other digits int() refuses.
+# ASCII digits only: str.isdigit() and a str pattern's \d also accept other scripts' digits
+# ("²", which int() refuses; "١٢", which Decimal reads as 12).
 _ID_DIGITS = re.compile(r"^[0-9]{1,9}\Z")
-_PLAIN_DECIMAL = re.compile(r"^-?\d{1,12}(\.\d{1,2})?\Z")
+_PLAIN_DECIMAL = re.compile(r"^-?[0-9]{1,12}(\.[0-9]{1,2})?\Z")
 
 
 class MoneyField(fields.Field):

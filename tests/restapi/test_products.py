@@ -103,6 +103,7 @@ REFUSALS = [
     ({"pitchPage": "javascript:alert(1)"}, "pitchPage: must be an http(s) URL"),
     ({"colour": "red"}, "colour: is not a parameter of this method"),
     ({"purchaseCommission": "101"}, "purchaseCommission: must be a percentage"),
+    ({"purchaseCommission": "\u0665\u0660"}, "purchaseCommission: must be a percentage"),
     ({"saleRefundDaysLimit": "-1"}, "saleRefundDaysLimit: must be a whole number"),
     ({"physical": "true"}, "deliveryMethod: is required for a product with a physical"),
     ({"physical": "true"}, "shippingProfile: is required for a product with a physical"),

@@ -53,7 +53,7 @@ class Percent(fields.Field):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
         raw = value.strip() if isinstance(value, str) else ""
         try:
-            rate = Decimal(raw) if re.match(r"^\d{1,3}(\.\d{1,3})?\Z", raw) else None
+            rate = Decimal(raw) if re.match(r"^[0-9]{1,3}(\.[0-9]{1,3})?\Z", raw) else None
         except InvalidOperation:
             rate = None
         if rate is None or rate > 100:
