@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.serving import Server, affsrv_output, clean_env, free_port
+from tests.serving import Server, clean_env, free_port, set_up_merchant
 
 SITE_FILE = Path(__file__).resolve().parents[1] / "deploy" / "nginx" / "affsrv.conf"
 SHOP = "https://shop.example/"  # the default URL in the site file (and affsrv's setting here)
@@ -129,19 +129,15 @@ def site(tmp_path: Path) -> Iterator[Site]:
         AFFSRV_TRACKING_CLICK_FLUSH_MS="0",  # the click is written before the redirect
         AFFSRV_SERVER_TRUSTED_PROXIES="1",
     )
-    affsrv_output(["db", "upgrade"], tmp_path, env)
-    key = affsrv_output(["apikey", "create"], tmp_path, env)
-    code = affsrv_output(["affiliate", "add", "--email", "ann@example.com", "--fname", "Ann",
-                          "--lname", "Lee"], tmp_path, env)
-    product = affsrv_output(["product", "add", "--name", "Widget", "--url",
-                             "https://shop.example/widget"], tmp_path, env)
+    merchant = set_up_merchant(tmp_path, env)
     server = Server(tmp_path, env)
     try:
         nginx = _start_nginx(tmp_path / "nginx", server.port)
     except BaseException:
         server.stop()
         raise
-    yield Site(nginx, server, tmp_path / "var" / "affsrv.db", key, code, product)
+    yield Site(nginx, server, tmp_path / "var" / "affsrv.db", merchant.key, merchant.code,
+               merchant.product)
     nginx.process.send_signal(signal.SIGQUIT)  # nginx's graceful stop
     try:
         nginx.process.wait(20)

@@ -24,7 +24,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.serving import Server, affsrv_output, clean_env
+from tests.serving import Server, clean_env, set_up_merchant
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -90,14 +90,9 @@ def affsrv(tmp_path: Path, shop: Shop) -> Iterator[Affsrv]:
         AFFSRV_TRACKING_COOKIE_DAYS=str(COOKIE_DAYS),
         AFFSRV_TRACKING_CLICK_FLUSH_MS="0",  # the click is written before the redirect
     )
-    affsrv_output(["db", "upgrade"], tmp_path, env)
-    key = affsrv_output(["apikey", "create"], tmp_path, env)
-    code = affsrv_output(["affiliate", "add", "--email", "ann@example.com", "--fname", "Ann",
-                          "--lname", "Lee"], tmp_path, env)
-    product = affsrv_output(["product", "add", "--name", "Widget", "--url",
-                             shop.base + "/widget"], tmp_path, env)
+    merchant = set_up_merchant(tmp_path, env, product_url=shop.base + "/widget")
     server = Server(tmp_path, env)
-    yield Affsrv(server, key, code, product)
+    yield Affsrv(server, merchant.key, merchant.code, merchant.product)
     server.stop()
 
 

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import requests
@@ -38,6 +39,28 @@ def affsrv_output(args: list[str], cwd: Path, env: dict[str, str]) -> str:
     done = run_affsrv(args, cwd, env)
     assert done.returncode == 0, done.stderr
     return (done.stdout.strip().splitlines() or [""])[-1]
+
+
+@dataclass(frozen=True)
+class Merchant:
+    """What ``set_up_merchant`` made: an API key, an affiliate's code and a product's id."""
+
+    key: str
+    code: str
+    product: str
+
+
+def set_up_merchant(cwd: Path, env: dict[str, str],
+                    product_url: str = "https://shop.example/widget") -> Merchant:
+    """A merchant's first steps, with the ``affsrv`` command as they take them: the schema, an
+    API key, an affiliate (Ann Lee) and a product landing on ``product_url``."""
+    affsrv_output(["db", "upgrade"], cwd, env)
+    key = affsrv_output(["apikey", "create"], cwd, env)
+    code = affsrv_output(["affiliate", "add", "--email", "ann@example.com", "--fname", "Ann",
+                          "--lname", "Lee"], cwd, env)
+    product = affsrv_output(["product", "add", "--name", "Widget", "--url", product_url],
+                            cwd, env)
+    return Merchant(key, code, product)
 
 
 class Server:

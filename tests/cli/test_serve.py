@@ -13,7 +13,7 @@ import requests
 
 from affsrv.cli.serve import exposure_warnings
 from tests.conftest import BASE_URL, _is_postgres
-from tests.serving import Server, affsrv_output
+from tests.serving import Server, affsrv_output, set_up_merchant
 
 
 def test_serve_creates_schema_prints_key_once_and_serves(tmp_path, server_env):
@@ -80,12 +80,8 @@ def test_serve_runs_the_notification_worker_by_default(tmp_path, server_env):
     with receiver.running():
         env = {**server_env, "AFFSRV_MAIL_ENABLED": "false",
                "AFFSRV_COMMISSIONS_REQUIRE_APPROVAL": "false"}
-        affsrv_output(["db", "upgrade"], tmp_path, env)
-        key = affsrv_output(["apikey", "create"], tmp_path, env)
-        code = affsrv_output(["affiliate", "add", "--email", "a@example.com", "--fname", "A",
-                              "--lname", "B"], tmp_path, env)
-        pid = affsrv_output(["product", "add", "--name", "Kit", "--url",
-                             "https://shop.example/k"], tmp_path, env)
+        merchant = set_up_merchant(tmp_path, env)
+        key, code, pid = merchant.key, merchant.code, merchant.product
         affsrv_output(["notify", "add", "--url", receiver.url, "--secret-key", "SUBKEY123"],
                       tmp_path, env)
         server = Server(tmp_path, env, with_worker=True)
@@ -124,10 +120,8 @@ def test_a_hard_crash_loses_only_the_clicks_of_the_last_flush_interval(tmp_path,
     """The README's bound: a worker killed outright (SIGKILL, OOM) loses at most the clicks it
     received in the last `click_flush_ms`; every click older than that is already stored."""
     env = {**server_env, "AFFSRV_TRACKING_CLICK_FLUSH_MS": "500"}
-    affsrv_output(["db", "upgrade"], tmp_path, env)
-    key = affsrv_output(["apikey", "create"], tmp_path, env)
-    code = affsrv_output(["affiliate", "add", "--email", "a@example.com", "--fname", "A",
-                          "--lname", "B"], tmp_path, env)
+    merchant = set_up_merchant(tmp_path, env)
+    key, code = merchant.key, merchant.code
     server = Server(tmp_path, env)
     try:
         def land(referer: str) -> None:

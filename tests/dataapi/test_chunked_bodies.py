@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from tests.serving import Server, affsrv_output
+from tests.serving import Server, set_up_merchant
 
 LIMIT = 2048
 
@@ -24,12 +24,9 @@ def _chunks(data: bytes, size: int = 500) -> Iterator[bytes]:
 @pytest.fixture
 def served(tmp_path, server_env):
     env = {**server_env, "AFFSRV_SERVER_MAX_BODY_BYTES": str(LIMIT)}
-    affsrv_output(["db", "upgrade"], tmp_path, env)
-    key = affsrv_output(["apikey", "create"], tmp_path, env)
-    code = affsrv_output(["affiliate", "add", "--email", "ann@example.com", "--fname", "Ann",
-                          "--lname", "Lee"], tmp_path, env)
+    merchant = set_up_merchant(tmp_path, env)
     server = Server(tmp_path, env)
-    yield server, key, code
+    yield server, merchant.key, merchant.code
     server.stop()
 
 
