@@ -30,7 +30,7 @@ from affsrv.db.types import utcnow
 from affsrv.errors import DomainError, NotFound
 from affsrv.extensions import db
 from affsrv.logs import get_log
-from affsrv.notifications.mail import send_mail
+from affsrv.notifications.mail import UndeliverableMail, send_mail
 from affsrv.notifications.models import OutboxKind, OutboxMessage, OutboxStatus, Subscription
 from affsrv.orders.models import Order
 from affsrv.payments.models import Payment
@@ -468,7 +468,10 @@ def _deliver_email(message: OutboxMessage) -> None:
         raise _Permanent("e-mail is disabled in the configuration ([mail] enabled)")
     payload = dict(message.payload)
     db.session.rollback()
-    send_mail(mail, payload["to"], payload["subject"], payload["body"])
+    try:
+        send_mail(mail, payload["to"], payload["subject"], payload["body"])
+    except UndeliverableMail as exc:
+        raise _Permanent(str(exc)) from None
 
 
 class _Permanent(Exception):

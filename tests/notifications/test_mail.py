@@ -159,6 +159,72 @@ def test_smtp_server_down_is_retried(make_app, api_key):
     assert "ConnectionRefused" in message.last_error
 
 
+class RefusingInbox(Inbox):
+    """A server that refuses one recipient with ``reply`` (5xx: for good; 4xx: for now)."""
+
+    def __init__(self, refused: str, reply: str) -> None:
+        super().__init__()
+        self.refused, self.reply = refused, reply
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
+                          rcpt_options: list[str]) -> str:
+        if address == self.refused:
+            return self.reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+@contextmanager
+def refusing_smtp_server(refused: str, reply: str) -> Iterator[int]:
+    port = _free_port()
+    controller = Controller(RefusingInbox(refused, reply), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()
+
+
+def _affiliate_mail(make_app, api_key, port: int, email: str) -> Any:
+    """One commission e-mail to an affiliate at ``email``, tried once; the outbox message."""
+    app = make_app(commissions={"require_approval": False}, mail={
+        "host": "127.0.0.1", "port": port, "admin": "", "from": "affsrv@shop.example"})
+    add_affiliate(app, code="jorg", email=email, fname="J")
+    r = api(app.test_client(), api_key, "jorg", commission={
+        "product": add_product(app), "saletotal": "80.00", "commtotal": "8.00"})
+    assert r.status_code == 200, r.json
+    assert run_due(app) == 1
+    [message] = messages(app, "email")
+    return message
+
+
+def test_a_non_ascii_address_fails_at_once_on_a_server_without_smtputf8(make_app, api_key):
+    # Retrying cannot help: the server does not offer SMTPUTF8.
+    with smtp_server(enable_SMTPUTF8=False) as (inbox, port):
+        message = _affiliate_mail(make_app, api_key, port, "jörg@aff.example")
+    assert message.status == OutboxStatus.FAILED and message.attempts == 1
+    assert "does not take non-ASCII addresses (no SMTPUTF8)" in message.last_error
+    assert inbox.mails == []
+
+
+def test_a_non_ascii_address_is_delivered_where_the_server_offers_smtputf8(make_app, api_key):
+    with smtp_server(enable_SMTPUTF8=True) as (inbox, port):
+        message = _affiliate_mail(make_app, api_key, port, "jörg@aff.example")
+    assert message.status == OutboxStatus.DELIVERED
+    assert [rcpts for rcpts, _mail in inbox.mails] == [["jörg@aff.example"]]
+
+
+@pytest.mark.parametrize(("reply", "status"), [
+    ("550 5.1.1 no such user", OutboxStatus.FAILED),  # for good: not tried again
+    ("450 4.2.1 mailbox busy", OutboxStatus.PENDING),  # for now: tried again later
+])
+def test_a_refused_recipient_fails_for_good_only_on_a_5xx(make_app, api_key, reply, status):
+    with refusing_smtp_server("gone@aff.example", reply) as port:
+        message = _affiliate_mail(make_app, api_key, port, "gone@aff.example")
+    assert message.status == status and message.attempts == 1
+    assert reply.split()[0] in message.last_error
+
+
 def test_commission_from_clickbank_intake_mails_with_vendor_variables(make_app):
     with smtp_server() as (inbox, port):
         app = _app(make_app, port)
