@@ -119,11 +119,16 @@ def _is_database_url(value: str) -> bool:
     return url.drivername == "postgresql+psycopg"
 
 
+def bind_host(value: str) -> str:
+    """The host of a ``HOST:PORT`` bind address, without an IPv6 address's brackets."""
+    host = value.rpartition(":")[0]
+    return host[1:-1] if host.startswith("[") and host.endswith("]") else host
+
+
 def _is_bind(value: str) -> bool:
     if value.startswith("unix:"):
         return len(value) > len("unix:")
-    host, sep, port = value.rpartition(":")
-    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    host, (_, sep, port) = bind_host(value), value.rpartition(":")
     return (bool(sep) and bool(host) and host.isprintable() and " " not in host
             and port.isascii() and port.isdigit() and 1 <= int(port) <= 65535)
 

@@ -14,7 +14,7 @@ from gunicorn.app.base import BaseApplication
 
 from affsrv.apikeys.services import ensure_api_key
 from affsrv.app import create_app
-from affsrv.config import INT_RANGES, TEXT_RULES
+from affsrv.config import INT_RANGES, TEXT_RULES, bind_host
 
 
 class GunicornApp(BaseApplication):
@@ -66,7 +66,7 @@ def exposure_warnings(bind: str, trusted_proxies: int) -> list[str]:
     would be believed."""
     if bind.startswith("unix:"):
         return []
-    host = bind.rpartition(":")[0].strip("[]")
+    host = bind_host(bind)
     try:
         if host == "localhost" or ipaddress.ip_address(host).is_loopback:
             return []

@@ -12,6 +12,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 import secrets
 from collections.abc import Mapping
 from decimal import Decimal
@@ -19,6 +20,10 @@ from typing import Any
 
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+# A secret key as ClickBank's accounts have them (16 characters there; up to 64 here): the
+# accounts affsrv receives from and the subscriptions it sends to use the same cipher.
+SECRET_KEY_PATTERN = re.compile(r"^[A-Za-z0-9]{1,64}\Z")
 
 
 class InsCryptoError(Exception):

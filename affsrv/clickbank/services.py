@@ -21,7 +21,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from affsrv.affiliates.models import Affiliate
-from affsrv.clickbank.crypto import InsCryptoError, decrypt_envelope, verify_legacy
+from affsrv.clickbank.crypto import (
+    SECRET_KEY_PATTERN,
+    InsCryptoError,
+    decrypt_envelope,
+    verify_legacy,
+)
 from affsrv.clickbank.models import NICKNAME_PATTERN, ClickbankAccount, InsNotification
 from affsrv.clickbank.schemas import NotificationSchema
 from affsrv.commissions.models import Commission, CommissionKind, CommissionStatus
@@ -41,7 +46,6 @@ from affsrv.validation import format_errors
 EARNING_TYPES = frozenset({"SALE", "BILL"})
 #: Types that reverse one, with the core's reason.
 REVERSING_TYPES = {"RFND": "refund", "CGBK": "chargeback", "INSF": "chargeback"}
-SECRET_KEY_PATTERN = re.compile(r"^[A-Za-z0-9]{1,64}\Z")
 # A legacy ctranstime in Unix seconds (ASCII digits: str.isdigit() also accepts "²").
 _EPOCH_SECONDS = re.compile(r"^[0-9]{1,11}\Z")
 

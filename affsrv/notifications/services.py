@@ -10,7 +10,6 @@ transaction and records the outcome; a failure is retried with growing back-off 
 from __future__ import annotations
 
 import random
-import re
 import secrets
 import string
 from collections.abc import Callable, Iterable
@@ -24,7 +23,7 @@ import requests
 from sqlalchemy import and_, delete, func, or_, select, update
 
 from affsrv.affiliates.models import Affiliate
-from affsrv.clickbank.crypto import dumps_exact, encrypt_payload
+from affsrv.clickbank.crypto import SECRET_KEY_PATTERN, dumps_exact, encrypt_payload
 from affsrv.commissions.models import Commission
 from affsrv.db.types import utcnow
 from affsrv.errors import DomainError, NotFound
@@ -51,7 +50,6 @@ NUMBER_KEYS = frozenset({
     "jvPayout", "affiliatePayout", "version",
 })
 REVERSAL_TYPES = {"refund": "RFND", "chargeback": "CGBK"}
-SECRET_KEY_PATTERN = re.compile(r"^[A-Za-z0-9]{1,64}\Z")
 _KEY_ALPHABET = string.ascii_uppercase + string.digits
 
 
