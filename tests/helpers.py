@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import json
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -39,3 +41,11 @@ def api(client: FlaskClient, key: str, affiliate: str, path: str = "/api", **cal
 def count_rows(app: Flask, model: Any) -> int:
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(model))
+
+
+def log_records(app: Flask, name: str) -> list[dict[str, Any]]:
+    """The JSON lines ``app`` wrote to ``<logs dir>/<name>.log``, oldest first ([] if none)."""
+    path = Path(app.config["AFFSRV"]["logs"]["dir"]) / f"{name}.log"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines()]

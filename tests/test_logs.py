@@ -4,14 +4,7 @@ import json
 from pathlib import Path
 
 from affsrv.logs import REDACTED, redact
-from tests.helpers import add_affiliate, add_product, api
-
-
-def _lines(app, name):
-    path = Path(app.config["AFFSRV"]["logs"]["dir"]) / f"{name}.log"
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+from tests.helpers import add_affiliate, add_product, api, log_records
 
 
 def test_each_refusal_goes_to_its_own_log_once(app, client, api_key):
@@ -19,7 +12,7 @@ def test_each_refusal_goes_to_its_own_log_once(app, client, api_key):
     api(client, api_key, code, commission={"product": 99, "saletotal": "1", "commtotal": "1"})
     api(client, api_key, code, referrer={"product": 98})
     client.get("/r/nobody")
-    commission, referral, general = (_lines(app, n) for n in ("commission", "referral",
+    commission, referral, general = (log_records(app, n) for n in ("commission", "referral",
                                                               "general"))
     assert [r["reason"] for r in commission] == ["unknown product 99"]
     assert [r.get("reason") for r in referral] == ["unknown product 98",
@@ -32,11 +25,11 @@ def test_api_log_is_off_by_default_and_redacts_when_on(make_app, api_key):
     app = make_app()
     code = add_affiliate(app)
     api(app.test_client(), api_key, code, data={"op": "info"})
-    assert _lines(app, "api") == []
+    assert log_records(app, "api") == []
 
     app = make_app(logs={"api": True})
     api(app.test_client(), api_key, code, data={"op": "info"})
-    (record,) = _lines(app, "api")
+    (record,) = log_records(app, "api")
     assert record["event"] == "api call" and record["status"] == 200
     assert record["request"]["apikey"] == REDACTED and record["request"]["affiliate"] == code
     assert api_key not in json.dumps(record)
@@ -59,7 +52,7 @@ def test_unexpected_error_is_logged_to_general_and_answered_in_api_format(app, c
 
     r = client.get("/boom")
     assert r.status_code == 500 and r.json["status"] == "error"
-    (record,) = _lines(app, "general")
+    (record,) = log_records(app, "general")
     assert record["event"] == "unhandled error" and "kaboom" in record["exception"]
 
 

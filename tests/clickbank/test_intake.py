@@ -23,6 +23,7 @@ from tests.clickbank.support import (
     notification,
     post_ins,
 )
+from tests.helpers import log_records
 
 ALL_TYPES = [
     "SALE", "BILL", "RFND", "CGBK", "INSF", "CANCEL-REBILL", "UNCANCEL-REBILL",
@@ -43,11 +44,6 @@ def _orders(app):
     with app.app_context():
         return list(db.session.scalars(
             select(Order).options(selectinload(Order.line_items)).order_by(Order.id)))
-
-
-def _commission_log(app) -> list[dict]:
-    path = Path(app.config["AFFSRV"]["logs"]["dir"]) / "commission.log"
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
 def test_sale_is_stored_with_every_field(cb):
@@ -146,7 +142,7 @@ def test_unknown_account_is_400_and_logged(cb):
     r = post_ins(cb.test_client(), notification(), account="someoneelse")
     assert "unknown account 'someoneelse'" in _reason(r)
     assert _orders(cb) == []
-    [entry] = _commission_log(cb)
+    [entry] = log_records(cb, "commission")
     assert entry["event"] == "ins notification refused" and "unknown account" in entry["reason"]
 
 
@@ -193,7 +189,7 @@ def test_bad_json_body_is_400(cb, body, reason):
     r = cb.test_client().post(f"/ins/clickbank/{ACCOUNT}", data=body,
                               content_type="application/json")
     assert reason in _reason(r)
-    assert reason in _commission_log(cb)[-1]["reason"]
+    assert reason in log_records(cb, "commission")[-1]["reason"]
 
 
 def test_decrypted_text_that_is_not_json_is_400(cb):

@@ -1,16 +1,14 @@
 """The landing link: click, server-side cookie, redirect to configured URLs only."""
 
-import json
 import time
 from http.cookies import SimpleCookie
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
 
 from affsrv.extensions import db
 from affsrv.tracking.models import Click, ReferralLink
-from tests.helpers import add_affiliate, add_product, count_rows
+from tests.helpers import add_affiliate, add_product, count_rows, log_records
 
 
 def _cookie(response, name="maff"):
@@ -87,8 +85,7 @@ def _assert_refused_landing(app, r, reason):
     assert r.status_code == 302 and r.headers["Location"] == "https://shop.example/"
     assert r.headers.getlist("Set-Cookie") == []
     assert count_rows(app, Click) == 0
-    with open(app.config["AFFSRV"]["logs"]["dir"] + "/referral.log", encoding="utf-8") as f:
-        record = json.loads(f.readlines()[-1])
+    record = log_records(app, "referral")[-1]
     assert record["event"] == "landing refused" and record["reason"] == reason
 
 
@@ -259,10 +256,7 @@ def test_with_the_database_down_a_landing_still_reaches_the_shop(
 
 
 def _log_lines(app, name: str, event: str) -> int:
-    path = Path(app.config["AFFSRV"]["logs"]["dir"]) / f"{name}.log"
-    if not path.exists():
-        return 0
-    return sum(json.loads(line)["event"] == event for line in path.read_text().splitlines())
+    return sum(record["event"] == event for record in log_records(app, name))
 
 
 def test_clicks_wait_out_a_database_that_refuses_them_then_are_written_once(make_app):
