@@ -10,6 +10,7 @@ which ClickBank would only send again, is stored with them replaced.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -42,3 +43,12 @@ def replace_surrogates(value: Any) -> Any:
     if isinstance(value, list):
         return [replace_surrogates(item) for item in value]
     return value
+
+
+def fold_case(text: str) -> str:
+    """``text`` in the form caseless matching compares: Unicode's compatibility caseless
+    match (NFKC, case folding, NFKC again), so "MÜLLER" matches "müller", "STRASSE" matches
+    "straße" and a decomposed "e\u0301" matches "\u00e9". Done in Python because neither
+    database can: SQLite's ``lower()`` folds ASCII letters only, and PostgreSQL's follows its
+    locale and differs from case folding (final sigma, dotted I, ligatures)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())

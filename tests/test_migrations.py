@@ -1,5 +1,6 @@
 """The migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
@@ -10,70 +11,115 @@ from affsrv.extensions import db
 from tests.conftest import BASE_URL, _is_postgres, create_postgres_database
 
 
-def test_upgrade_from_empty_matches_the_models(tmp_path):
+@pytest.fixture
+def empty_url(tmp_path):
+    """A new database without any table (on PostgreSQL, dropped afterwards)."""
     if _is_postgres(BASE_URL):
         url, drop = create_postgres_database(BASE_URL)
     else:
         url, drop = f"sqlite:///{tmp_path / 'fresh.db'}", lambda: None
-    try:
-        app = create_app(overrides={"database": {"url": url},
-                                    "logs": {"dir": str(tmp_path / "logs")}})
-        with app.app_context():
-            upgrade(directory=app.extensions["migrate"].directory)
-            with db.engine.connect() as conn:
-                diff = compare_metadata(
-                    MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata
-                )
-                tables = set(inspect(conn).get_table_names())
-            db.engine.dispose()
-        assert diff == []
-        assert {"affiliates", "products", "clicks", "commissions", "payments",
-                "api_keys", "orders", "order_line_items"} <= tables
-    finally:
-        drop()
+    yield url
+    drop()
 
 
-def test_referral_links_migration_keeps_every_clicks_link(tmp_path):
+def _app(url, tmp_path):
+    return create_app(overrides={"database": {"url": url},
+                                 "logs": {"dir": str(tmp_path / "logs")}})
+
+
+def test_upgrade_from_empty_matches_the_models(empty_url, tmp_path):
+    app = _app(empty_url, tmp_path)
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        with db.engine.connect() as conn:
+            diff = compare_metadata(
+                MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata
+            )
+            tables = set(inspect(conn).get_table_names())
+        db.engine.dispose()
+    assert diff == []
+    assert {"affiliates", "products", "clicks", "commissions", "payments",
+            "api_keys", "orders", "order_line_items"} <= tables
+
+
+def test_referral_links_migration_keeps_every_clicks_link(empty_url, tmp_path):
     """Clicks recorded before referral links existed keep their link, up and down again."""
     from flask_migrate import downgrade
     from sqlalchemy import text
 
-    if _is_postgres(BASE_URL):
-        url, drop = create_postgres_database(BASE_URL)
-    else:
-        url, drop = f"sqlite:///{tmp_path / 'old.db'}", lambda: None
     links = ["", "https://blog.example/a", "https://blog.example/\u00e9t\u00e9"]
-    try:
-        app = create_app(overrides={"database": {"url": url},
-                                    "logs": {"dir": str(tmp_path / "logs")}})
-        with app.app_context():
-            directory = app.extensions["migrate"].directory
-            upgrade(directory=directory, revision="acfd259baf3f")
-            with db.engine.begin() as conn:
+    app = _app(empty_url, tmp_path)
+    with app.app_context():
+        directory = app.extensions["migrate"].directory
+        upgrade(directory=directory, revision="acfd259baf3f")
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO affiliates (id, code, fname, lname, email, ip, payinfo, notes, "
+                "approved, enabled, extra, created_at) VALUES (1, 'a', 'A', 'B', 'a@x.example',"
+                " '', '', '', :yes, :yes, '{}', '2026-01-01 00:00:00')"), {"yes": True})
+            for n, link in enumerate(links * 2):
                 conn.execute(text(
-                    "INSERT INTO affiliates (id, code, fname, lname, email, ip, payinfo, notes, "
-                    "approved, enabled, extra, created_at) VALUES (1, 'a', 'A', 'B', 'a@x.example',"
-                    " '', '', '', :yes, :yes, '{}', '2026-01-01 00:00:00')"), {"yes": True})
-                for n, link in enumerate(links * 2):
-                    conn.execute(text(
-                        "INSERT INTO clicks (id, affiliate_id, link, ip, user_agent, created_at) "
-                        "VALUES (:id, 1, :link, '', '', '2026-01-01 00:00:00')"),
-                        {"id": n + 1, "link": link})
-            upgrade(directory=directory)
-            with db.engine.connect() as conn:
-                stored = dict(conn.execute(text("SELECT url, id FROM referral_links")).all())
-                clicks = conn.execute(text(
-                    "SELECT c.id, l.url FROM clicks c JOIN referral_links l ON l.id = c.link_id "
-                    "ORDER BY c.id")).all()
-            assert sorted(stored) == sorted(links)
-            assert [url for _, url in clicks] == links * 2
-            downgrade(directory=directory, revision="acfd259baf3f")
-            with db.engine.connect() as conn:
-                back = conn.execute(text("SELECT link FROM clicks ORDER BY id")).scalars().all()
-            assert back == links * 2
-            db.engine.dispose()
-    finally:
-        drop()
+                    "INSERT INTO clicks (id, affiliate_id, link, ip, user_agent, created_at) "
+                    "VALUES (:id, 1, :link, '', '', '2026-01-01 00:00:00')"),
+                    {"id": n + 1, "link": link})
+        upgrade(directory=directory)
+        with db.engine.connect() as conn:
+            stored = dict(conn.execute(text("SELECT url, id FROM referral_links")).all())
+            clicks = conn.execute(text(
+                "SELECT c.id, l.url FROM clicks c JOIN referral_links l ON l.id = c.link_id "
+                "ORDER BY c.id")).all()
+        assert sorted(stored) == sorted(links)
+        assert [url for _, url in clicks] == links * 2
+        downgrade(directory=directory, revision="acfd259baf3f")
+        with db.engine.connect() as conn:
+            back = conn.execute(text("SELECT link FROM clicks ORDER BY id")).scalars().all()
+        assert back == links * 2
+        db.engine.dispose()
+
+
+def test_orders_stored_before_caseless_search_get_their_folded_copies(empty_url, tmp_path):
+    """Orders written before the folded columns existed are found by the caseless filters."""
+    from datetime import datetime
+
+    from sqlalchemy import MetaData, String, Table
+
+    from affsrv.clerkkeys.services import ROLES, create_clerk_key
+
+    when = datetime(2026, 1, 1)
+    app = _app(empty_url, tmp_path)
+    with app.app_context():
+        directory = app.extensions["migrate"].directory
+        upgrade(directory=directory, revision="1ffa6b197ddb")
+        with db.engine.begin() as conn:
+            # The table as that revision made it: every text column blank but these.
+            orders = Table("orders", MetaData(), autoload_with=conn)
+            blank = {c.name: "" for c in orders.c if isinstance(c.type, String)}
+            conn.execute(orders.insert(), [
+                {**blank, "id": n + 1, "receipt": f"R{n}", "transaction_type": "SALE",
+                 "vendor": "ShopA", "affiliate_nickname": name.upper(),
+                 "billing_last_name": name, "billing_email": f"{name}@Example.com",
+                 "transaction_time": when, "created_at": when, "utc_offset_minutes": 0,
+                 "declined_consent": False, "is_test": False, "physical": False,
+                 "tracking_codes": [], "vendor_variables": {}}
+                for n, name in enumerate(["MÜLLER", "straße", "Lee"])
+            ])
+        upgrade(directory=directory)
+        key = create_clerk_key(ROLES, "tests")[1]
+    client = app.test_client()
+    headers = {"Authorization": key, "Accept": "application/json"}
+
+    def found(**params):
+        r = client.get("/rest/1.3/orders2/list", headers=headers, query_string=params)
+        assert r.status_code == 200, r.data
+        return [o["receipt"] for o in r.json["orderData"]]
+
+    assert found(lastName="müller") == ["R0"]
+    assert found(lastName="STRASSE") == ["R1"]
+    assert found(email="straße@example.COM") == ["R1"]
+    assert found(affiliate="lee") == ["R2"]
+    assert found(vendor="shopa") == ["R0", "R1", "R2"]
+    with app.app_context():
+        db.engine.dispose()
 
 
 _UPGRADE_AT = """
@@ -87,7 +133,7 @@ with app.app_context():
 """
 
 
-def test_servers_starting_together_on_a_new_database_all_upgrade_it(tmp_path):
+def test_servers_starting_together_on_a_new_database_all_upgrade_it(empty_url, tmp_path):
     """`affsrv serve` upgrades the schema first, so servers started at once on a new database
     run the migrations at the same moment: each must come up (on PostgreSQL the later ones
     used to fail creating a table the first had just made)."""
@@ -97,26 +143,18 @@ def test_servers_starting_together_on_a_new_database_all_upgrade_it(tmp_path):
 
     from tests.serving import clean_env
 
-    if _is_postgres(BASE_URL):
-        url, drop = create_postgres_database(BASE_URL)
-    else:
-        url, drop = f"sqlite:///{tmp_path / 'fresh.db'}", lambda: None
-    try:
-        env = clean_env(AFFSRV_DATABASE_URL=url, AFFSRV_LOGS_DIR=str(tmp_path / "logs"))
-        start = str(time.time() + 4)
-        runs = [subprocess.Popen([sys.executable, "-c", _UPGRADE_AT, start], env=env,
-                                 cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                 text=True) for _ in range(3)]
-        outputs = [run.communicate(timeout=120)[0] for run in runs]
-        assert [run.returncode for run in runs] == [0, 0, 0], outputs
-        app = create_app(overrides={"database": {"url": url},
-                                    "logs": {"dir": str(tmp_path / "logs")}})
-        with app.app_context(), db.engine.connect() as conn:
-            diff = compare_metadata(
-                MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
-            heads = MigrationContext.configure(conn).get_current_heads()
-        with app.app_context():
-            db.engine.dispose()
-        assert diff == [] and len(heads) == 1
-    finally:
-        drop()
+    env = clean_env(AFFSRV_DATABASE_URL=empty_url, AFFSRV_LOGS_DIR=str(tmp_path / "logs"))
+    start = str(time.time() + 4)
+    runs = [subprocess.Popen([sys.executable, "-c", _UPGRADE_AT, start], env=env,
+                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True) for _ in range(3)]
+    outputs = [run.communicate(timeout=120)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 0], outputs
+    app = _app(empty_url, tmp_path)
+    with app.app_context(), db.engine.connect() as conn:
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+        heads = MigrationContext.configure(conn).get_current_heads()
+    with app.app_context():
+        db.engine.dispose()
+    assert diff == [] and len(heads) == 1

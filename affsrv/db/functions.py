@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger
+from sqlalchemy import BigInteger, Boolean
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -31,3 +31,27 @@ def _unix_seconds_sqlite(element: unix_seconds, compiler: Any, **kw: Any) -> str
     # it to milliseconds (.9999 becoming the next second).
     value = compiler.process(element.clauses, **kw)
     return f"CAST(strftime('%s', substr({value}, 1, 19)) AS INTEGER)"
+
+
+class json_array_has(FunctionElement[bool]):  # noqa: N801 - reads as the SQL function it is
+    """Whether a JSON array column holds a string element equal to a value, exactly (case
+    and all). A LIKE over the array's JSON text would not do: SQLite's LIKE ignores the case
+    of ASCII letters, PostgreSQL's does not. ``json_array_has(column, literal(text))``."""
+
+    type = Boolean()
+    name = "json_array_has"
+    inherit_cache = True
+
+
+@compiles(json_array_has)
+def _json_array_has(element: json_array_has, compiler: Any, **kw: Any) -> str:
+    column, value = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(CAST({column} AS JSONB) @> jsonb_build_array(CAST({value} AS TEXT)))"
+
+
+@compiles(json_array_has, "sqlite")
+def _json_array_has_sqlite(element: json_array_has, compiler: Any, **kw: Any) -> str:
+    column, value = (compiler.process(clause, **kw) for clause in element.clauses)
+    # json_each's value is the element as SQL text (a string element unquoted).
+    return (f"EXISTS (SELECT 1 FROM json_each({column}) AS element "
+            f"WHERE element.type = 'text' AND element.value = {value})")

@@ -4,16 +4,36 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, event
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from affsrv.db.types import BigId, Money, UTCDateTime, utcnow
 from affsrv.extensions import db
+from affsrv.text import fold_case
 
 # Billing and shipping contact columns share one shape: prefix + name.
 CONTACT_FIELDS = (
     "first_name", "last_name", "full_name", "phone", "email",
     "address1", "address2", "city", "county", "state", "postal_code", "country",
+)
+
+
+# The columns the REST API's orders2 filters match case-insensitively (``restapi.queries``).
+# Each has a ``<name>_folded`` copy, ``fold_case`` of its value, which the filters compare:
+# neither database folds case the way Python does (see ``fold_case``). Kept up to date on
+# every ORM insert and update (``_fold_searchable``).
+CASELESS_SEARCH = (
+    "vendor", "affiliate_nickname", "billing_last_name", "billing_email", "billing_postal_code",
 )
 
 
@@ -86,6 +106,14 @@ class Order(db.Model):
     shipping_postal_code: Mapped[str] = mapped_column(String(20), default="")
     shipping_country: Mapped[str] = mapped_column(String(2), default="")
 
+    # fold_case of the CASELESS_SEARCH columns. Text: folding can lengthen a value (NFKC
+    # expands some characters), and no index, so no key size limit: the filters scan anyway.
+    vendor_folded: Mapped[str] = mapped_column(Text, default="")
+    affiliate_nickname_folded: Mapped[str] = mapped_column(Text, default="")
+    billing_last_name_folded: Mapped[str] = mapped_column(Text, default="")
+    billing_email_folded: Mapped[str] = mapped_column(Text, default="")
+    billing_postal_code_folded: Mapped[str] = mapped_column(Text, default="")
+
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # A sale or rebill with something to ship (see ``compute_physical``): what the REST API's
     # shipping2 lists. Kept up to date on every ORM flush (``_update_physical``); a writer using
@@ -140,6 +168,13 @@ class OrderLineItem(db.Model):
     download_url: Mapped[str] = mapped_column(String(2048), default="")
 
     order: Mapped[Order] = relationship(back_populates="line_items")
+
+
+@event.listens_for(Order, "before_insert")
+@event.listens_for(Order, "before_update")
+def _fold_searchable(_mapper: Any, _connection: Any, order: Order) -> None:
+    for name in CASELESS_SEARCH:
+        setattr(order, f"{name}_folded", fold_case(getattr(order, name) or ""))
 
 
 @event.listens_for(Session, "before_flush")

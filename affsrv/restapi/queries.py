@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, cast, exists, func, select
+from sqlalchemy import Select, String, exists, literal, select
 from sqlalchemy.orm import selectinload
 
+from affsrv.db.functions import json_array_has
 from affsrv.orders.models import Order, OrderLineItem
 from affsrv.restapi.schemas.common import resolve_window
 from affsrv.shipping.models import ShipNotice
+from affsrv.text import fold_case
 
 ORDER_KEYS = (Order.transaction_time, Order.id)
 
@@ -29,16 +30,20 @@ def _window(query: Select[Any], values: dict[str, Any], default_days: int | None
 
 
 def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("_", "\\_")
+    """``text`` as a LIKE pattern matching just itself."""
+    return text.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%")
 
 
-def _match(column: ColumnElement[str], value: str, fold_case: bool = False) -> Any:
-    """Equality, or a LIKE when the value has ClickBank's ``%`` wildcard."""
-    if fold_case:
-        column, value = func.lower(column), value.lower()
-    if "%" in value:
-        return column.like(_escape_like(value), escape="\\")
-    return column == value
+def _caseless(name: str, value: str) -> Any:
+    """An order column matched case-insensitively: its folded copy (``Order`` keeps one of
+    each ``CASELESS_SEARCH`` column) equal to the value folded the same way; or, when the
+    value has ClickBank's ``%`` wildcard, LIKE it, each piece between wildcards folded on its
+    own (a ``%`` that folding makes, from a full-width one, is a plain character)."""
+    column = getattr(Order, f"{name}_folded")
+    if "%" not in value:
+        return column == fold_case(value)
+    pattern = "%".join(_escape_like(fold_case(piece)) for piece in value.split("%"))
+    return column.like(pattern, escape="\\")
 
 
 def shipping_query(values: dict[str, Any]) -> Select[tuple[Order]]:
@@ -60,24 +65,23 @@ def orders_query(values: dict[str, Any]) -> Select[tuple[Order]]:
     if values.get("type"):
         query = query.where(Order.transaction_type == values["type"])
     if values.get("vendor"):
-        query = query.where(_match(Order.vendor, values["vendor"], fold_case=True))
+        query = query.where(_caseless("vendor", values["vendor"]))
     affiliate = values.get("affiliate")
     if affiliate and affiliate.lower() == "none":
         query = query.where(Order.affiliate_nickname == "")
     elif affiliate:
-        query = query.where(_match(Order.affiliate_nickname, affiliate, fold_case=True))
+        query = query.where(_caseless("affiliate_nickname", affiliate))
     if values.get("last_name"):
-        query = query.where(_match(Order.billing_last_name, values["last_name"], True))
+        query = query.where(_caseless("billing_last_name", values["last_name"]))
     if values.get("email"):
-        query = query.where(_match(Order.billing_email, values["email"], fold_case=True))
+        query = query.where(_caseless("billing_email", values["email"]))
     if values.get("postal_code"):
-        query = query.where(_match(Order.billing_postal_code, values["postal_code"], True))
+        query = query.where(_caseless("billing_postal_code", values["postal_code"]))
     if values.get("item"):
         query = query.where(exists(select(OrderLineItem.id).where(
             OrderLineItem.order_id == Order.id, OrderLineItem.item_no == values["item"])))
     if values.get("tid"):
-        needle = "%" + _escape_like(json.dumps(values["tid"])).replace("%", "\\%") + "%"
-        query = query.where(cast(Order.tracking_codes, String).like(needle, escape="\\"))
+        query = query.where(json_array_has(Order.tracking_codes, literal(values["tid"], String)))
     if values.get("role"):
         query = query.where(Order.role == values["role"])
     if values.get("amount") is not None:

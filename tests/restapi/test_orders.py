@@ -5,6 +5,8 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
+
 from tests.restapi.conftest import T0, add_orders
 from tests.restapi.contract import assert_json
 
@@ -89,6 +91,63 @@ def test_filters(rest, app):
     for params, expected in cases:
         assert _receipts(rest("GET", "orders2/list", **params)) == expected, params
         assert rest("GET", "orders2/count", **params).data == str(len(expected)).encode()
+
+
+# (stored, searched): the same text in another case or another Unicode form. SQLite's lower()
+# folds ASCII only and PostgreSQL's differs from case folding (final sigma, dotted I, ß).
+CASELESS = [
+    ("MÜLLER", "müller"), ("Müller", "Müller"), ("ΣΊΣΥΦΟΣ", "σίσυφος"),
+    ("İstanbul", "İstanbul"), ("straße", "STRASSE"), ("ﬁne", "FINE"),
+    ("Caf\u00e9", "CAFE\u0301"), ("Ｗｉｄｅ", "wide"),
+]
+CASELESS_FILTERS = [("lastName", "billing_last_name"), ("email", "billing_email"),
+                    ("postalCode", "billing_postal_code"), ("vendor", "vendor"),
+                    ("affiliate", "affiliate_nickname")]
+
+
+@pytest.mark.parametrize(("param", "column"), CASELESS_FILTERS)
+def test_caseless_filters_match_any_script(rest, app, param, column):
+    for n, (stored, _) in enumerate(CASELESS):
+        add_orders(app, 1, first=n, **{column: f"{stored}{n}"})
+    add_orders(app, 1, first=99, **{column: "muller0"})  # not müller0: accents count
+    for n, (stored, searched) in enumerate(CASELESS):
+        for value in (f"{stored}{n}", f"{searched}{n}", f"{searched[:2]}%{n}"):
+            assert _receipts(rest("GET", "orders2/list", **{param: value})) == [
+                f"RCPT{n:07d}"], (param, value)
+        assert rest("GET", "orders2/count", **{param: f"{searched}{n}"}).data == b"1"
+    assert _receipts(rest("GET", "orders2/list", **{param: "MULLER0"})) == ["RCPT0000099"]
+
+
+def test_an_order_changed_later_is_found_by_its_new_values(rest, app):
+    from affsrv.extensions import db
+    from affsrv.orders.models import Order
+
+    [order_id] = add_orders(app, 1, billing_last_name="Lee", vendor="shopa")
+    with app.app_context():
+        order = db.session.get(Order, order_id)
+        order.billing_last_name, order.vendor = "GRÜN", "ShopB"
+        db.session.commit()
+    assert _receipts(rest("GET", "orders2/list", lastName="grün", vendor="SHOPB")) == [
+        "RCPT0000000"]
+    assert _receipts(rest("GET", "orders2/list", lastName="lee")) == []
+
+
+def test_a_full_width_percent_is_a_plain_character_not_a_wildcard(rest, app):
+    add_orders(app, 1, first=0, billing_last_name="50\uff05off")
+    add_orders(app, 1, first=1, billing_last_name="50 off")
+    assert _receipts(rest("GET", "orders2/list", lastName="50\uff05OFF")) == ["RCPT0000000"]
+    assert _receipts(rest("GET", "orders2/list", lastName="50\uff05%")) == ["RCPT0000000"]
+    assert _receipts(rest("GET", "orders2/list", lastName="50%off")) == ["RCPT0000000",
+                                                                        "RCPT0000001"]
+
+
+def test_tid_matches_a_tracking_code_exactly_case_included(rest, app):
+    add_orders(app, 1, first=0, tracking_codes=["fb-ads", "Müller_1"])
+    for tid in ("fb-ads", "Müller_1"):
+        assert _receipts(rest("GET", "orders2/list", tid=tid)) == ["RCPT0000000"], tid
+    # SQLite's LIKE, which this filter once used, ignored the case of ASCII letters.
+    for tid in ("FB-ADS", "müller_1", "fb", "fb%", "b-ad", '"fb-ads"'):
+        assert _receipts(rest("GET", "orders2/list", tid=tid)) == [], tid
 
 
 def test_count_formats(rest, app):
