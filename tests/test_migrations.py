@@ -122,6 +122,53 @@ def test_orders_stored_before_caseless_search_get_their_folded_copies(empty_url,
         db.engine.dispose()
 
 
+def _affiliates_with_aliases(app, aliases):
+    """Affiliates a1, a2, ... with these ClickBank aliases, written as the schema stands."""
+    from sqlalchemy import text
+
+    with db.engine.begin() as conn:
+        for n, alias in enumerate(aliases, start=1):
+            conn.execute(text(
+                "INSERT INTO affiliates (id, code, fname, lname, email, ip, payinfo, notes, "
+                "approved, enabled, extra, created_at, clickbank_nickname) VALUES (:id, :code, "
+                "'A', 'B', :email, '', '', '', :yes, :yes, '{}', '2026-01-01 00:00:00', :alias)"),
+                {"id": n, "code": f"a{n}", "email": f"a{n}@x.example", "yes": True,
+                 "alias": alias})
+
+
+def test_clickbank_aliases_are_put_in_lower_case(empty_url, tmp_path):
+    from sqlalchemy import text
+
+    app = _app(empty_url, tmp_path)
+    with app.app_context():
+        directory = app.extensions["migrate"].directory
+        upgrade(directory=directory, revision="7c2f4e9a1b3d")
+        _affiliates_with_aliases(app, ["AnnCB77", "zed", None])
+        upgrade(directory=directory)
+        with db.engine.connect() as conn:
+            aliases = conn.execute(text(
+                "SELECT code, clickbank_nickname FROM affiliates ORDER BY id")).all()
+        db.engine.dispose()
+    assert [tuple(row) for row in aliases] == [("a1", "anncb77"), ("a2", "zed"), ("a3", None)]
+
+
+def test_aliases_differing_only_in_case_stop_the_upgrade_with_what_to_do(empty_url, tmp_path,
+                                                                          caplog):
+    from affsrv.cli import cli
+
+    app = _app(empty_url, tmp_path)
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory, revision="7c2f4e9a1b3d")
+        _affiliates_with_aliases(app, ["Bob", "bob", "Zed"])
+        db.engine.dispose()
+    result = app.test_cli_runner().invoke(cli, ["db", "upgrade"])
+    assert result.exit_code == 1
+    # Flask-Migrate logs the migration's error ("Error: ...") and exits 1.
+    [message] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Error:")]
+    assert "'bob': affiliates a1, a2" in message and "Zed" not in message
+    assert "affsrv affiliate alias CODE --clickbank ''" in message
+
+
 _UPGRADE_AT = """
 import sys, time
 from flask_migrate import upgrade

@@ -119,11 +119,18 @@ def set_enabled(code: str, enabled: bool) -> Affiliate:
     return affiliate
 
 
+def clickbank_nickname_key(nickname: str) -> str:
+    """A ClickBank nickname as affsrv stores and compares it: ClickBank's nicknames ignore
+    case (it shows and sends them in lower case), so an alias typed ``annCB77`` must match a
+    notification naming ``anncb77``."""
+    return nickname.strip().lower()
+
+
 def set_clickbank_nickname(code: str, nickname: str | None) -> Affiliate:
-    """Match this affiliate to ClickBank notifications naming ``nickname`` as the affiliate
-    (``None`` or ``""`` removes the alias)."""
+    """Match this affiliate to ClickBank notifications naming ``nickname`` as the affiliate,
+    in any case (``None`` or ``""`` removes the alias)."""
     affiliate = get_affiliate(code)
-    nickname = (nickname or "").strip() or None
+    nickname = clickbank_nickname_key(nickname or "") or None
     if nickname is not None and (len(nickname) > 64 or not nickname.isprintable()):
         raise DomainError("clickbank nickname: at most 64 printable characters")
     affiliate.clickbank_nickname = nickname

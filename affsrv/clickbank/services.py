@@ -21,6 +21,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from affsrv.affiliates.models import Affiliate
+from affsrv.affiliates.services import clickbank_nickname_key
 from affsrv.clickbank.crypto import (
     SECRET_KEY_PATTERN,
     InsCryptoError,
@@ -256,13 +257,14 @@ def _contact_values(prefix: str, contact: dict[str, Any] | None) -> dict[str, st
 def _match_affiliate(nickname: str) -> Affiliate | None:
     if not nickname:
         return None
+    alias = clickbank_nickname_key(nickname)
     found = list(db.session.scalars(
         select(Affiliate).where(
-            or_(Affiliate.clickbank_nickname == nickname, Affiliate.code == nickname)
+            or_(Affiliate.clickbank_nickname == alias, Affiliate.code == nickname)
         )
     ))
     # An explicit ClickBank alias wins over an affiliate whose code happens to match.
-    found.sort(key=lambda a: a.clickbank_nickname != nickname)
+    found.sort(key=lambda a: a.clickbank_nickname != alias)
     return found[0] if found else None
 
 

@@ -97,11 +97,33 @@ def test_clickbank_alias_set_with_the_cli_matches(cb):
     add_product(cb, sku="WIDGET-1", commission_rate=Decimal("10"))
     result: Result = run_cli(cb, "affiliate", "alias", "annie", "--clickbank", "annCB77")
     assert result.exit_code == 0, result.output
-    assert "annCB77" in result.output
+    assert "anncb77" in result.output  # stored as ClickBank shows it: in lower case
     post_ins(cb.test_client(), notification(affiliate="annCB77"))
     [commission] = _commissions(cb)
     with cb.app_context():
         assert commission.affiliate_id == get_affiliate("annie").id
+
+
+@pytest.mark.parametrize("sent", ["anncb77", "ANNCB77", "AnnCb77"])
+def test_an_alias_matches_whatever_case_clickbank_sends(cb, sent):
+    """ClickBank's nicknames ignore case (it sends them in lower case): an alias typed with
+    capitals must still credit the affiliate."""
+    add_affiliate(cb, code="annie")
+    add_product(cb, sku="WIDGET-1", commission_rate=Decimal("10"))
+    result: Result = run_cli(cb, "affiliate", "alias", "annie", "--clickbank", " annCB77 ")
+    assert result.exit_code == 0 and "ClickBank affiliate anncb77" in result.output
+    post_ins(cb.test_client(), notification(affiliate=sent))
+    [commission] = _commissions(cb)
+    with cb.app_context():
+        assert commission.affiliate_id == get_affiliate("annie").id
+
+
+def test_aliases_differing_only_in_case_are_one_nickname(cb):
+    add_affiliate(cb, code="annie")
+    add_affiliate(cb, code="bea")
+    assert run_cli(cb, "affiliate", "alias", "annie", "--clickbank", "Nick1").exit_code == 0
+    clash = run_cli(cb, "affiliate", "alias", "bea", "--clickbank", "NICK1")
+    assert clash.exit_code == 1 and "already has ClickBank nickname 'nick1'" in clash.output
 
 
 def test_alias_wins_over_a_code_with_the_same_name(cb):
