@@ -3,25 +3,24 @@ the README quotes beside the benchmark tables.
 
     python bench/run.py --db sqlite --sqlite-path /tmp/b.db --keep     # seed once, keep it
     python bench/parts.py clicks --url sqlite:////tmp/b.db             # CPU per buffered click
-    python bench/parts.py clicks --url sqlite:////tmp/b.db --reindex   # ... on a rebuilt index
-    python bench/parts.py clicks --url sqlite:////tmp/b.db --without-index  # ... without it
     python bench/parts.py query --url postgresql://postgres@127.0.0.1:5432/<kept database>
     python bench/parts.py directory --url sqlite:////tmp/b.db          # a worker's directory size
     python bench/parts.py encode --url sqlite:////tmp/b.db             # JSON encoding of answers
+    python bench/parts.py top-affiliate --url sqlite:////tmp/b.db --count 20  # referrals of a
+                                                                       # million-click affiliate
 
 ``clicks`` writes batches of random clicks (1,000 each unless ``--batch-size``) through the
-click buffer's own write (link ids, bulk append, commit) and prints this process's CPU per
-click for each batch; the first batches warm the caches. ``--reindex`` first rebuilds the
-clicks' index, as a bulk load that builds it at the end would leave it (packed full);
-``--without-index`` drops it for the batches (what the index costs a click) and builds it
-again afterwards. The clicks written stay in the database.
+click buffer's own write (link ids, bulk append, click counts, commit) and prints this
+process's CPU per click for each batch; the first batches warm the caches. The clicks written
+stay in the database.
 ``query`` runs the Data API's ``payments`` totals query through affsrv's read path on random
 affiliates and prints the client's and the PostgreSQL server's CPU per query. ``directory``
 loads the affiliate directory as a worker does on its first request and prints the memory its
 Python objects take (``tracemalloc``). ``encode`` reads the ``referrals`` answers of random
 affiliates through the Data API's own code and prints the CPU per answer of encoding them as
 ``jsonify`` does, with Flask's own JSON provider (the standard library) and with affsrv's
-(orjson).
+(orjson). ``top-affiliate`` adds an affiliate with ``--clicks`` clicks (a million by default;
+written through the click buffer, so they stay) and times the ``referrals`` op for it.
 """
 
 from __future__ import annotations
@@ -32,8 +31,6 @@ import random
 import time
 from typing import Any
 
-from sqlalchemy import text
-
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -43,41 +40,22 @@ def _process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-CLICKS_INDEX = "ix_clicks_affiliate_product_link"
-
-
-def measure_clicks(app: Any, affiliates: int, products: int, batches: int, batch_size: int,
-                   reindex: bool, without_index: bool) -> None:
+def measure_clicks(app: Any, affiliates: int, products: int, batches: int,
+                   batch_size: int) -> None:
     from affsrv.db.types import utcnow
-    from affsrv.extensions import db
-    from affsrv.tracking.models import Click
 
     rng = random.Random(5)
     buffer = app.extensions["click_buffer"]
-    index = next(i for i in Click.__table__.indexes if i.name == CLICKS_INDEX)
     with app.app_context():
-        if reindex:
-            with db.engine.begin() as conn:
-                conn.execute(text(f"REINDEX {CLICKS_INDEX}"))
-        if without_index:
-            with db.engine.begin() as conn:
-                index.drop(conn)
-        try:
-            for n in range(batches):
-                rows = [(rng.randrange(1, affiliates + 1), rng.randrange(1, products + 1),
-                         f"https://blog{rng.randrange(20)}.example/post/{rng.randrange(20) * 7}",
-                         "127.0.0.1", "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0", utcnow())
-                        for _ in range(batch_size)]
-                started = time.process_time()
-                buffer._write(rows)  # what the flushing thread does with a batch
-                used = time.process_time() - started
-                print(f"batch {n + 1}: {used / len(rows) * 1e6:.1f} us of CPU per click")
-        finally:
-            if without_index:
-                started = time.monotonic()
-                with db.engine.begin() as conn:
-                    index.create(conn)
-                print(f"index {CLICKS_INDEX} rebuilt in {time.monotonic() - started:.1f} s")
+        for n in range(batches):
+            rows = [(rng.randrange(1, affiliates + 1), rng.randrange(1, products + 1),
+                     f"https://blog{rng.randrange(20)}.example/post/{rng.randrange(20) * 7}",
+                     "127.0.0.1", "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0", utcnow())
+                    for _ in range(batch_size)]
+            started = time.process_time()
+            buffer._write(rows)  # what the flushing thread does with a batch
+            used = time.process_time() - started
+            print(f"batch {n + 1}: {used / len(rows) * 1e6:.1f} us of CPU per click")
 
 
 def measure_query(app: Any, affiliates: int, count: int) -> None:
@@ -142,19 +120,48 @@ def measure_encode(app: Any, affiliates: int, count: int) -> None:
             print(f"{name}: {used / count * 1e6:.1f} us of CPU per answer")
 
 
+def measure_top_affiliate(app: Any, products: int, clicks: int, count: int) -> None:
+    from affsrv.affiliates.services import create_affiliate
+    from affsrv.dataapi.services import data_op
+    from affsrv.db.types import utcnow
+
+    rng = random.Random(7)
+    buffer = app.extensions["click_buffer"]
+    with app.app_context():
+        affiliate = create_affiliate(email=f"top{rng.randrange(10**9)}@example.com",
+                                     fname="Top", lname="Affiliate")
+        written = 0
+        while written < clicks:  # through the click buffer's own write, 10,000 at a time
+            batch = min(10_000, clicks - written)
+            buffer._write([(affiliate.id, rng.randrange(1, products + 1),
+                            f"https://blog{rng.randrange(20)}.example/", "127.0.0.1", "",
+                            utcnow()) for _ in range(batch)])
+            written += batch
+        print(f"affiliate {affiliate.code}: {clicks:,} clicks written")
+    with app.test_request_context():
+        answer = data_op(affiliate.code, {"op": "referrals", "product": None})  # warm up
+        cpu, wall = time.process_time(), time.perf_counter()
+        for _ in range(count):
+            data_op(affiliate.code, {"op": "referrals", "product": None})
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    rows = sum(len(item["referrers"]) for item in answer["data"].values())
+    print(f"{count} referrals calls ({rows} rows each): {wall / count * 1000:.2f} ms, "
+          f"{cpu / count * 1000:.2f} ms of this process's CPU per call")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("part", choices=["clicks", "query", "directory", "encode"])
+    parser.add_argument("part", choices=["clicks", "query", "directory", "encode",
+                                         "top-affiliate"])
     parser.add_argument("--url", required=True, help="a database seeded by bench/run.py --keep")
     parser.add_argument("--affiliates", type=int, default=100_000, help="as seeded")
     parser.add_argument("--products", type=int, default=50, help="as seeded")
     parser.add_argument("--batches", type=int, default=8, help="clicks: batches to write")
     parser.add_argument("--batch-size", type=int, default=1000, help="clicks: clicks per batch")
-    parser.add_argument("--reindex", action="store_true", help="clicks: rebuild the index first")
-    parser.add_argument("--without-index", action="store_true",
-                        help="clicks: drop the clicks' index for the batches, build it again after")
     parser.add_argument("--count", type=int, default=3000,
-                        help="query, encode: queries or answers to time")
+                        help="query, encode, top-affiliate: queries, answers or calls to time")
+    parser.add_argument("--clicks", type=int, default=1_000_000,
+                        help="top-affiliate: clicks of the new affiliate")
     args = parser.parse_args()
 
     from affsrv import create_app
@@ -163,12 +170,13 @@ def main() -> None:
                                 "logs": {"dir": os.path.join(os.getcwd(), "logs")}})
     try:
         if args.part == "clicks":
-            measure_clicks(app, args.affiliates, args.products, args.batches, args.batch_size,
-                           args.reindex, args.without_index)
+            measure_clicks(app, args.affiliates, args.products, args.batches, args.batch_size)
         elif args.part == "query":
             measure_query(app, args.affiliates, args.count)
         elif args.part == "encode":
             measure_encode(app, args.affiliates, args.count)
+        elif args.part == "top-affiliate":
+            measure_top_affiliate(app, args.products, args.clicks, args.count)
         else:
             measure_directory(app)
     finally:

@@ -79,17 +79,19 @@ def test_benchmark_runs_end_to_end_on_sqlite(tmp_path: Path) -> None:
     parts = _run_parts(tmp_path, "clicks", "--affiliates", "50", "--products", "5",
                        "--batches", "2")
     assert parts.stdout.count("us of CPU per click") == 2, parts.stdout
-    unindexed = _run_parts(tmp_path, "clicks", "--affiliates", "50", "--products", "5",
-                           "--batches", "1", "--batch-size", "10", "--without-index")
-    assert unindexed.stdout.count("us of CPU per click") == 1, unindexed.stdout
-    # The index the referrals op reads is back afterwards.
+    # The run seeded the click counts, and the clicks parts wrote were counted too.
     import sqlite3
 
     with contextlib.closing(sqlite3.connect(tmp_path / "b.db")) as conn:
-        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
-    assert "ix_clicks_affiliate_product_link" in names
+        counted = conn.execute("SELECT SUM(clicks) FROM click_counts").fetchone()[0]
+        clicks = conn.execute("SELECT COUNT(*) FROM clicks").fetchone()[0]
+    assert counted == clicks > 2000
     directory = _run_parts(tmp_path, "directory")
     assert "affiliate directory: 50 affiliates, " in directory.stdout, directory.stdout
+    # Last: it adds an affiliate.
+    top = _run_parts(tmp_path, "top-affiliate", "--products", "5", "--clicks", "3000",
+                     "--count", "2")
+    assert "3,000 clicks written" in top.stdout and "2 referrals calls" in top.stdout, top.stdout
     encode = _run_parts(tmp_path, "encode", "--affiliates", "50", "--count", "20")
     assert "20 referrals answers of " in encode.stdout, encode.stdout
     assert encode.stdout.count("us of CPU per answer") == 2, encode.stdout

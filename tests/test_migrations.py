@@ -169,6 +169,42 @@ def test_aliases_differing_only_in_case_stop_the_upgrade_with_what_to_do(empty_u
     assert "affsrv affiliate alias CODE --clickbank ''" in message
 
 
+def test_clicks_recorded_before_click_counts_are_counted(empty_url, tmp_path):
+    from flask_migrate import downgrade
+    from sqlalchemy import text
+
+    app = _app(empty_url, tmp_path)
+    with app.app_context():
+        directory = app.extensions["migrate"].directory
+        upgrade(directory=directory, revision="9d3b5a7c2e1f")
+        _affiliates_with_aliases(app, [None, None])
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO referral_links (id, digest, url, created_at) VALUES "
+                "(1, :one, 'https://a.example/', '2026-01-01 00:00:00'), "
+                "(2, :two, 'https://b.example/', '2026-01-01 00:00:00')"),
+                {"one": b"1" * 32, "two": b"2" * 32})
+            for affiliate, link in [(1, 1), (1, 1), (1, 2), (2, 1)]:
+                conn.execute(text(
+                    "INSERT INTO clicks (affiliate_id, product_id, link_id, ip, user_agent, "
+                    "created_at) VALUES (:a, NULL, :l, '', '', '2026-01-01 00:00:00')"),
+                    {"a": affiliate, "l": link})
+        upgrade(directory=directory)
+        with db.engine.connect() as conn:
+            counts = conn.execute(text(
+                "SELECT affiliate_id, product_id, link_id, clicks FROM click_counts "
+                "ORDER BY affiliate_id, link_id")).all()
+            indexes = {ix["name"] for ix in inspect(conn).get_indexes("clicks")}
+        assert [tuple(row) for row in counts] == [(1, 0, 1, 2), (1, 0, 2, 1), (2, 0, 1, 1)]
+        assert indexes == set()  # no query reads the clicks any more
+        downgrade(directory=directory, revision="9d3b5a7c2e1f")
+        with db.engine.connect() as conn:
+            indexes = {ix["name"] for ix in inspect(conn).get_indexes("clicks")}
+            tables = set(inspect(conn).get_table_names())
+        assert "ix_clicks_affiliate_product_link" in indexes and "click_counts" not in tables
+        db.engine.dispose()
+
+
 _UPGRADE_AT = """
 import sys, time
 from flask_migrate import upgrade

@@ -1,4 +1,5 @@
-"""Appending many rows at once with each database's own bulk path.
+"""Appending many rows, and adding to many counters, at once with each database's own bulk
+path.
 
 The landing link's click buffer writes a thousand rows at a time. Through SQLAlchemy's
 ``execute(insert(table), rows)`` each row costs more Python than the database spends on it, so
@@ -10,7 +11,7 @@ work of one INSERT per row), ``executemany`` elsewhere. It runs in the caller's 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table, insert
@@ -72,3 +73,50 @@ def append_rows(
             sql, None, exc, dialect.loaded_dbapi.Error, dialect=dialect,
             connection_invalidated=dropped,
         ) from exc
+
+
+_count_plans: dict[tuple[str, int, str], str] = {}
+
+
+def _count_sql(connection: Connection, table: Table, count_column: str) -> str:
+    dialect = connection.dialect
+    key = (dialect.name, id(table), count_column)
+    sql = _count_plans.get(key)
+    if sql is None:
+        quote = dialect.identifier_preparer.quote
+        keys = list(table.primary_key.columns)
+        names = ", ".join(quote(c.name) for c in keys)
+        count = quote(count_column)
+        columns = f"{names}, {count}"
+        if dialect.name == "postgresql":
+            # One statement for the whole batch: a column of values per array.
+            arrays = ", ".join(f"%s::{c.type.compile(dialect)}[]"
+                               for c in [*keys, table.c[count_column]])
+            source = f"SELECT * FROM unnest({arrays})"
+        else:
+            source = f"VALUES ({', '.join('?' * (len(keys) + 1))})"
+        sql = _count_plans[key] = (
+            f"INSERT INTO {quote(table.name)} ({columns}) {source} "
+            f"ON CONFLICT ({names}) DO UPDATE SET {count} = "
+            f"{quote(table.name)}.{count} + excluded.{count}"
+        )
+    return sql
+
+
+def add_counts(
+    connection: Connection, table: Table, count_column: str,
+    counted: Mapping[tuple[Any, ...], int],
+) -> None:
+    """Add each ``counted`` amount to the row of ``table`` whose primary key is its key (a
+    tuple in the order of the primary key's columns), making the rows that do not exist yet:
+    an upsert per row on SQLite, one statement for them all on PostgreSQL. Keys are taken in
+    sorted order, so two transactions adding to the same rows lock them in the same order
+    (no deadlock). It runs in the caller's transaction."""
+    if not counted:
+        return
+    rows = [(*key, amount) for key, amount in sorted(counted.items())]
+    sql = _count_sql(connection, table, count_column)
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(sql, tuple(list(column) for column in zip(*rows, strict=True)))
+    else:
+        connection.exec_driver_sql(sql, rows)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from affsrv.db.types import BigId, UTCDateTime, utcnow
@@ -30,13 +30,8 @@ class Click(db.Model):
     """One referral: a visitor who arrived through an affiliate's link."""
 
     __tablename__ = "clicks"
-    # One index only: every click adds to each index, and the landing link writes thousands a
-    # second. The Data API's `referrals` op counts one affiliate's clicks by product and link;
-    # no query reads clicks by product or by time alone, so the two indexes it had for that
-    # were dropped (migration 1ffa6b197ddb).
-    __table_args__ = (
-        Index("ix_clicks_affiliate_product_link", "affiliate_id", "product_id", "link_id"),
-    )
+    # No secondary index: every click would add to each, and the landing link writes thousands
+    # a second. No query reads clicks: the Data API's `referrals` op reads ClickCount.
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     affiliate_id: Mapped[int] = mapped_column(Integer, ForeignKey("affiliates.id"))
@@ -45,3 +40,24 @@ class Click(db.Model):
     ip: Mapped[str] = mapped_column(String(45), default="")
     user_agent: Mapped[str] = mapped_column(String(512), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ClickCount(db.Model):
+    """How many clicks an affiliate has per product and referring link: the Data API's
+    `referrals` answer, kept up to date in the transaction that writes the clicks
+    (``tracking.services.count_clicks``). The op reads one row per product and link instead of
+    counting every click, which took time in proportion to the affiliate's clicks (108 ms a
+    call on SQLite, 179 on PostgreSQL, for an affiliate with a million clicks).
+
+    Derived from ``clicks`` and written only with them; no foreign keys (the clicks have them),
+    so keeping it costs each written click one key lookup. ``product_id`` 0 counts the clicks
+    that named no product."""
+
+    __tablename__ = "click_counts"
+    # SQLite: the rows live in the primary key's b-tree, so one affiliate's rows are together.
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    affiliate_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    product_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    link_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    clicks: Mapped[int] = mapped_column(BigInteger)

@@ -12,19 +12,21 @@ from __future__ import annotations
 import atexit
 import os
 import threading
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit, urlunsplit
 
 from flask import Flask, current_app
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.exc import DBAPIError
 
 from affsrv.affiliates.directory import find_affiliate
 from affsrv.affiliates.models import Affiliate, is_well_formed_code
 from affsrv.backoff import backoff_seconds
-from affsrv.db.bulk import append_rows
+from affsrv.db.bulk import add_counts, append_rows
 from affsrv.db.errors import database_unusable
 from affsrv.db.reads import all_rows
 from affsrv.db.types import utcnow
@@ -36,7 +38,7 @@ from affsrv.products.directory import ProductRef, find_product
 from affsrv.products.models import Product
 from affsrv.settings import settings
 from affsrv.tracking.links import ReferralLinks, referral_links
-from affsrv.tracking.models import Click
+from affsrv.tracking.models import Click, ClickCount
 
 MAX_LINK = 2048
 MAX_AGENT = 512
@@ -180,19 +182,24 @@ def record_referral(
         user_agent=_storable(user_agent, MAX_AGENT),
     )
     db.session.add(click)
+    count_clicks(db.session.connection(), [(click.affiliate_id, click.product_id, click.link_id)])
     db.session.commit()
     links.remember(ids)
     return click
 
 
+def count_clicks(connection: Connection, clicks: Iterable[tuple[int, int | None, int]]) -> None:
+    """Add ``clicks`` (affiliate id, product id or None, link id) to their ``ClickCount`` rows,
+    in the transaction that writes them."""
+    counted = Counter((affiliate, product or 0, link) for affiliate, product, link in clicks)
+    add_counts(connection, ClickCount.__table__, "clicks", counted)
+
+
 def _referral_counts_statement(by_product: bool) -> Any:
-    c = Click.__table__.c  # Core columns: no ORM compile step on the hot path
-    # Read from the clicks' (affiliate, product, link) index alone, grouped in its order: no
-    # join and no sort in the database; the links' URLs come from the worker's ReferralLinks.
-    counts = (
-        select(c.product_id, c.link_id, func.count())
-        .where(c.affiliate_id == bindparam("affiliate_id"))
-        .group_by(c.product_id, c.link_id)
+    c = ClickCount.__table__.c  # Core columns: no ORM compile step on the hot path
+    # One row per product and link; the links' URLs come from the worker's ReferralLinks.
+    counts = select(c.product_id, c.link_id, c.clicks).where(
+        c.affiliate_id == bindparam("affiliate_id")
     )
     if by_product:
         counts = counts.where(c.product_id == bindparam("product_id"))
@@ -221,7 +228,7 @@ def referral_stats(
         )
     urls = referral_links().urls(conn, {link_id for _, link_id, _ in counts})
     # Plain tuples sort without a key function; product ids start at 1.
-    return sorted((pid or 0, urls[link_id], n) for pid, link_id, n in counts)
+    return sorted((pid, urls[link_id], n) for pid, link_id, n in counts)
 
 
 class ClickBuffer:
@@ -307,10 +314,9 @@ class ClickBuffer:
         links = self._app.extensions["referral_links"]
         with db.engine.begin() as connection:
             ids = links.lookup(connection, [row[2] for row in rows])
-            append_rows(
-                connection, Click.__table__, CLICK_COLUMNS,
-                [(a, p, ids[link], ip, agent, at) for a, p, link, ip, agent, at in rows],
-            )
+            clicks = [(a, p, ids[link], ip, agent, at) for a, p, link, ip, agent, at in rows]
+            append_rows(connection, Click.__table__, CLICK_COLUMNS, clicks)
+            count_clicks(connection, (click[:3] for click in clicks))
         links.remember(ids)
 
 
