@@ -102,3 +102,23 @@ def test_referrals_is_answered_from_the_counts(app, client, api_key):
     answer = api(client, api_key, code, data={"op": "referrals"}).get_json()
     assert answer["data"] == {"0": {"referrers": [{"count": "3",
                                                    "link": "https://blog.example/a"}]}}
+
+
+def test_an_affiliates_counts_are_read_from_one_b_tree(app):
+    """One affiliate's rows are scattered over a table's pages (added over time), so
+    `referrals` must read them from the primary key's b-tree alone: on SQLite the table is
+    that b-tree (WITHOUT ROWID); PostgreSQL's primary key holds the count too (index-only)."""
+    from affsrv.tracking.services import _REFERRAL_COUNTS
+
+    with app.app_context(), db.engine.connect() as conn:
+        sql = str(_REFERRAL_COUNTS.compile(dialect=conn.dialect))
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            conn.exec_driver_sql("SET enable_bitmapscan = off")
+            plan = [row[0] for row in conn.exec_driver_sql(
+                "EXPLAIN " + sql.replace("%(affiliate_id)s", "1"))]
+            assert "Index Only Scan using pk_click_counts" in plan[0], plan
+        else:
+            plan = [row[-1] for row in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + sql.replace("?", "1"))]
+            assert plan == ["SEARCH click_counts USING PRIMARY KEY (affiliate_id=?)"], plan
