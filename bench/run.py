@@ -223,19 +223,12 @@ def seed(url: str, scale: Scale, workdir: Path) -> str:
 
 
 def count_seeded_clicks(engine: Any) -> None:
-    """Fill ``click_counts`` from the seeded clicks, as affsrv keeps it, in random order: rows
-    added in key order would leave SQLite's b-tree packed full (and PostgreSQL's index nearly
-    so), and then nearly every new landing click would split a page, which a table grown by
-    traffic does not do."""
-    from sqlalchemy import text
+    """Fill ``click_counts`` from the seeded clicks as affsrv keeps it, in random order, as
+    traffic grows it (``recount_clicks``)."""
+    from affsrv.tracking.services import recount_clicks
 
     with engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO click_counts (affiliate_id, product_id, link_id, clicks) "
-            "SELECT * FROM (SELECT affiliate_id, COALESCE(product_id, 0) AS product_id, "
-            "link_id, COUNT(*) AS clicks FROM clicks "
-            "GROUP BY affiliate_id, COALESCE(product_id, 0), link_id) AS counted "
-            "ORDER BY random()"))
+        recount_clicks(conn, shuffled=True)
 
 
 def ensure_model_indexes(engine: Any) -> None:

@@ -122,7 +122,7 @@ def test_orders_stored_before_caseless_search_get_their_folded_copies(empty_url,
         db.engine.dispose()
 
 
-def _affiliates_with_aliases(app, aliases):
+def _affiliates_with_aliases(aliases):
     """Affiliates a1, a2, ... with these ClickBank aliases, written as the schema stands."""
     from sqlalchemy import text
 
@@ -143,7 +143,7 @@ def test_clickbank_aliases_are_put_in_lower_case(empty_url, tmp_path):
     with app.app_context():
         directory = app.extensions["migrate"].directory
         upgrade(directory=directory, revision="7c2f4e9a1b3d")
-        _affiliates_with_aliases(app, ["AnnCB77", "zed", None])
+        _affiliates_with_aliases(["AnnCB77", "zed", None])
         upgrade(directory=directory)
         with db.engine.connect() as conn:
             aliases = conn.execute(text(
@@ -159,7 +159,7 @@ def test_aliases_differing_only_in_case_stop_the_upgrade_with_what_to_do(empty_u
     app = _app(empty_url, tmp_path)
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory, revision="7c2f4e9a1b3d")
-        _affiliates_with_aliases(app, ["Bob", "bob", "Zed"])
+        _affiliates_with_aliases(["Bob", "bob", "Zed"])
         db.engine.dispose()
     result = app.test_cli_runner().invoke(cli, ["db", "upgrade"])
     assert result.exit_code == 1
@@ -177,7 +177,7 @@ def test_clicks_recorded_before_click_counts_are_counted(empty_url, tmp_path):
     with app.app_context():
         directory = app.extensions["migrate"].directory
         upgrade(directory=directory, revision="9d3b5a7c2e1f")
-        _affiliates_with_aliases(app, [None, None])
+        _affiliates_with_aliases([None, None])
         with db.engine.begin() as conn:
             conn.execute(text(
                 "INSERT INTO referral_links (id, digest, url, created_at) VALUES "

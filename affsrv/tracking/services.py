@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit, urlunsplit
 
 from flask import Flask, current_app
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, delete, func, insert, select
 from sqlalchemy.exc import DBAPIError
 
 from affsrv.affiliates.directory import find_affiliate
@@ -193,6 +193,24 @@ def count_clicks(connection: Connection, clicks: Iterable[tuple[int, int | None,
     in the transaction that writes them."""
     counted = Counter((affiliate, product or 0, link) for affiliate, product, link in clicks)
     add_counts(connection, ClickCount.__table__, "clicks", counted)
+
+
+def recount_clicks(connection: Connection, shuffled: bool = False) -> int:
+    """Rebuild ``ClickCount`` from the clicks (after clicks were deleted or loaded with SQL),
+    in the caller's transaction; the number of rows made. ``shuffled`` adds them in random
+    order, as traffic would (a b-tree filled in key order is packed full, and new rows then
+    split a page nearly every time): for a benchmark's seeded database."""
+    product = func.coalesce(Click.product_id, 0)
+    counted = select(Click.affiliate_id, product.label("product_id"), Click.link_id,
+                     func.count().label("clicks")).group_by(
+                         Click.affiliate_id, product, Click.link_id)
+    if shuffled:
+        counted = select(counted.subquery()).order_by(func.random())
+    connection.execute(delete(ClickCount))
+    connection.execute(insert(ClickCount).from_select(
+        ["affiliate_id", "product_id", "link_id", "clicks"], counted))
+    # Counted again: psycopg reports no row count for INSERT ... SELECT.
+    return connection.scalar(select(func.count()).select_from(ClickCount)) or 0
 
 
 def _referral_counts_statement(by_product: bool) -> Any:

@@ -122,3 +122,17 @@ def test_an_affiliates_counts_are_read_from_one_b_tree(app):
             plan = [row[-1] for row in conn.exec_driver_sql(
                 "EXPLAIN QUERY PLAN " + sql.replace("?", "1"))]
             assert plan == ["SEARCH click_counts USING PRIMARY KEY (affiliate_id=?)"], plan
+
+
+def test_recount_rebuilds_the_counts_after_clicks_were_changed_with_sql(app, client, api_key):
+    from affsrv.cli import cli
+
+    code = add_affiliate(app)
+    for n in range(4):
+        api(client, api_key, code, referrer={"url": f"https://blog.example/{n % 2}"})
+    with app.app_context(), db.engine.begin() as conn:  # by hand: the counts are now wrong
+        conn.execute(text("DELETE FROM clicks WHERE id = (SELECT MIN(id) FROM clicks)"))
+    result = app.test_cli_runner().invoke(cli, ["clicks", "recount"])
+    assert result.exit_code == 0 and "2 click count(s) written" in result.output, result.output
+    assert _counts(app) == _clicks_grouped(app)
+    assert sum(_counts(app).values()) == 3
