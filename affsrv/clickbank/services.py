@@ -39,6 +39,7 @@ from affsrv.extensions import db
 from affsrv.logs import get_log
 from affsrv.orders.models import CONTACT_FIELDS, Order, OrderLineItem
 from affsrv.products.models import Product
+from affsrv.settings import settings
 from affsrv.signals import order_recorded
 from affsrv.text import replace_surrogates
 from affsrv.validation import format_errors
@@ -395,6 +396,13 @@ def _count_commissions(order: Order, affiliate: Affiliate | None, items: list[Or
                     source="clickbank", fallback_amount=item.affiliate_payout,
                     custom=dict(order.vendor_variables or {}), commit=False, order=order,
                 )
+                ledger = settings("commissions")["currency"]
+                if recorded.created and recorded.commission.currency != ledger:
+                    log.warning("ins: commission recorded in the order's currency, not in the "
+                                "Data API's totals", account=order.account,
+                                receipt=order.receipt, type=kind, item=item.item_no,
+                                affiliate=affiliate.code, currency=order.currency,
+                                ledger_currency=ledger)
                 if reason and recorded.created:
                     # The refund (or chargeback) arrived first, e.g. while this sale was
                     # being retried by ClickBank: it applies to this commission now.

@@ -31,10 +31,10 @@ class Commission(db.Model):
         UniqueConstraint("affiliate_id", "product_id", "order_ref", "kind",
                          name="uq_commissions_order"),
         # The Data API's `commissions` op: one affiliate's approved commissions per product.
-        # Covering (every column the totals read), so the op reads a few index pages instead
-        # of one table page per commission.
+        # Covering (every column the totals read, the currency too), so the op reads a few
+        # index pages instead of one table page per commission.
         Index("ix_commissions_affiliate_totals", "affiliate_id", "status", "product_id", "kind",
-              "created_at", "sale_total", "commission_total"),
+              "created_at", "sale_total", "commission_total", "currency"),
         Index("ix_commissions_status", "status"),
         Index("ix_commissions_product_id", "product_id"),
         Index("ix_commissions_created_at", "created_at"),

@@ -257,7 +257,8 @@ def _totals_statement(by_product: bool) -> Any:
             unix_seconds(func.max(c.created_at)),
         )
         .where(c.affiliate_id == bindparam("affiliate_id"),
-               c.status == CommissionStatus.APPROVED.value)
+               c.status == CommissionStatus.APPROVED.value,
+               c.currency == bindparam("currency"))
         .group_by(c.product_id)
         .order_by(c.product_id)
     )
@@ -274,16 +275,15 @@ def commission_totals(
 ) -> dict[str, Any]:
     """Approved commissions per product (the Data API's `commissions`), the last one's time in
     Unix seconds. A negative (clawback) commission subtracts one from the count and its amounts
-    from the totals."""
+    from the totals. Only commissions in the ledger currency (``[commissions] currency``) count:
+    the answer names no currency, and amounts in two are not one sum."""
     conn = connection or db.session.connection()
+    params = {"affiliate_id": affiliate_id, "currency": settings("commissions")["currency"]}
     if product_id is None:
-        rows = all_rows(conn, _TOTALS, {"affiliate_id": affiliate_id}, named=False)
+        rows = all_rows(conn, _TOTALS, params, named=False)
     else:
-        rows = all_rows(
-            conn,
-            _TOTALS_FOR_PRODUCT, {"affiliate_id": affiliate_id, "product_id": product_id},
-            named=False,
-        )
+        rows = all_rows(conn, _TOTALS_FOR_PRODUCT, {**params, "product_id": product_id},
+                        named=False)
     return {
         str(pid): {
             "commissions": count,

@@ -95,9 +95,10 @@ class CommissionCallSchema(_CallSchema):
         validate=validate.Length(max=50),
     )
 
-    def __init__(self, max_saletotal: Decimal, **kwargs: Any) -> None:
+    def __init__(self, max_saletotal: Decimal, currency: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.max_saletotal = max_saletotal
+        self.currency = currency
 
     @validates_schema
     def _sale_limit(self, data: dict[str, Any], **_: Any) -> None:
@@ -106,6 +107,17 @@ class CommissionCallSchema(_CallSchema):
             raise ValidationError(
                 {"commission": {"saletotal": [f"must not exceed {self.max_saletotal}"]}}
             )
+
+    @validates_schema
+    def _ledger_currency(self, data: dict[str, Any], **_: Any) -> None:
+        # The Data API's totals carry no currency and affsrv converts none: amounts in another
+        # currency would be added to these as if they were the same money.
+        sent = data["commission"].get("currency")
+        if sent is not None and sent != self.currency:
+            raise ValidationError({"commission": {"currency": [
+                f"must be {self.currency}: affsrv keeps commissions in one currency "
+                f"(commissions.currency); send saletotal and commtotal in {self.currency}"
+            ]}})
 
 
 CALLS = ("data", "referrer", "commission")

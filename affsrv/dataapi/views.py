@@ -33,12 +33,14 @@ bp = Blueprint("dataapi", __name__)
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     # One schema per call (call_kind tells which), made once per app: the commission call's
-    # holds a setting, the sale limit.
-    limit = Decimal(app.config["AFFSRV"]["commissions"]["max_saletotal"])
+    # holds settings, the sale limit and the ledger currency.
+    commissions = app.config["AFFSRV"]["commissions"]
     app.extensions["affsrv_call_schemas"] = {
         "data": DataCallSchema(),
         "referrer": ReferrerCallSchema(),
-        "commission": CommissionCallSchema(max_saletotal=limit),
+        "commission": CommissionCallSchema(
+            max_saletotal=Decimal(commissions["max_saletotal"]), currency=commissions["currency"]
+        ),
     }
 
 

@@ -21,12 +21,15 @@ def group() -> None:
 @click.option("--method", required=True, help="e.g. PayPal, Stripe, 2Checkout.")
 @click.option("--amount", required=True, help="Plain decimal, e.g. 24.66.")
 @click.option("--reference", default="", help="Transfer id or note.")
+@click.option("--currency", default=None,
+              help="Three capital letters, e.g. EUR (default: commissions.currency). Settles "
+                   "only commissions in this currency.")
 @with_appcontext
 @domain_errors
-def add(code: str, method: str, amount: str, reference: str) -> None:
+def add(code: str, method: str, amount: str, reference: str, currency: str | None) -> None:
     """Record a payout; the new id is the last line printed."""
     payment = record_payment(get_affiliate(code), method=method, amount=amount,
-                             reference=reference)
+                             reference=reference, currency=currency)
     click.echo(f"payment of {payment.amount} {payment.currency} to {code} recorded; id:")
     click.echo(payment.id)
 

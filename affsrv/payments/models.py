@@ -14,7 +14,8 @@ class Payment(db.Model):
     __tablename__ = "payments"
     __table_args__ = (
         # The Data API's `payments` op; covering, like ix_commissions_affiliate_totals.
-        Index("ix_payments_affiliate_totals", "affiliate_id", "method", "created_at", "amount"),
+        Index("ix_payments_affiliate_totals", "affiliate_id", "method", "created_at", "amount",
+              "currency"),
         Index("ix_payments_created_at", "created_at"),
     )
 

@@ -25,9 +25,9 @@ _create_schema = PaymentCreateSchema()
 
 
 def record_payment(affiliate: Affiliate, **data: Any) -> Payment:
-    """Record a payout and mark the affiliate's approved, unpaid commissions as paid, oldest
-    first, as far as the amount covers them whole. A paid commission that is later refunded
-    is clawed back with a negative commission instead of being reversed."""
+    """Record a payout and mark the affiliate's approved, unpaid commissions in its currency as
+    paid, oldest first, as far as the amount covers them whole. A paid commission that is
+    later refunded is clawed back with a negative commission instead of being reversed."""
     try:
         values = _create_schema.load({k: v for k, v in data.items() if v is not None})
     except ValidationError as exc:
@@ -49,6 +49,7 @@ def record_payment(affiliate: Affiliate, **data: Any) -> Payment:
             Commission.status == CommissionStatus.APPROVED,
             Commission.kind == CommissionKind.SALE,
             Commission.payment_id.is_(None),
+            Commission.currency == payment.currency,
         )
         .order_by(Commission.created_at, Commission.id)
         .with_for_update()
@@ -72,16 +73,18 @@ _TOTALS = (
         type_coerce(func.sum(_P.amount), Money()),
         unix_seconds(func.max(_P.created_at)),
     )
-    .where(_P.affiliate_id == bindparam("affiliate_id"))
+    .where(_P.affiliate_id == bindparam("affiliate_id"), _P.currency == bindparam("currency"))
     .group_by(_P.method)
     .order_by(_P.method)
 )
 
 
 def payment_totals(affiliate_id: int, connection: Connection | None = None) -> dict[str, Any]:
-    """Payments per method (the Data API's `payments`), the last one's time in Unix seconds."""
+    """Payments per method (the Data API's `payments`), the last one's time in Unix seconds;
+    in the ledger currency only, like ``commission_totals``."""
     conn = connection or db.session.connection()
-    rows = all_rows(conn, _TOTALS, {"affiliate_id": affiliate_id}, named=False)
+    params = {"affiliate_id": affiliate_id, "currency": settings("commissions")["currency"]}
+    rows = all_rows(conn, _TOTALS, params, named=False)
     return {
         method: {"payments": count, "payment_total": total, "last_payment": last}
         for method, count, total, last in rows

@@ -224,14 +224,6 @@ def test_refund_of_unknown_ref_is_an_error_and_writes_nothing(shop):
     assert count_rows(app, Commission) == 0
 
 
-def test_currency_and_defaults(shop):
-    app, client, key, code, pid = shop
-    r = api(client, key, code, commission={"product": pid, "saletotal": "10.00",
-                                            "commtotal": "1.00", "currency": "EUR"})
-    with app.app_context():
-        assert db.session.get(Commission, int(r.json["id"])).currency == "EUR"
-
-
 def test_product_rate_is_used_without_commtier_or_commtotal(make_app, api_key):
     app = make_app(commissions={"require_approval": False})
     code = add_affiliate(app)
