@@ -231,3 +231,22 @@ def test_product_rate_is_used_without_commtier_or_commtotal(make_app, api_key):
     r = api(app.test_client(), api_key, code,
             commission={"product": pid, "saletotal": "80.00"})
     assert r.json["commtotal"] == "10.00"
+
+
+def test_a_payout_settles_oldest_first_and_stops_at_the_first_it_cannot_cover(shop):
+    """README: "oldest first, as far as the amount covers them whole". A commission the payout
+    cannot cover keeps every newer one unpaid too, even ones that would fit."""
+    from tests.clickbank.support import run_cli
+
+    app, client, key, code, pid = shop
+    for ref, commission in [("A", "2.00"), ("B", "5.00"), ("C", "1.00")]:
+        r = api(client, key, code, commission={"product": pid, "saletotal": "50.00",
+                                                "commtotal": commission, "ref": ref})
+        assert r.status_code == 200, r.json
+    result = run_cli(app, "payment", "add", "--affiliate", code, "--method", "PayPal",
+                     "--amount", "4.00")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        paid = {c.order_ref: c.payment_id is not None
+                for c in db.session.scalars(select(Commission))}
+    assert paid == {"A": True, "B": False, "C": False}
