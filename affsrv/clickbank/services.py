@@ -388,7 +388,7 @@ def _count_commissions(order: Order, affiliate: Affiliate | None, items: list[Or
                 if sale_total is None or sale_total <= 0:
                     raise DomainError("the line item has no positive price")
                 ref = commission_ref(order.receipt, kind)
-                reason = _reversal_already_received(order, affiliate, product)
+                reason = _reversal_already_received(order, affiliate, product, item.item_no)
                 recorded = record_commission(
                     affiliate, product, sale_total, None,
                     currency=order.currency, order_ref=ref,
@@ -417,13 +417,15 @@ def _count_commissions(order: Order, affiliate: Affiliate | None, items: list[Or
                         affiliate=affiliate.code, reason=exc.message)
 
 
-def _reversal_already_received(order: Order, affiliate: Affiliate, product: Product
-                               ) -> str | None:
-    """The reason of a refund/chargeback of this receipt stored before its sale, when it
-    has not reversed any of the receipt's commissions yet."""
-    kinds = list(db.session.scalars(select(Order.transaction_type).where(
+def _reversal_already_received(order: Order, affiliate: Affiliate, product: Product,
+                               item_no: str) -> str | None:
+    """The reason of a refund/chargeback of this receipt's line item ``item_no`` stored before
+    its sale, when it has not reversed that product's commission yet. (A refund of one item
+    of a cart names only that item.)"""
+    kinds = list(db.session.scalars(select(Order.transaction_type).join(OrderLineItem).where(
         Order.account == order.account, Order.receipt == order.receipt,
         Order.transaction_type.in_(list(REVERSING_TYPES)),
+        OrderLineItem.item_no == item_no,
     ).order_by(Order.id)))
     if not kinds:
         return None

@@ -199,3 +199,24 @@ def test_refund_arriving_before_its_sale_still_reverses_it(cb, api_key):
     assert _totals(cb, api_key, code) == {}
     [sale] = _commissions(cb)
     assert sale.status == CommissionStatus.REVERSED and sale.reversal_reason == "refund"
+
+
+def test_a_refund_of_one_cart_item_arriving_before_the_sale_reverses_only_that_item(cb, api_key):
+    """ClickBank retries a failed SALE hours later; meanwhile the buyer was refunded the bump
+    only. When the sale arrives, the bump's commission is reversed at once, the main item's
+    stands."""
+    code = add_affiliate(cb, code="annie")
+    widget = add_product(cb, sku="WIDGET-1", commission_rate=Decimal("20"))
+    add_product(cb, name="Bump", sku="BUMP-1", commission_rate=Decimal("50"))
+    sale = notification(affiliate="annie")
+    sale["lineItems"].append({**sale["lineItems"][0], "itemNo": "BUMP-1", "productPrice": 10.00,
+                              "lineItemType": "BUMP"})
+    refund = notification(affiliate="annie", transactionType="RFND", totalOrderAmount=-10.00,
+                          lineItems=[sale["lineItems"][1]])
+    client = cb.test_client()
+    assert post_ins(client, refund).status_code == 200
+    assert post_ins(client, {**sale, "attemptCount": 2}).status_code == 200
+    assert {c.notes.split()[-1]: c.status for c in _commissions(cb)} == {
+        "WIDGET-1": CommissionStatus.APPROVED, "BUMP-1": CommissionStatus.REVERSED}
+    assert _totals(cb, api_key, code) == {str(widget): {
+        "commissions": "1", "sale_total": "49.95", "commission_total": "9.99"}}
