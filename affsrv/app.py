@@ -19,6 +19,7 @@ from affsrv.db.errors import database_unusable
 from affsrv.extensions import db, migrate
 from affsrv.jsonprovider import OrjsonProvider
 from affsrv.logs import AppLogs, get_log
+from affsrv.request_body import drain_body
 
 # Each domain package may have `models` (imported so the schema is complete) and `views`
 # (a module with a blueprint `bp`). Adding a domain is adding its name here.
@@ -149,6 +150,7 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:
         if exc.code == 413:
+            drain_body(request.environ)
             limit = app.config["MAX_CONTENT_LENGTH"]
             return _json_error(f"request body too large (limit {limit} bytes)", 413)
         if request.path.startswith(("/api", "/index.php")):

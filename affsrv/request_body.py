@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import request
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -21,3 +23,24 @@ def read_body() -> bytes:
             and request.environ["wsgi.input"].read(1)):
         raise RequestEntityTooLarge()
     return body
+
+
+# A refused body is read (up to this much) and dropped before the 413 goes out. A server that
+# closes a connection with data still unread makes the kernel reset it, and the reset can
+# destroy the answer before the client reads it: nginx, still sending the body, then reports
+# a failed upstream instead of the 413. 1 MiB: the deploy file's client_max_body_size.
+DRAIN_BYTES = 1 << 20
+
+
+def drain_body(environ: dict[str, Any]) -> None:
+    """Read and drop what is left of the request's body, at most ``DRAIN_BYTES``."""
+    stream = environ.get("wsgi.input")
+    length = environ.get("CONTENT_LENGTH") or ""
+    if stream is None or (length.isdigit() and int(length) > DRAIN_BYTES):
+        return  # too much to read for an answer the client may not wait for anyway
+    left = DRAIN_BYTES
+    try:
+        while left > 0 and (chunk := stream.read(min(65536, left))):
+            left -= len(chunk)
+    except Exception:  # the client went away or sent a broken chunk: nothing to answer then
+        return

@@ -5,6 +5,8 @@ answers as with a length, and the same 413 over ``max_body_bytes``, never a body
 from __future__ import annotations
 
 import json
+import socket
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -62,3 +64,22 @@ def test_a_body_over_the_limit_is_413_in_the_error_format(served, chunked):
     answer = _post(server, "/ins/clickbank/myshop", b'{"notification":"' + b"A" * 3000 + b'"}',
                    chunked)
     assert answer.status_code == 413
+
+
+def test_an_oversized_body_is_read_before_the_413_so_the_answer_arrives(served):
+    """A server that closes a connection with part of the body still unread makes the kernel
+    reset it, and the reset can destroy the 413 before the client (nginx, say, still sending
+    the body) reads it: nginx then reports a failed upstream instead of passing the 413 on.
+    The whole body arrives before the client reads; the answer must still be there."""
+    server, key, code = served
+    body = _body(key, code, 20 * LIMIT)
+    head = (f"POST /api HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(head + body)
+        time.sleep(0.5)  # the server has answered and closed by now
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 413 "), answer[:200]
+    assert answer.endswith(b'"message":"request body too large (limit 2048 bytes)"}\n')
