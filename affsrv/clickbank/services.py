@@ -31,7 +31,7 @@ from affsrv.clickbank.crypto import (
 from affsrv.clickbank.models import NICKNAME_PATTERN, ClickbankAccount, InsNotification
 from affsrv.clickbank.schemas import NotificationSchema
 from affsrv.commissions.models import Commission, CommissionKind, CommissionStatus
-from affsrv.commissions.services import record_commission, reverse_commission
+from affsrv.commissions.services import ledger_currency, record_commission, reverse_commission
 from affsrv.db.session import commit_or_conflict
 from affsrv.db.types import utcnow
 from affsrv.errors import DomainError, NotFound
@@ -39,7 +39,6 @@ from affsrv.extensions import db
 from affsrv.logs import get_log
 from affsrv.orders.models import CONTACT_FIELDS, Order, OrderLineItem
 from affsrv.products.models import Product
-from affsrv.settings import settings
 from affsrv.signals import order_recorded
 from affsrv.text import replace_surrogates
 from affsrv.validation import format_errors
@@ -396,7 +395,7 @@ def _count_commissions(order: Order, affiliate: Affiliate | None, items: list[Or
                     source="clickbank", fallback_amount=item.affiliate_payout,
                     custom=dict(order.vendor_variables or {}), commit=False, order=order,
                 )
-                ledger = settings("commissions")["currency"]
+                ledger = ledger_currency()
                 if recorded.created and recorded.commission.currency != ledger:
                     log.warning("ins: commission recorded in the order's currency, not in the "
                                 "Data API's totals", account=order.account,

@@ -24,6 +24,12 @@ from affsrv.tracking.services import is_self_referral
 REVERSAL_REASONS = ("refund", "chargeback")
 
 
+def ledger_currency() -> str:
+    """The one currency affsrv keeps commissions, payouts and the Data API's totals in
+    (``[commissions] currency``): it converts none, and the totals name none."""
+    return settings("commissions")["currency"]
+
+
 @dataclass(frozen=True)
 class Recorded:
     commission: Commission
@@ -97,7 +103,7 @@ def record_commission(
         status=status,
         sale_total=to_money(sale_total),
         commission_total=amount,
-        currency=currency or settings("commissions")["currency"],
+        currency=currency or ledger_currency(),
         order_ref=order_ref,
         ip=ip,
         notes=notes,
@@ -278,7 +284,7 @@ def commission_totals(
     from the totals. Only commissions in the ledger currency (``[commissions] currency``) count:
     the answer names no currency, and amounts in two are not one sum."""
     conn = connection or db.session.connection()
-    params = {"affiliate_id": affiliate_id, "currency": settings("commissions")["currency"]}
+    params = {"affiliate_id": affiliate_id, "currency": ledger_currency()}
     if product_id is None:
         rows = all_rows(conn, _TOTALS, params, named=False)
     else:

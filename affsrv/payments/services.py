@@ -10,6 +10,7 @@ from sqlalchemy import Connection, bindparam, func, select, type_coerce
 
 from affsrv.affiliates.models import Affiliate
 from affsrv.commissions.models import Commission, CommissionKind, CommissionStatus
+from affsrv.commissions.services import ledger_currency
 from affsrv.db.functions import unix_seconds
 from affsrv.db.reads import all_rows
 from affsrv.db.types import Money
@@ -17,7 +18,6 @@ from affsrv.errors import DomainError
 from affsrv.extensions import db
 from affsrv.payments.models import Payment
 from affsrv.payments.schemas import PaymentCreateSchema
-from affsrv.settings import settings
 from affsrv.signals import payment_recorded
 from affsrv.validation import format_errors
 
@@ -37,7 +37,7 @@ def record_payment(affiliate: Affiliate, **data: Any) -> Payment:
         method=values["method"],
         amount=values["amount"],
         reference=values["reference"],
-        currency=values["currency"] or settings("commissions")["currency"],
+        currency=values["currency"] or ledger_currency(),
     )
     db.session.add(payment)
     db.session.flush()
@@ -83,7 +83,7 @@ def payment_totals(affiliate_id: int, connection: Connection | None = None) -> d
     """Payments per method (the Data API's `payments`), the last one's time in Unix seconds;
     in the ledger currency only, like ``commission_totals``."""
     conn = connection or db.session.connection()
-    params = {"affiliate_id": affiliate_id, "currency": settings("commissions")["currency"]}
+    params = {"affiliate_id": affiliate_id, "currency": ledger_currency()}
     rows = all_rows(conn, _TOTALS, params, named=False)
     return {
         method: {"payments": count, "payment_total": total, "last_payment": last}
