@@ -19,7 +19,7 @@ from affsrv.db.errors import database_unusable
 from affsrv.extensions import db, migrate
 from affsrv.jsonprovider import OrjsonProvider
 from affsrv.logs import AppLogs, get_log
-from affsrv.request_body import drain_body
+from affsrv.request_body import BodyDrain
 
 # Each domain package may have `models` (imported so the schema is complete) and `views`
 # (a module with a blueprint `bp`). Adding a domain is adding its name here.
@@ -123,6 +123,7 @@ def create_app(
     proxies = settings["server"]["trusted_proxies"]
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    app.wsgi_app = BodyDrain(app.wsgi_app)  # type: ignore[method-assign]
 
     app.extensions["affsrv_logs"] = AppLogs(settings["logs"])
     db.init_app(app)
@@ -150,7 +151,6 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:
         if exc.code == 413:
-            drain_body(request.environ)
             limit = app.config["MAX_CONTENT_LENGTH"]
             return _json_error(f"request body too large (limit {limit} bytes)", 413)
         if request.path.startswith(("/api", "/index.php")):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import request
@@ -25,22 +26,45 @@ def read_body() -> bytes:
     return body
 
 
-# A refused body is read (up to this much) and dropped before the 413 goes out. A server that
-# closes a connection with data still unread makes the kernel reset it, and the reset can
-# destroy the answer before the client reads it: nginx, still sending the body, then reports
-# a failed upstream instead of the 413. 1 MiB: the deploy file's client_max_body_size.
+# What a request's body still holds when its answer is ready is read (up to this much) and
+# dropped before the answer goes out. A server that closes a connection with data still unread
+# makes the kernel reset it, and the reset can destroy the answer before the client reads it:
+# nginx then reports a failed upstream instead of passing the answer on. 1 MiB: the deploy
+# file's client_max_body_size.
 DRAIN_BYTES = 1 << 20
 
 
 def drain_body(environ: dict[str, Any]) -> None:
-    """Read and drop what is left of the request's body, at most ``DRAIN_BYTES``."""
-    stream = environ.get("wsgi.input")
+    """Read and drop what is left of the request's body, at most ``DRAIN_BYTES``; nothing when
+    the request has no body or declares one longer than that."""
     length = environ.get("CONTENT_LENGTH") or ""
-    if stream is None or (length.isdigit() and int(length) > DRAIN_BYTES):
-        return  # too much to read for an answer the client may not wait for anyway
+    if length.isdigit():
+        if not 0 < int(length) <= DRAIN_BYTES:
+            return  # none, or too much to read for an answer the client may not wait for
+    elif "chunked" not in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+        return  # no body at all (a GET, a landing link)
+    stream = environ.get("wsgi.input")
+    if stream is None:
+        return
     left = DRAIN_BYTES
     try:
         while left > 0 and (chunk := stream.read(min(65536, left))):
             left -= len(chunk)
     except Exception:  # the client went away or sent a broken chunk: nothing to answer then
         return
+
+
+class BodyDrain:
+    """WSGI middleware: once the app has made its answer, drain what the request's body still
+    holds (``drain_body``), whatever the answer: a refusal before the body was read (a 413, a
+    wrong key, an unknown path, a method not allowed) must reach the client as surely as an
+    answer that read it all. A body already read costs one empty read."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
+                 ) -> Iterable[bytes]:
+        answer = self.app(environ, start_response)
+        drain_body(environ)
+        return answer
