@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, request
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
@@ -16,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from affsrv.config import ConfigError, database_url, load_settings
 from affsrv.db.errors import database_unusable
+from affsrv.error_formats import error_format, json_error
 from affsrv.extensions import db, migrate
 from affsrv.jsonprovider import OrjsonProvider
 from affsrv.logs import AppLogs, get_log
@@ -145,17 +146,23 @@ def create_app(
 
 
 def _register_error_handlers(app: Flask) -> None:
-    def _json_error(message: str, status: int) -> Any:
-        return jsonify({"status": "error", "message": message}), status
+    def _error(status: int, message: str) -> Any:
+        # In the format of the API the path belongs to (affsrv.error_formats); JSON elsewhere.
+        return (error_format(app, request.path) or json_error)(status, message)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:
         if exc.code == 413:
             limit = app.config["MAX_CONTENT_LENGTH"]
-            return _json_error(f"request body too large (limit {limit} bytes)", 413)
-        if request.path.startswith(("/api", "/index.php")):
-            return _json_error(exc.description or exc.name, exc.code or 400)
-        return exc
+            return _error(413, f"request body too large (limit {limit} bytes)")
+        render = error_format(app, request.path)
+        if render is None:
+            return exc  # a page (the landing link's 405, say): Werkzeug's own
+        response = render(exc.code or 400, exc.description or exc.name)
+        for name, value in exc.get_headers():  # e.g. a 405's Allow
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(DBAPIError)
     def _database_down(exc: DBAPIError) -> Any:
@@ -163,10 +170,10 @@ def _register_error_handlers(app: Flask) -> None:
             return _unexpected(exc)
         db.session.rollback()
         get_log("general").error("database unavailable", path=request.path, error=str(exc.orig))
-        return _json_error("the database is unavailable; try again shortly", 503)
+        return _error(503, "the database is unavailable; try again shortly")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
         db.session.rollback()
         get_log("general").exception("unhandled error", path=request.path)
-        return _json_error("internal error; see logs/general.log", 500)
+        return _error(500, "internal error; see logs/general.log")

@@ -6,15 +6,22 @@ answered 503 by the app's handler so that ClickBank retries. No outbound call on
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Flask, Response, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from affsrv.clickbank.services import InsRejected, receive_notification
+from affsrv.error_formats import register_error_format
 from affsrv.extensions import db
 from affsrv.logs import get_log
 from affsrv.request_body import read_body
 
 bp = Blueprint("clickbank", __name__)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    # The app's own errors here (a 413, the database down) in plain text like every answer.
+    register_error_format(app, ("/ins/clickbank",), lambda status, message: _text(message, status))
 
 
 def _text(body: str, status: int) -> Response:

@@ -20,6 +20,7 @@ from affsrv.dataapi.schemas import (
     ReferrerCallSchema,
     call_kind,
 )
+from affsrv.error_formats import json_error, register_error_format
 from affsrv.errors import DomainError, Forbidden
 from affsrv.logs import get_log, redact
 from affsrv.request_body import read_body
@@ -32,6 +33,7 @@ bp = Blueprint("dataapi", __name__)
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    register_error_format(app, ("/api", "/index.php"), json_error)
     # One schema per call (call_kind tells which), made once per app: the commission call's
     # holds settings, the sale limit and the ledger currency.
     commissions = app.config["AFFSRV"]["commissions"]

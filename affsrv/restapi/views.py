@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 from importlib.resources import files
 
-from flask import Blueprint, Response, g, request
-from werkzeug.exceptions import HTTPException
+from flask import Blueprint, Flask, Response, g, request
 
+from affsrv.error_formats import register_error_format
 from affsrv.errors import DomainError
 from affsrv.extensions import db
 from affsrv.logs import get_log
@@ -17,6 +17,13 @@ from affsrv.restapi.formats import XML, negotiate, plain
 from affsrv.settings import settings
 
 bp = Blueprint("restapi", __name__, url_prefix="/rest/1.3")
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    # Errors the app answers itself (an unknown path or method, the database down): plain text
+    # too, as ClickBank's clients read every refusal.
+    register_error_format(app, (bp.url_prefix or "",), plain)
 
 
 @bp.before_request
@@ -56,11 +63,6 @@ def _rest_error(exc: RestError) -> Response:
 def _domain_error(exc: DomainError) -> Response:
     db.session.rollback()
     return plain(exc.status, exc.message)
-
-
-@bp.errorhandler(HTTPException)
-def _http_error(exc: HTTPException) -> Response:
-    return plain(exc.code or 400, exc.description or exc.name)
 
 
 def xsd_response(name: str) -> Response:
