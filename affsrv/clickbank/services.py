@@ -32,6 +32,7 @@ from affsrv.clickbank.models import NICKNAME_PATTERN, ClickbankAccount, InsNotif
 from affsrv.clickbank.schemas import NotificationSchema
 from affsrv.commissions.models import Commission, CommissionKind, CommissionStatus
 from affsrv.commissions.services import ledger_currency, record_commission, reverse_commission
+from affsrv.db.locks import lock_until_commit
 from affsrv.db.session import commit_or_conflict
 from affsrv.db.types import utcnow
 from affsrv.errors import DomainError, NotFound
@@ -319,6 +320,10 @@ def _new_item(item: dict[str, Any], product: Product | None) -> OrderLineItem:
 
 
 def _store(account_id: int, account: str, data: dict[str, Any], raw: str) -> Outcome:
+    # One receipt's notifications are stored one after the other: a refund stored while its
+    # sale is being stored would find no commission to reverse, and the sale no refund to
+    # apply, and the refund would be lost (ClickBank is answered 200 and never resends it).
+    lock_until_commit("ins-receipt", f"{account}\x1f{data['receipt']}")
     order = db.session.scalar(
         select(Order).where(
             Order.account == account,
