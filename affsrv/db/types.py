@@ -58,8 +58,20 @@ class FixedDecimal(TypeDecorator[Decimal]):
         if value is None:
             return None
         if dialect.name == "sqlite":
-            return (Decimal(int(value)) / self.factor).quantize(self.quantum)
+            return Decimal(int(value)).scaleb(-self.scale)  # exact: 1234 cents is 12.34
         return Decimal(value).quantize(self.quantum, rounding=ROUND_HALF_UP)
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        exponent = -self.scale
+
+        # The same as process_result_value, without TypeDecorator's wrapper and the dialect
+        # test on every value: the Data API's totals convert dozens per answer.
+        def process(value: Any) -> Decimal | None:
+            return None if value is None else Decimal(int(value)).scaleb(exponent)
+
+        return process
 
 
 def Money() -> FixedDecimal:  # noqa: N802 - reads as a column type

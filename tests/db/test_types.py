@@ -4,10 +4,10 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, insert, select, type_coerce
+from sqlalchemy import func, insert, literal, select, type_coerce
 
 from affsrv.commissions.models import Commission
-from affsrv.db.types import Money, to_money
+from affsrv.db.types import Money, Percent, to_money
 from affsrv.extensions import db
 from tests.helpers import add_affiliate, add_product
 
@@ -40,6 +40,27 @@ def test_sums_of_many_cents_are_exact(app):
         assert isinstance(total, Decimal)
         stored = db.session.scalars(select(Commission.sale_total).limit(1)).one()
         assert stored == Decimal("0.10") and isinstance(stored, Decimal)
+
+
+@pytest.mark.parametrize(("column", "sent", "back"), [
+    (Money(), "0", "0.00"), (Money(), "0.01", "0.01"), (Money(), "-0.05", "-0.05"),
+    (Money(), "12.3", "12.30"), (Money(), "-1245.76", "-1245.76"),
+    (Money(), "999999999999.99", "999999999999.99"), (Money(), "0.005", "0.01"),
+    (Percent(), "17.5", "17.500"), (Percent(), "0", "0.000"), (Percent(), "100", "100.000"),
+])
+def test_amounts_come_back_exact_with_their_places(app, column, sent, back):
+    """Every value read is a Decimal with exactly the column's places (what the Data API
+    prints), whichever way it is read: the ORM's conversion and the compiled reads' own."""
+    with app.app_context():
+        got = db.session.execute(select(literal(Decimal(sent), column))).scalar_one()
+        assert isinstance(got, Decimal) and str(got) == back
+        dialect = db.engine.dialect
+        numeric = 1700 if dialect.name == "postgresql" else None  # the type the driver names
+        processor = column.dialect_impl(dialect).result_processor(dialect, numeric)
+        stored = column.process_bind_param(Decimal(sent), dialect)
+        for convert in (processor, lambda v: column.process_result_value(v, dialect)):
+            got = convert(stored) if convert is not None else stored
+            assert isinstance(got, Decimal) and str(got) == back
 
 
 def test_floats_are_refused_for_money(app):
