@@ -21,10 +21,10 @@ bp = Blueprint("clickbank", __name__)
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     # The app's own errors here (a 413, the database down) in plain text like every answer.
-    register_error_format(app, ("/ins/clickbank",), lambda status, message: _text(message, status))
+    register_error_format(app, ("/ins/clickbank",), _text)
 
 
-def _text(body: str, status: int) -> Response:
+def _text(status: int, body: str) -> Response:
     return Response(body + "\n", status=status, mimetype="text/plain")
 
 
@@ -38,7 +38,7 @@ def receive(account: str) -> Response:
             "ins notification refused", account=account[:64], reason=exc.message,
             remote=request.remote_addr, length=len(body),
         )
-        return _text(f"rejected: {exc.message}", 400)
+        return _text(400, f"rejected: {exc.message}")
     except OperationalError:
         raise  # the app's handler answers 503: the database is down, ClickBank retries
     except DBAPIError as exc:
@@ -46,5 +46,5 @@ def receive(account: str) -> Response:
         db.session.rollback()
         get_log("general").error("ins notification not stored", account=account[:64],
                                  error=type(exc.orig).__name__, exc_info=True)
-        return _text("unavailable: the notification could not be stored; retry", 503)
-    return _text("duplicate: already stored" if outcome.duplicate else "stored", 200)
+        return _text(503, "unavailable: the notification could not be stored; retry")
+    return _text(200, "duplicate: already stored" if outcome.duplicate else "stored")
