@@ -8,6 +8,8 @@ the README quotes beside the benchmark tables.
     python bench/parts.py encode --url sqlite:////tmp/b.db             # JSON encoding of answers
     python bench/parts.py top-affiliate --url sqlite:////tmp/b.db --count 20  # referrals of a
                                                                        # million-click affiliate
+    python bench/parts.py money --url sqlite:////tmp/b.db              # money read back
+    python bench/parts.py drain --url sqlite:////tmp/b.db              # BodyDrain on a GET
 
 ``clicks`` writes batches of random clicks (1,000 each unless ``--batch-size``) through the
 click buffer's own write (link ids, bulk append, click counts, commit) and prints this
@@ -21,6 +23,11 @@ affiliates through the Data API's own code and prints the CPU per answer of enco
 ``jsonify`` does, with Flask's own JSON provider (the standard library) and with affsrv's
 (orjson). ``top-affiliate`` adds an affiliate with ``--clicks`` clicks (a million by default;
 written through the click buffer, so they stay) and times the ``referrals`` op for it.
+``money`` fetches the raw rows of the ``commissions`` totals of random affiliates and times
+turning their amounts into ``Decimal`` with the money column type's result processor (what the
+Data API's reads do); run it with ``PYTHONPATH`` pointing at a checkout of other code to compare
+that code's conversion. ``drain`` times ``drain_body`` (the ``BodyDrain`` middleware's work) on
+a landing link's request, which has no body.
 """
 
 from __future__ import annotations
@@ -120,6 +127,56 @@ def measure_encode(app: Any, affiliates: int, count: int) -> None:
             print(f"{name}: {used / count * 1e6:.1f} us of CPU per answer")
 
 
+def measure_money(app: Any, affiliates: int, count: int) -> None:
+    from affsrv.commissions.services import _TOTALS
+    from affsrv.db.reads import _plan, _thread_connection, read_engine
+    from affsrv.db.types import Money
+
+    rng = random.Random(6)
+    with app.app_context():
+        connection = _thread_connection(read_engine())
+        dialect = connection.dialect
+        plan = _plan(_TOTALS, dialect)
+        cursor = connection.connection.driver_connection.cursor()
+        answers = []
+        for _ in range(count):
+            cursor.execute(plan.sql, plan.args({"affiliate_id": rng.randrange(1, affiliates + 1),
+                                                "currency": "USD"}))
+            # The two sums of every product's row: what one answer converts.
+            answers.append([v for row in cursor.fetchall() for v in row[2:4]])
+        money = Money()
+        # Flask-SQLAlchemy's dialect names the driver's numeric type on PostgreSQL (1700).
+        process = money.dialect_impl(dialect).result_processor(dialect, 1700)
+        per_answer = sum(len(a) for a in answers) / count
+        for _round in range(3):
+            started = time.process_time()
+            for values in answers:
+                for value in values:
+                    process(value)
+            used = time.process_time() - started
+            print(f"{per_answer:.1f} amounts per commissions answer: "
+                  f"{used / count * 1e6:.1f} us of CPU per answer to convert them")
+
+
+def measure_drain(count: int) -> None:
+    import io
+    import sys
+
+    from affsrv.request_body import drain_body
+
+    def landing() -> dict[str, Any]:
+        return {"REQUEST_METHOD": "GET", "PATH_INFO": "/r/aff1", "QUERY_STRING": "p=1",
+                "wsgi.input": io.BytesIO(b""), "wsgi.errors": sys.stderr}
+
+    for _round in range(3):
+        environs = [landing() for _ in range(count)]
+        started = time.process_time()
+        for environ in environs:
+            drain_body(environ)
+        used = time.process_time() - started
+        print(f"drain_body on a landing link's GET: {used / count * 1e6:.2f} us of CPU per call")
+
+
 def measure_top_affiliate(app: Any, products: int, clicks: int, count: int) -> None:
     from affsrv.affiliates.services import create_affiliate
     from affsrv.dataapi.services import data_op
@@ -152,14 +209,15 @@ def measure_top_affiliate(app: Any, products: int, clicks: int, count: int) -> N
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("part", choices=["clicks", "query", "directory", "encode",
-                                         "top-affiliate"])
+                                         "top-affiliate", "money", "drain"])
     parser.add_argument("--url", required=True, help="a database seeded by bench/run.py --keep")
     parser.add_argument("--affiliates", type=int, default=100_000, help="as seeded")
     parser.add_argument("--products", type=int, default=50, help="as seeded")
     parser.add_argument("--batches", type=int, default=8, help="clicks: batches to write")
     parser.add_argument("--batch-size", type=int, default=1000, help="clicks: clicks per batch")
     parser.add_argument("--count", type=int, default=3000,
-                        help="query, encode, top-affiliate: queries, answers or calls to time")
+                        help="query, encode, top-affiliate, money, drain: queries, answers or "
+                             "calls to time")
     parser.add_argument("--clicks", type=int, default=1_000_000,
                         help="top-affiliate: clicks of the new affiliate")
     args = parser.parse_args()
@@ -175,6 +233,10 @@ def main() -> None:
             measure_query(app, args.affiliates, args.count)
         elif args.part == "encode":
             measure_encode(app, args.affiliates, args.count)
+        elif args.part == "money":
+            measure_money(app, args.affiliates, args.count)
+        elif args.part == "drain":
+            measure_drain(args.count * 10)
         elif args.part == "top-affiliate":
             measure_top_affiliate(app, args.products, args.clicks, args.count)
         else:

@@ -95,6 +95,10 @@ def test_benchmark_runs_end_to_end_on_sqlite(tmp_path: Path) -> None:
     encode = _run_parts(tmp_path, "encode", "--affiliates", "50", "--count", "20")
     assert "20 referrals answers of " in encode.stdout, encode.stdout
     assert encode.stdout.count("us of CPU per answer") == 2, encode.stdout
+    money = _run_parts(tmp_path, "money", "--affiliates", "50", "--count", "20")
+    assert money.stdout.count("amounts per commissions answer: ") == 3, money.stdout
+    drain = _run_parts(tmp_path, "drain", "--count", "20")
+    assert drain.stdout.count("drain_body on a landing link's GET: ") == 3, drain.stdout
 
 
 def _run_module() -> ModuleType:  # bench/run.py is a script, not part of the package
