@@ -6,6 +6,9 @@ database, no click); ``POST /api`` parses the JSON body and answers it back (a J
 (``affsrv.cli.serve.gunicorn_options``), so the ratio compares the apps, not the servers.
 
     python bench/bare_app.py --bind 127.0.0.1:8001 --workers 2
+
+With ``--database-url`` it also answers ``POST /floor/<name>``: the echo plus one part of a Data
+API call (``bench/floor.py``), for ``bench/run.py --floor``.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ COOKIE_DAYS = 60
 LANDING = "https://shop.example/"
 
 
-def create_bare_app() -> Flask:
+def create_bare_app(database_url: str | None = None) -> Flask:
     app = Flask(__name__)
 
     @app.get("/r/<path:code>")
@@ -36,6 +39,10 @@ def create_bare_app() -> Flask:
     def echo() -> Any:
         return jsonify({"status": "ok", "data": request.get_json()})
 
+    if database_url:
+        from floor import add_floor_routes
+
+        add_floor_routes(app, database_url)
     return app
 
 
@@ -45,8 +52,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bind", default="127.0.0.1:8001")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--database-url", default=None,
+                        help="the benchmark's database: also serve POST /floor/<name>")
     args = parser.parse_args()
-    GunicornApp(gunicorn_options(args.bind, args.workers), create_bare_app).run()
+    GunicornApp(gunicorn_options(args.bind, args.workers),
+                lambda: create_bare_app(args.database_url)).run()
 
 
 if __name__ == "__main__":

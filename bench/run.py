@@ -370,8 +370,8 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def post_json(url: str, body: dict[str, Any]) -> tuple[int, Any]:
-    request = urllib.request.Request(url + "/api", data=json.dumps(body).encode(),
+def post_json(url: str, body: dict[str, Any], path: str = "/api") -> tuple[int, Any]:
+    request = urllib.request.Request(url + path, data=json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=30) as answer:
@@ -415,7 +415,7 @@ function request()
                .. op .. '"' .. extra .. '}}'
   local headers = {["Content-Type"] = "application/json"}
   if close then headers["Connection"] = "close" end
-  return wrk.format("POST", "/api", headers, body)
+  return wrk.format("POST", "%(path)s", headers, body)
 end
 
 function response(status, headers, body)
@@ -448,10 +448,12 @@ end
 class Target:
     name: str
     kind: str  # redirect | api
-    subject: bool  # affsrv (True) or the bare app
+    subject: bool  # measured against a baseline (True), or a baseline itself
     op: str = ""
     product_filter: bool = False
     key: str = ""  # how ``--only`` names a subject
+    path: str = "/api"
+    floor: str = ""  # a floor (bench/floor.py) the bare app serves, not affsrv
 
 
 @dataclass
@@ -598,7 +600,7 @@ def lua_script(workdir: Path, target: Target, scale: Scale, apikey: str, salt: i
                keepalive: bool = False) -> Path:
     path = workdir / f"{re.sub(r'[^a-z0-9]+', '_', target.name.lower()).strip('_')}.lua"
     path.write_text(LUA % {
-        "kind": target.kind, "op": target.op,
+        "kind": target.kind, "op": target.op, "path": target.path,
         "product_filter": "true" if target.product_filter else "false",
         "affiliates": scale.affiliates, "products": scale.products, "apikey": apikey,
         "referers": ", ".join(f'"{r}"' for r in REFERERS), "salt": salt,
@@ -622,18 +624,47 @@ SUBJECTS = [
 ]
 SUBJECT_KEYS = [t.key for t in SUBJECTS]
 
+# --floor: the bare echo plus what every Data API call must do (bench/floor.py), each against
+# the echo like affsrv's ops.
+FLOOR_NAMES = {
+    "roundtrip": "floor: echo + one database round trip (SELECT 1)",
+    "schema": "floor: echo + the call's schema load",
+    "info": "floor: echo + schema load + the info query",
+    "commissions": "floor: echo + schema load + the commissions query",
+    "commissions-product": "floor: echo + schema load + the commissions (product) query",
+    "payments": "floor: echo + schema load + the payments query",
+    "referrals": "floor: echo + schema load + the referrals query",
+}
 
-def check_answers(url: str, apikey: str, scale: Scale) -> None:
-    """Every op answers ``"status": "ok"`` with data, before any load."""
+
+def floor_targets(subjects: list[Target]) -> list[Target]:
+    """The floors of the Data API ops among ``subjects``, after the round trip and the schema
+    load alone. Each sends the body of its op (the round trip and the schema load: the first
+    op's)."""
+    ops = {t.key: t for t in subjects if t.kind == "api"}
+    if not ops:
+        return []
+    floors = []
+    for name in ("roundtrip", "schema", *ops):
+        like = ops.get(name, next(iter(ops.values())))
+        floors.append(Target(FLOOR_NAMES[name], "api", True, op=like.op,
+                             product_filter=like.product_filter, path=f"/floor/{name}",
+                             floor=name))
+    return floors
+
+
+def check_answers(url: str, apikey: str, scale: Scale, targets: list[Target] = SUBJECTS[1:]
+                  ) -> None:
+    """Every op (or floor) answers ``"status": "ok"`` with data, before any load."""
     rng = random.Random(7)
-    for target in SUBJECTS[1:]:
+    for target in targets:
         for _ in range(5):
             body: dict[str, Any] = {"apikey": apikey,
                                     "affiliate": f"aff{rng.randrange(1, scale.affiliates + 1)}",
                                     "data": {"op": target.op}}
             if target.product_filter:
                 body["data"]["product"] = rng.randrange(1, scale.products + 1)
-            status, answer = post_json(url, body)
+            status, answer = post_json(url, body, target.path)
             if status != 200 or not isinstance(answer, dict) or answer.get("status") != "ok":
                 raise SystemExit(f"FAILED: {target.name} answered {status}: {answer}")
 
@@ -682,12 +713,16 @@ def bench_database(db: str, args: argparse.Namespace, scale: Scale, workdir: Pat
             "affsrv", [py, "-c", "from affsrv.cli import main; main()", "serve",
                        "--workers", str(args.workers), "--bind", "127.0.0.1:{port}"], env, work)
         servers.append(affsrv)
+        floor = ["--database-url", url] if args.floor else []
         bare = start_server("bare", [py, str(BENCH_DIR / "bare_app.py"), "--workers",
-                                     str(args.workers), "--bind", "127.0.0.1:{port}"], env, work)
+                                     str(args.workers), "--bind", "127.0.0.1:{port}", *floor],
+                            env, work)
         servers.append(bare)
         wait_ready(affsrv, "/r/aff1")
         wait_ready(bare, "/r/aff1")
         check_answers(affsrv.url, apikey, scale)
+        if args.floor:
+            check_answers(bare.url, apikey, scale, floor_targets(selected(args.only)))
         results = measure(args, scale, apikey, affsrv, bare, work, db)
     finally:
         for server in servers:
@@ -754,6 +789,8 @@ def measure(args: argparse.Namespace, scale: Scale, apikey: str, affsrv: Server,
     settle = args.flush_seconds + 0.1  # the click buffer's last batch belongs to the run
     durations = {"redirect": landing_duration(args), "api": args.duration}
     subjects = selected(args.only)
+    if args.floor:
+        subjects += floor_targets(subjects)
     targets = [*baselines(subjects), *subjects]
     results: dict[str, Result] = {t.name: Result() for t in targets}
     scripts = {t.name: lua_script(work, t, scale, apikey, n, args.keepalive)
@@ -762,14 +799,14 @@ def measure(args: argparse.Namespace, scale: Scale, apikey: str, affsrv: Server,
     if args.warmup > 0:
         log(f"warming up ({args.warmup:g} s per target)")
         for target in targets:
-            server = affsrv if target.subject else bare
+            server = affsrv if target.subject and not target.floor else bare
             run_wrk(server.url, scripts[target.name], args.warmup, *wrk)
     for rnd in range(args.rounds):
         for target in subjects:
             baseline = BARE_REDIRECT if target.kind == "redirect" else BARE_ECHO
             # Each subject run is paired with a bare run right next to it; the order flips
             # every round so neither side always runs on a warmer (or busier) machine.
-            order = [(baseline, bare), (target, affsrv)]
+            order = [(baseline, bare), (target, bare if target.floor else affsrv)]
             if rnd % 2:
                 order.reverse()
             pair: dict[bool, dict[str, float]] = {}
@@ -812,8 +849,8 @@ def render_table(db: str, args: argparse.Namespace, scale: Scale, results: dict[
         "| ratio to bare | target ratio | result |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
-    for target in [BARE_REDIRECT, BARE_ECHO, *SUBJECTS]:
-        if target.name not in results:  # not measured (--only)
+    for target in [BARE_REDIRECT, BARE_ECHO, *SUBJECTS, *floor_targets(SUBJECTS)]:
+        if target.name not in results:  # not measured (--only, no --floor)
             continue
         res = results[target.name]
         db_cpu = f"{med(res.db_cpu):.0f}" if db == "postgresql" else "-"
@@ -821,6 +858,10 @@ def render_table(db: str, args: argparse.Namespace, scale: Scale, results: dict[
                f"| {med(res.app_cpu):.0f} | {db_cpu} |")
         if not target.subject:
             lines.append(row + " 1.00 | - | baseline |")
+            continue
+        if target.floor:  # an upper bound for affsrv's op, not a target
+            shown = math.floor(med(res.ratios) * 100) / 100
+            lines.append(row + f" {shown:.2f} | - | floor |")
             continue
         # The median of the per-round ratios: each compares two runs made back to back, and
         # two rounds disturbed by other jobs on the machine do not move the median of 5.
@@ -865,6 +906,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--only", action="append", choices=SUBJECT_KEYS, metavar="TARGET",
                    help=f"measure only this target (repeatable; one of {', '.join(SUBJECT_KEYS)})"
                         " with its baseline")
+    p.add_argument("--floor", action="store_true",
+                   help="also measure the bare echo plus one part of a Data API call each "
+                        "(bench/floor.py): the most any implementation doing that part can reach")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="an affsrv setting for this run (repeatable), e.g. "
                         "tracking.click_flush_ms=500; passed as AFFSRV_SECTION_KEY")

@@ -172,3 +172,23 @@ def test_table_names_the_landing_run_length_only_when_it_measured_the_landing_li
     )
     # 10 flush intervals of 1 s.
     assert "-d5s (landing and redirect runs -d10s), median of 5" in both
+
+
+def test_floor_measures_the_echo_plus_each_part_against_the_echo(tmp_path: Path) -> None:
+    done = _run_bench(
+        tmp_path, "--affiliates", "20", "--products", "3", "--commissions", "100",
+        "--clicks", "200", "--connections", "2", "--only", "payments", "--floor",
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    lines = [x for x in done.stdout.splitlines() if x.startswith("| ")]
+    rows = [x.split("|")[1].strip() for x in lines]
+    assert rows == [
+        "target", "bare Flask JSON echo", "Data API payments",
+        "floor: echo + one database round trip (SELECT 1)",
+        "floor: echo + the call's schema load",
+        "floor: echo + schema load + the payments query",
+    ], output
+    for line in lines[-3:]:  # a ratio to the echo, no target of their own
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        assert float(cells[6]) > 0 and cells[7:] == ["-", "floor"], line

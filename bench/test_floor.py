@@ -1,0 +1,71 @@
+"""bench/floor.py: the bare app's floors run affsrv's own queries, on both databases, and
+answer like the echo. (How fast they are is bench/run.py --floor's business, not a test's.)"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))  # bare_app imports floor as the script does
+
+from bare_app import create_bare_app  # noqa: E402
+from floor import FLOORS, RawReader  # noqa: E402
+
+
+def _run_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_run", BENCH / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def seeded(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database bench/run.py seeded at a tiny scale: 4 affiliates, 3 products."""
+    run = _run_module()
+    drop = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'b.db'}"
+    else:
+        url, drop = run._postgres_database(run.parse_args(["--db", "postgresql"]))
+    try:
+        run.seed(url, run.Scale(affiliates=4, products=3, commissions=400, payments=40,
+                                clicks=400), tmp_path)
+        yield url
+    finally:
+        if drop is not None:
+            drop()
+
+
+def test_every_floor_answers_the_echo(seeded: str) -> None:
+    client = create_bare_app(database_url=seeded).test_client()
+    body = {"apikey": "k" * 40, "affiliate": "aff2", "data": {"op": "commissions", "product": 1}}
+    for name in FLOORS:
+        answer = client.post(f"/floor/{name}", json=body)
+        assert answer.status_code == 200, (name, answer.text)
+        assert answer.json == {"status": "ok", "data": body}
+    assert client.post("/floor/nothing", json=body).status_code == 404
+
+
+def test_the_floors_read_the_rows_affsrv_reads(seeded: str) -> None:
+    # The queries run with the affiliate's id (read off the seeded code) and the statements'
+    # own constants, so they find the rows affsrv's ops find: 400 commissions over 4
+    # affiliates and 3 products (80% approved), 10 payments each over 3 methods, clicks from
+    # 20 referrers.
+    reader = RawReader(seeded)
+    given = {"code": "aff3", "affiliate_id": 3, "product_id": 2, "currency": "USD"}
+    assert reader.run("roundtrip", {}) == 1
+    assert reader.run("info", given) == 1
+    assert reader.run("info", {**given, "code": "aff9"}) == 0
+    assert reader.run("commissions", given) == 3
+    assert reader.run("commissions-product", given) == 1
+    assert 1 <= reader.run("payments", given) <= 3
+    assert reader.run("referrals", given) > 3
+    assert reader.run("referrals", {**given, "affiliate_id": 9}) == 0
