@@ -3,27 +3,18 @@ answer like the echo. (How fast they are is bench/run.py --floor's business, not
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-BENCH = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH))  # bare_app imports floor as the script does
+# bench/ itself, where run.py starts bare_app (which imports floor from there)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bare_app import create_bare_app  # noqa: E402
 from floor import FLOORS, RawReader  # noqa: E402
-
-
-def _run_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_run", BENCH / "run.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+from test_run import _run_module  # noqa: E402
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
