@@ -69,7 +69,7 @@ def compile_for(statement: Select[Any], dialect_name: str) -> Compiled:
     """``statement`` as SQL with positional parameters: ``?`` for sqlite3, ``$1`` for libpq."""
     dialect = (sqlite.dialect() if dialect_name == "sqlite"
                else postgresql.psycopg.dialect(paramstyle="numeric_dollar"))
-    compiled = statement.compile(dialect=dialect, compile_kwargs={"literal_binds": False})
+    compiled = statement.compile(dialect=dialect)
     return Compiled(compiled.string, tuple(compiled.positiontup or ()),
                     {name: bind.value for name, bind in compiled.binds.items()})
 
