@@ -22,6 +22,11 @@ def json_error(status: int, message: str) -> Response:
     return response
 
 
+def text_error(status: int, message: str) -> Response:
+    """``message`` as one line of plain text: the REST API's and ClickBank intake's answers."""
+    return Response(message + "\n", status=status, mimetype="text/plain")
+
+
 def register_error_format(app: Flask, paths: tuple[str, ...], render: ErrorFormat) -> None:
     """Answer the app's own errors on ``paths`` (each a path and everything under it, e.g.
     ``/rest/1.3``) with ``render(status, message)``."""

@@ -134,5 +134,3 @@ def respond_count(media: str, count: int) -> Response:
     return Response(to_xml("count", count), mimetype=XML)
 
 
-def plain(status: int, message: str) -> Response:
-    return Response(message + "\n", status=status, mimetype=TEXT)
