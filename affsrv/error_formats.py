@@ -22,8 +22,9 @@ def json_error(status: int, message: str) -> Response:
     return response
 
 
-def text_error(status: int, message: str) -> Response:
-    """``message`` as one line of plain text: the REST API's and ClickBank intake's answers."""
+def text_answer(status: int, message: str) -> Response:
+    """``message`` as one line of plain text: the REST API's refusals and ClickBank intake's
+    answers (``stored`` as well as its refusals)."""
     return Response(message + "\n", status=status, mimetype="text/plain")
 
 

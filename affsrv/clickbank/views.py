@@ -10,7 +10,7 @@ from flask import Blueprint, Flask, Response, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from affsrv.clickbank.services import InsRejected, receive_notification
-from affsrv.error_formats import register_error_format, text_error
+from affsrv.error_formats import register_error_format, text_answer
 from affsrv.extensions import db
 from affsrv.logs import get_log
 from affsrv.request_body import read_body
@@ -21,7 +21,7 @@ bp = Blueprint("clickbank", __name__)
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     # The app's own errors here (a 413, the database down) in plain text like every answer.
-    register_error_format(app, ("/ins/clickbank",), text_error)
+    register_error_format(app, ("/ins/clickbank",), text_answer)
 
 
 @bp.post("/ins/clickbank/<account>")
@@ -34,7 +34,7 @@ def receive(account: str) -> Response:
             "ins notification refused", account=account[:64], reason=exc.message,
             remote=request.remote_addr, length=len(body),
         )
-        return text_error(400, f"rejected: {exc.message}")
+        return text_answer(400, f"rejected: {exc.message}")
     except OperationalError:
         raise  # the app's handler answers 503: the database is down, ClickBank retries
     except DBAPIError as exc:
@@ -42,5 +42,5 @@ def receive(account: str) -> Response:
         db.session.rollback()
         get_log("general").error("ins notification not stored", account=account[:64],
                                  error=type(exc.orig).__name__, exc_info=True)
-        return text_error(503, "unavailable: the notification could not be stored; retry")
-    return text_error(200, "duplicate: already stored" if outcome.duplicate else "stored")
+        return text_answer(503, "unavailable: the notification could not be stored; retry")
+    return text_answer(200, "duplicate: already stored" if outcome.duplicate else "stored")

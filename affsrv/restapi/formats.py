@@ -132,5 +132,3 @@ def respond_count(media: str, count: int) -> Response:
     if media == TEXT:
         return Response(str(count), mimetype=TEXT)
     return Response(to_xml("count", count), mimetype=XML)
-
-

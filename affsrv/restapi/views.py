@@ -8,7 +8,7 @@ from importlib.resources import files
 
 from flask import Blueprint, Flask, Response, g, request
 
-from affsrv.error_formats import register_error_format, text_error
+from affsrv.error_formats import register_error_format, text_answer
 from affsrv.errors import DomainError
 from affsrv.extensions import db
 from affsrv.logs import get_log
@@ -23,7 +23,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     # Errors the app answers itself (an unknown path or method, the database down): plain text
     # too, as ClickBank's clients read every refusal.
-    register_error_format(app, (bp.url_prefix or "",), text_error)
+    register_error_format(app, (bp.url_prefix or "",), text_answer)
 
 
 @bp.before_request
@@ -56,13 +56,13 @@ def _refuse_nul() -> None:
 @bp.errorhandler(RestError)
 def _rest_error(exc: RestError) -> Response:
     db.session.rollback()
-    return text_error(exc.status, exc.message)
+    return text_answer(exc.status, exc.message)
 
 
 @bp.errorhandler(DomainError)
 def _domain_error(exc: DomainError) -> Response:
     db.session.rollback()
-    return text_error(exc.status, exc.message)
+    return text_answer(exc.status, exc.message)
 
 
 def xsd_response(name: str) -> Response:
