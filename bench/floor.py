@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, abort, jsonify, request
+from psycopg import pq
 from sqlalchemy import Select, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -57,6 +58,7 @@ FLOORS = ("roundtrip", "schema", *(name for name in STATEMENTS if name != "round
 
 @dataclass(frozen=True)
 class Compiled:
+    name: bytes  # the prepared statement's name (libpq)
     sql: str
     names: tuple[str, ...]  # the parameters' names, in their order in ``sql``
     constants: dict[str, Any]  # the statement's own values (e.g. status = 'approved')
@@ -65,12 +67,12 @@ class Compiled:
         return [given[n] if n in given else self.constants[n] for n in self.names]
 
 
-def compile_for(statement: Select[Any], dialect_name: str) -> Compiled:
+def compile_for(name: str, statement: Select[Any], dialect_name: str) -> Compiled:
     """``statement`` as SQL with positional parameters: ``?`` for sqlite3, ``$1`` for libpq."""
     dialect = (sqlite.dialect() if dialect_name == "sqlite"
                else postgresql.psycopg.dialect(paramstyle="numeric_dollar"))
     compiled = statement.compile(dialect=dialect)
-    return Compiled(compiled.string, tuple(compiled.positiontup or ()),
+    return Compiled(name.encode(), compiled.string, tuple(compiled.positiontup or ()),
                     {name: bind.value for name, bind in compiled.binds.items()})
 
 
@@ -81,7 +83,8 @@ class RawReader:
     def __init__(self, url: str) -> None:
         self.dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
         self.url = url
-        self.compiled = {name: compile_for(st, self.dialect) for name, st in STATEMENTS.items()}
+        self.compiled = {name: compile_for(name, st, self.dialect)
+                         for name, st in STATEMENTS.items()}
         self._local = threading.local()
 
     def _connection(self) -> Any:
@@ -108,17 +111,14 @@ class RawReader:
         compiled = self.compiled[name]
         if self.dialect == "sqlite":
             return len(conn.execute(compiled.sql, compiled.args(given)).fetchall())
-        from psycopg import pq
-
         pgconn = conn.pgconn
-        key = name.encode()
         if name not in prepared:
-            result = pgconn.prepare(key, compiled.sql.encode())
+            result = pgconn.prepare(compiled.name, compiled.sql.encode())
             if result.status != pq.ExecStatus.COMMAND_OK:
                 raise RuntimeError(pgconn.get_error_message())
             prepared.add(name)
         params = [None if v is None else str(v).encode() for v in compiled.args(given)]
-        result = pgconn.exec_prepared(key, params)
+        result = pgconn.exec_prepared(compiled.name, params)
         if result.status != pq.ExecStatus.TUPLES_OK:
             raise RuntimeError(pgconn.get_error_message())
         return result.ntuples
@@ -136,19 +136,19 @@ def add_floor_routes(app: Flask, database_url: str) -> None:
     reader = RawReader(database_url)
     schema = DataCallSchema()
 
-    def op_floor(name: str) -> Callable[[dict[str, Any]], None]:
-        def parts(body: dict[str, Any]) -> None:
+    def part(name: str) -> Callable[[dict[str, Any]], Any]:
+        if name == "schema":
+            return schema.load
+        if name == "roundtrip":
+            return lambda body: reader.run(name, {})
+
+        def op(body: dict[str, Any]) -> None:
             schema.load(body)
             reader.run(name, _given(body))
 
-        return parts
+        return op
 
-    parts: dict[str, Callable[[dict[str, Any]], Any]] = {
-        "roundtrip": lambda body: reader.run("roundtrip", {}),
-        "schema": schema.load,
-        **{name: op_floor(name) for name in STATEMENTS if name != "roundtrip"},
-    }
-    assert tuple(parts) == FLOORS
+    parts = {name: part(name) for name in FLOORS}
 
     @app.post("/floor/<name>")
     def floor(name: str) -> Any:

@@ -45,6 +45,10 @@ def test_every_floor_answers_the_echo(seeded: str) -> None:
     assert client.post("/floor/nothing", json=body).status_code == 404
 
 
+def test_run_measures_every_floor_the_bare_app_serves() -> None:
+    assert list(_run_module().FLOOR_NAMES) == list(FLOORS)
+
+
 def test_the_floors_read_the_rows_affsrv_reads(seeded: str) -> None:
     # The queries run with the affiliate's id (read off the seeded code) and the statements'
     # own constants, so they find the rows affsrv's ops find: 400 commissions over 4
