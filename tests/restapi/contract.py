@@ -1,5 +1,6 @@
 """Checking answers against the contracts: the seeds' XSDs (XML) and the OpenAPI file's schemas
-(JSON), read from ``shared/reference`` beside the repository.
+(JSON), kept in ``tests/contracts`` (copies of the seeds and the reference OpenAPI file with its
+license, so a bare clone passes its own tests).
 
 ClickBank's JSON writes every scalar as a string and a nil as ``{"@nil": "true"}``
 (``shared/reference/clickbank-rest.md``), while the OpenAPI file types them as numbers and
@@ -23,8 +24,8 @@ import xmlschema
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
-OPENAPI = SHARED / "reference" / "open-clickbank.yaml"
+CONTRACTS = REPO / "tests" / "contracts"
+OPENAPI = CONTRACTS / "open-clickbank.yaml"
 XSD_DIR = REPO / "affsrv" / "restapi" / "xsd"
 NIL = {"type": "object", "properties": {"@nil": {"const": "true"}}, "required": ["@nil"],
        "additionalProperties": False}

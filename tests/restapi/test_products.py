@@ -245,9 +245,9 @@ def test_delete_answers_204_and_hides_the_product(rest, app):
 
 
 def test_schema_is_the_seed_xsd(client):
-    from tests.restapi.contract import SHARED
+    from tests.restapi.contract import CONTRACTS
 
-    seed = (SHARED / "seeds" / "clickbank-products-api.txt").read_text()
+    seed = (CONTRACTS / "clickbank-products-api.txt").read_text()
     body = client.get("/rest/1.3/products/schema").get_data(as_text=True)
     assert body.strip() in seed
 

@@ -246,9 +246,9 @@ def test_a_rebill_on_the_same_receipt_is_shipped_after_the_sale(rest, app):
 
 
 def test_schema_is_the_seed_xsd(client):
-    from tests.restapi.contract import SHARED
+    from tests.restapi.contract import CONTRACTS
 
-    seed = (SHARED / "seeds" / "clickbank-shipping-api.txt").read_text()
+    seed = (CONTRACTS / "clickbank-shipping-api.txt").read_text()
     body = client.get("/rest/1.3/shipping2/schema").get_data(as_text=True)
     assert body.strip() in seed and "orderShipData" in body
 
