@@ -5,7 +5,7 @@ load both with wrk on loopback and print requests/s, p50, p99 and the ratio to b
     python bench/run.py --db sqlite --affiliates 1000 --commissions 10000 --clicks 50000
 
 Needs ``wrk`` (Debian/Ubuntu: ``apt-get install -y wrk``) and affsrv installed
-(``pip install -e '.[test]'``). See "Performance" in README.md.
+(``pip install -e '.[test]'``). See docs/performance.md.
 """
 
 from __future__ import annotations
@@ -881,7 +881,7 @@ def render_table(db: str, args: argparse.Namespace, scale: Scale, results: dict[
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description="affsrv benchmark (see Performance in README.md)")
+    p = argparse.ArgumentParser(description="affsrv benchmark (see docs/performance.md)")
     p.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     p.add_argument("--affiliates", type=int, default=100_000)
     p.add_argument("--products", type=int, default=50)

@@ -1,6 +1,6 @@
-"""The README's JSON API examples, run as a merchant copies them: its "First steps" commands,
-then each ``curl`` command of "The JSON API" section against `affsrv serve` (read as the shell
-reads it, sent as curl sends it), each answer
+"""The documented JSON API examples, run as a merchant copies them: the README's "First steps"
+commands, then each ``curl`` command of docs/json-api.md against `affsrv serve` (read as the
+shell reads it, sent as curl sends it), each answer
 checked against the answer the README prints under it (the same keys and text; ids, counts,
 amounts and times of the same form)."""
 
@@ -17,7 +17,9 @@ import requests
 
 from tests.serving import Server, affsrv_output
 
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+REPO = Path(__file__).resolve().parents[2]
+README = (REPO / "README.md").read_text(encoding="utf-8")
+JSON_API = (REPO / "docs" / "json-api.md").read_text(encoding="utf-8")
 DOCUMENTED_BASE = "http://127.0.0.1:8000"
 
 
@@ -26,11 +28,10 @@ def _section(title: str) -> str:
 
 
 def _examples() -> dict[str, list[tuple[str, Any]]]:
-    """Per subsection of "The JSON API", its curl commands paired with the answers printed
+    """Per section of docs/json-api.md, its curl commands paired with the answers printed
     in the ``json`` block that follows them."""
-    body = _section("The JSON API: `POST /api`")
     examples: dict[str, list[tuple[str, Any]]] = {}
-    for part in body.split("\n### ")[1:]:
+    for part in JSON_API.split("\n## ")[1:]:
         title = part.split("\n", 1)[0]
         for commands, answers in re.findall(r"```sh\n(.*?)```\n```json\n(.*?)```", part, re.S):
             calls = ["curl" + c for c in commands.split("curl")[1:]]

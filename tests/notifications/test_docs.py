@@ -1,5 +1,6 @@
-"""The code in the README works: a receiver decrypts affsrv's notifications with the documented
-function, and the documented sender produces bodies affsrv accepts."""
+"""The code in the docs works: a receiver decrypts affsrv's notifications with the function
+docs/notifications.md gives, and the sender docs/clickbank-ins.md gives produces bodies affsrv
+accepts."""
 
 import re
 from decimal import Decimal
@@ -9,14 +10,16 @@ from tests.clickbank.support import Receiver, add_cb_account, notification
 from tests.helpers import add_affiliate, add_product, api
 from tests.notifications.support import KEY, run_due, subscribe
 
-README = Path(__file__).parents[2] / "README.md"
+DOCS = [Path(__file__).parents[2] / "docs" / page
+        for page in ("notifications.md", "clickbank-ins.md")]
 
 
 def _function(name: str):
-    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    blocks = [block for doc in DOCS
+              for block in re.findall(r"```python\n(.*?)```", doc.read_text(), re.S)]
     [block] = [b for b in blocks if f"def {name}(" in b]
     namespace: dict = {}
-    exec(compile(block, f"README.md:{name}", "exec"), namespace)  # noqa: S102 - our own docs
+    exec(compile(block, f"docs:{name}", "exec"), namespace)  # noqa: S102 - our own docs
     return namespace[name]
 
 
