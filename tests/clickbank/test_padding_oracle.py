@@ -12,34 +12,17 @@ byte-identical answer, and past the failure limit the attacker gets 429s.
 from __future__ import annotations
 
 import base64
-import uuid
 from collections import Counter
 
-import pytest
-import redis
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from affsrv.clickbank.crypto import derive_key
 from tests.clickbank.support import ACCOUNT, SECRET, add_cb_account, encrypt, notification
 from tests.helpers import log_records
+from tests.limits_support import redis_keys
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 ATTACKER = "203.0.113.66"
-
-
-@pytest.fixture(params=["memory", "redis"])
-def storage(request):
-    """The limits' storage: in process, or Redis under a key prefix of this test's own."""
-    if request.param == "memory":
-        yield {"storage_url": "", "key_prefix": f"t{uuid.uuid4().hex[:12]}"}
-        return
-    prefix = f"t{uuid.uuid4().hex[:12]}"
-    yield {"storage_url": REDIS_URL, "key_prefix": prefix}
-    client = redis.Redis.from_url(REDIS_URL)
-    keys = list(client.scan_iter(match=f"*{prefix}*"))
-    if keys:
-        client.delete(*keys)
 
 
 def _blocks(body: dict[str, str]) -> tuple[bytes, list[bytes]]:
@@ -80,8 +63,8 @@ def _last_byte_attack(client, real: dict[str, str]) -> list[tuple[int, tuple]]:
     return answers
 
 
-def test_every_malformed_variant_gets_a_byte_identical_answer(make_app, storage):
-    limits = {**storage, "ins_failures_per_address": "1000 per minute",
+def test_every_malformed_variant_gets_a_byte_identical_answer(make_app, limit_storage):
+    limits = {**limit_storage, "ins_failures_per_address": "1000 per minute",
               "ins_failures_per_account": "1000 per minute"}
     app = make_app(limits=limits)
     add_cb_account(app)
@@ -138,8 +121,8 @@ def test_every_malformed_variant_gets_a_byte_identical_answer(make_app, storage)
     assert (response.status_code, response.data) == (200, b"stored\n")
 
 
-def test_the_attack_is_slowed_to_the_failure_limit(make_app, storage):
-    limits = {**storage, "ins_failures_per_address": "10 per minute",
+def test_the_attack_is_slowed_to_the_failure_limit(make_app, limit_storage):
+    limits = {**limit_storage, "ins_failures_per_address": "10 per minute",
               "ins_failures_per_account": "30 per minute"}
     app = make_app(limits=limits)
     add_cb_account(app)
@@ -158,6 +141,8 @@ def test_the_attack_is_slowed_to_the_failure_limit(make_app, storage):
             assert 1 <= retry <= 60
             assert response.mimetype == "text/plain"
     assert statuses == [400] * 10 + [429] * 30
+    if limit_storage["storage_url"]:  # the counters are in Redis, shared by every worker
+        assert redis_keys(limit_storage["key_prefix"])
 
     # Slowed, not answered: even the real notification waits from that address ...
     response = client.post(f"/ins/clickbank/{ACCOUNT}", json=real,
@@ -174,8 +159,8 @@ def test_the_attack_is_slowed_to_the_failure_limit(make_app, storage):
     assert sum(r["event"] == "throttling failed attempts" for r in records) == 1
 
 
-def test_failures_are_throttled_per_account_across_addresses(make_app, storage):
-    limits = {**storage, "ins_failures_per_address": "5 per minute",
+def test_failures_are_throttled_per_account_across_addresses(make_app, limit_storage):
+    limits = {**limit_storage, "ins_failures_per_address": "5 per minute",
               "ins_failures_per_account": "8 per minute"}
     app = make_app(limits=limits)
     add_cb_account(app)
@@ -195,9 +180,9 @@ def test_failures_are_throttled_per_account_across_addresses(make_app, storage):
     assert response.status_code == 200
 
 
-def test_successes_never_count(make_app, storage):
+def test_successes_never_count(make_app, limit_storage):
     """ClickBank's own traffic (stored and duplicate notifications) is never throttled."""
-    limits = {**storage, "ins_failures_per_address": "3 per minute",
+    limits = {**limit_storage, "ins_failures_per_address": "3 per minute",
               "ins_failures_per_account": "3 per minute"}
     app = make_app(limits=limits)
     add_cb_account(app)
