@@ -174,10 +174,11 @@ def test_truncated_body_is_400(cb):
 def test_non_base64_body_is_400(cb):
     body = encrypt(notification())
     bad = {"notification": "%%%not base64%%%", "iv": body["iv"]}
-    assert "not valid base64" in _reason(cb, 
-        cb.test_client().post(f"/ins/clickbank/{ACCOUNT}", json=bad))
+    assert "not valid base64" in _reason(
+        cb, cb.test_client().post(f"/ins/clickbank/{ACCOUNT}", json=bad))
     bad_iv = {"notification": body["notification"], "iv": base64.b64encode(b"short").decode()}
-    assert "16 bytes" in _reason(cb, cb.test_client().post(f"/ins/clickbank/{ACCOUNT}", json=bad_iv))
+    assert "16 bytes" in _reason(
+        cb, cb.test_client().post(f"/ins/clickbank/{ACCOUNT}", json=bad_iv))
 
 
 @pytest.mark.parametrize("body, reason", [
