@@ -32,7 +32,12 @@ from affsrv.clickbank.crypto import (
 from affsrv.clickbank.models import NICKNAME_PATTERN, ClickbankAccount, InsNotification
 from affsrv.clickbank.schemas import NotificationSchema
 from affsrv.commissions.models import Commission, CommissionKind, CommissionStatus
-from affsrv.commissions.services import ledger_currency, record_commission, reverse_commission
+from affsrv.commissions.services import (
+    check_sale_total,
+    ledger_currency,
+    record_commission,
+    reverse_commission,
+)
 from affsrv.db.locks import lock_until_commit
 from affsrv.db.session import commit_or_conflict
 from affsrv.db.types import utcnow
@@ -413,6 +418,10 @@ def _count_commissions(order: Order, affiliate: Affiliate | None, items: list[Or
                 )
                 if sale_total is None or sale_total <= 0:
                     raise DomainError("the line item has no positive price")
+                # The order is stored (ClickBank made the sale; refusing the notification would
+                # only make it resend it), but no commission comes of an absurd order.
+                if order.total_order_amount is not None:
+                    check_sale_total(order.total_order_amount)
                 ref = commission_ref(order.receipt, kind)
                 reason = _reversal_already_received(order, affiliate, product, item.item_no)
                 recorded = record_commission(
