@@ -64,3 +64,8 @@ def test_ipv6_neighbours_share_their_64(make_app, limit_storage, api_key):
                 for n in range(1, 6)]
     assert statuses == [403, 403, 403, 429, 429]
     assert _call(client, api_key, code, {"REMOTE_ADDR": "2001:db8:1:3::1"}).status_code == 200
+    # An IPv4 address written as IPv4-mapped IPv6 is the same client.
+    statuses = [_call(client, "wrong", code, {"REMOTE_ADDR": address}).status_code
+                for address in ["203.0.113.50", "::ffff:203.0.113.50", "203.0.113.50",
+                                "::ffff:cb00:7132"]]
+    assert statuses == [403, 403, 403, 429]
