@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from affsrv import ratelimits
 from affsrv.config import ConfigError, database_url, load_settings
 from affsrv.db.errors import database_unusable
 from affsrv.error_formats import error_format, json_error
@@ -130,6 +131,7 @@ def create_app(
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     _tune_sqlite(app)
+    ratelimits.init_app(app)
 
     for domain in DOMAINS:
         _domain_module(domain, "models")

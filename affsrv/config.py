@@ -68,6 +68,15 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "admin_emails": True,
         "timeout_seconds": 10,
     },
+    "limits": {
+        "storage_url": "",
+        "key_prefix": "affsrv",
+        "ins_failures_per_address": "10 per minute; 100 per day",
+        "ins_failures_per_account": "30 per minute; 300 per day",
+        "api_key_failures_per_address": "10 per minute; 100 per day",
+        "rest_key_failures_per_address": "10 per minute; 100 per day",
+        "rest_key_failures_per_key": "10 per minute; 100 per day",
+    },
     "logs": {
         "dir": "logs",
         "general": True,
@@ -167,6 +176,32 @@ def _is_money_limit(value: str) -> bool:
     return amount.is_finite() and 0 < amount < 10**12
 
 
+def _is_limit_storage(value: str) -> bool:
+    from urllib.parse import urlsplit
+
+    if value in {"", "memory://"}:
+        return True
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        return False
+    if parts.scheme == "redis+unix":
+        return bool(parts.path) and value.isprintable()
+    return parts.scheme in {"redis", "rediss"} and bool(parts.hostname) and value.isprintable()
+
+
+def _is_rate_limits(value: str) -> bool:
+    """One or more Flask-Limiter limits ("10 per minute; 100 per day"), each of at least 1."""
+    from limits import parse_many
+
+    try:
+        items = parse_many(value)
+    except ValueError:
+        return False
+    return bool(items) and all(item.amount >= 1 for item in items)
+
+
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _ADDRESS = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+")
 
@@ -197,6 +232,15 @@ TEXT_RULES: dict[str, tuple[Callable[[str], bool], str]] = {
                              "a three-letter currency code in capitals, such as USD"),
     "commissions.max_saletotal": (_is_money_limit,
                                   "a positive decimal below 1000000000000, such as \"5000.00\""),
+    "limits.storage_url": (_is_limit_storage, "empty (memory://, counted in each process), "
+                                              "redis://HOST:PORT/DB, rediss://... or "
+                                              "redis+unix://PATH"),
+    "limits.key_prefix": (re.compile(r"[A-Za-z0-9_.:-]{1,64}").fullmatch,
+                          "1 to 64 letters, digits, '_', '-', '.' or ':'"),
+    **{f"limits.{name}": (_is_rate_limits, "limits such as \"10 per minute; 100 per day\"")
+       for name in ("ins_failures_per_address", "ins_failures_per_account",
+                    "api_key_failures_per_address", "rest_key_failures_per_address",
+                    "rest_key_failures_per_key")},
     "mail.security": ({"none", "starttls", "ssl"}.__contains__, "none, starttls or ssl"),
     "mail.from": (_is_address, "an e-mail address, such as shop@example.com or "
                                "Shop <shop@example.com>"),
@@ -307,8 +351,8 @@ def _validate(settings: dict[str, dict[str, Any]]) -> None:
         section, key = name.split(".")
         value = settings[section][key]
         if not check(value):
-            # A database URL may hold a password: named, never echoed.
-            shown = "" if name == "database.url" else f", got {value!r}"
+            # A database or Redis URL may hold a password: named, never echoed.
+            shown = "" if name in {"database.url", "limits.storage_url"} else f", got {value!r}"
             raise ConfigError(f"{name}: must be {rule}{shown}")
     notifications = settings["notifications"]
     if notifications["max_retry_seconds"] < notifications["first_retry_seconds"]:

@@ -20,6 +20,7 @@ from affsrv.apikeys.services import create_api_key
 from affsrv.app import import_models
 from affsrv.config import database_url
 from affsrv.extensions import db
+from tests.limits_support import limit_storage  # noqa: F401 - a fixture for every test
 from tests.serving import clean_env
 
 BASE_URL = os.environ.get("AFFSRV_DATABASE_URL", "")

@@ -173,6 +173,17 @@ TEXT_CASES = {
     "commissions.currency": (["usd", "", "EURO", "U$D"], ["EUR"]),
     "commissions.max_saletotal": (["lots", "0", "-5", "NaN", "Infinity", "1e12"],
                                   ["0.01", "999999999999.99"]),
+    "limits.storage_url": (["redis://", "http://127.0.0.1:6379", "memcached://h:11211",
+                            "redis://h:99999/0", "redis+unix://"],
+                           ["memory://", "redis://127.0.0.1:6379/0",
+                            "rediss://:secret@cache.internal:6380/1",
+                            "redis+unix:///run/redis.sock"]),
+    "limits.key_prefix": (["", "a b", "x" * 65], ["shop-2", "affsrv:eu"]),
+    **{f"limits.{name}": (["", "lots", "10 per fortnight", "0 per minute", "10/minute junk"],
+                          ["5/second", "10 per minute; 100 per day", "1 per 2 hours"])
+       for name in ("ins_failures_per_address", "ins_failures_per_account",
+                    "api_key_failures_per_address", "rest_key_failures_per_address",
+                    "rest_key_failures_per_key")},
     "mail.security": (["tls", ""], ["starttls", "ssl"]),
     "mail.from": (["", "shop", "a@b\nBcc: x@y", "a@b, c@d"],
                   ["shop@example.com", "Shop <shop@example.com>"]),
@@ -194,6 +205,12 @@ def test_a_text_value_that_cannot_work_stops_start_up_naming_the_key(name):
             load_settings(environ={var: value})
     for value in [DEFAULTS[section][key], *good]:
         assert load_settings(environ={var: value})[section][key] == value
+
+
+def test_a_refused_redis_url_is_never_echoed():
+    with pytest.raises(ConfigError) as refused:
+        load_settings(environ={"AFFSRV_LIMITS_STORAGE_URL": "redis://:s3cret@h:99999/0"})
+    assert "limits.storage_url" in str(refused.value) and "s3cret" not in str(refused.value)
 
 
 def test_a_refused_database_url_is_never_echoed():

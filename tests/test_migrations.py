@@ -241,3 +241,26 @@ def test_servers_starting_together_on_a_new_database_all_upgrade_it(empty_url, t
     with app.app_context():
         db.engine.dispose()
     assert diff == [] and len(heads) == 1
+
+
+def test_accounts_existing_before_the_cverify_setting_keep_legacy_posts(empty_url, tmp_path):
+    """Merchants whose accounts predate the setting may still receive legacy posts: theirs are
+    on; an account added afterwards starts off."""
+    from sqlalchemy import text
+
+    from affsrv.clickbank.services import add_account, list_accounts
+
+    app = _app(empty_url, tmp_path)
+    with app.app_context():
+        directory = app.extensions["migrate"].directory
+        upgrade(directory=directory, revision="e4a7c1d2b9f0")
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO clickbank_accounts (nickname, secret_key, created_at) "
+                "VALUES ('oldvendor', 'KEY1', '2026-01-01 00:00:00')"))
+        upgrade(directory=directory)
+        add_account("newvendor", "KEY2")
+        assert {a.nickname: a.legacy_cverify for a in list_accounts()} == {
+            "oldvendor": True, "newvendor": False}
+        db.session.remove()
+        db.engine.dispose()

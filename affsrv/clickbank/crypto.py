@@ -44,8 +44,12 @@ def _b64(value: Any, name: str) -> bytes:
         raise InsCryptoError(f"{name} is not valid base64") from None
 
 
-def decrypt_envelope(envelope: Any, secret_key: str) -> str:
-    """The plaintext (UTF-8 text) of a 6.0+ notification body already parsed as JSON."""
+def _decrypt(envelope: Any, secret_key: str) -> tuple[str, str | None]:
+    """The plaintext of a 6.0+ notification body already parsed as JSON, and the reason it is
+    unusable (None when it is not). Faults of the envelope's shape, which depend only on what
+    the sender wrote, raise at once. Past decryption the same work is done whatever the
+    plaintext: the padding is checked in constant time (``cryptography``'s unpadder) and the
+    text decoded even when the padding is wrong, so no answer time tells the steps apart."""
     if not isinstance(envelope, Mapping):
         raise InsCryptoError("body must be a JSON object with notification and iv")
     ciphertext = _b64(envelope.get("notification"), "notification")
@@ -57,14 +61,42 @@ def decrypt_envelope(envelope: Any, secret_key: str) -> str:
     decryptor = Cipher(algorithms.AES(derive_key(secret_key)), modes.CBC(iv)).decryptor()
     padded = decryptor.update(ciphertext) + decryptor.finalize()
     unpadder = padding.PKCS7(128).unpadder()
+    problem: str | None = None
     try:
         plain = unpadder.update(padded) + unpadder.finalize()
     except ValueError:
-        raise InsCryptoError("cannot decrypt: bad padding (wrong secret key?)") from None
+        plain, problem = padded, "cannot decrypt: bad padding (wrong secret key?)"
     try:
-        return plain.decode("utf-8")
+        text = plain.decode("utf-8")
     except UnicodeDecodeError:
-        raise InsCryptoError("cannot decrypt: plaintext is not UTF-8 (wrong secret key?)") from None
+        text = plain.decode("utf-8", "replace")
+        problem = problem or "cannot decrypt: plaintext is not UTF-8 (wrong secret key?)"
+    return text, problem
+
+
+def decrypt_envelope(envelope: Any, secret_key: str) -> str:
+    """The plaintext (UTF-8 text) of a 6.0+ notification body already parsed as JSON."""
+    text, problem = _decrypt(envelope, secret_key)
+    if problem:
+        raise InsCryptoError(problem)
+    return text
+
+
+def open_notification(envelope: Any, secret_key: str) -> tuple[str, Any]:
+    """The plaintext of a 6.0+ notification and its JSON document (numbers as ``Decimal``).
+    Decrypting, unpadding, decoding and parsing are all done whichever fails (see
+    ``_decrypt``); ``InsCryptoError`` then names the first that did, for the log only."""
+    text, problem = _decrypt(envelope, secret_key)
+    document: Any = None
+    try:
+        document = json.loads(text, parse_float=Decimal)
+    except (ValueError, RecursionError):
+        problem = problem or "decrypted notification is not JSON (wrong secret key?)"
+    if problem is None and not isinstance(document, dict):
+        problem = "decrypted notification is not a JSON object"
+    if problem:
+        raise InsCryptoError(problem)
+    return text, document
 
 
 def new_iv() -> bytes:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from affsrv.db.types import BigId, UTCDateTime, utcnow
@@ -21,6 +21,9 @@ class ClickbankAccount(db.Model):
     nickname: Mapped[str] = mapped_column(String(64), unique=True)
     # Needed in plain form to derive the AES key; never logged nor shown by the CLI.
     secret_key: Mapped[str] = mapped_column(String(64))
+    # Accept legacy (up to 4.0) form posts, proved by an 8-hex-character cverify (32 bits,
+    # guessable): off for new accounts; accounts older than the setting have it on.
+    legacy_cverify: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     def __repr__(self) -> str:  # never the key

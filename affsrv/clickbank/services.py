@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -25,13 +26,18 @@ from affsrv.affiliates.services import clickbank_nickname_key
 from affsrv.clickbank.crypto import (
     SECRET_KEY_PATTERN,
     InsCryptoError,
-    decrypt_envelope,
+    open_notification,
     verify_legacy,
 )
 from affsrv.clickbank.models import NICKNAME_PATTERN, ClickbankAccount, InsNotification
 from affsrv.clickbank.schemas import NotificationSchema
 from affsrv.commissions.models import Commission, CommissionKind, CommissionStatus
-from affsrv.commissions.services import ledger_currency, record_commission, reverse_commission
+from affsrv.commissions.services import (
+    check_sale_total,
+    ledger_currency,
+    record_commission,
+    reverse_commission,
+)
 from affsrv.db.locks import lock_until_commit
 from affsrv.db.session import commit_or_conflict
 from affsrv.db.types import utcnow
@@ -52,10 +58,14 @@ REVERSING_TYPES = {"RFND": "refund", "CGBK": "chargeback", "INSF": "chargeback"}
 _EPOCH_SECONDS = re.compile(r"^[0-9]{1,11}\Z")
 
 _schema = NotificationSchema()
+# Notifications to an unknown account are decrypted (or verified) with this key, so that they
+# cost what any other refused notification costs.
+_NO_ACCOUNT_KEY = secrets.token_hex(8)
 
 
 class InsRejected(Exception):
-    """The notification cannot be accepted (answered 400); the message is one line."""
+    """The notification cannot be accepted; the message is one line, for the log only (every
+    refusal is answered alike: a reason would tell a forger which step failed)."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -70,13 +80,15 @@ class Outcome:
 
 # --- accounts ------------------------------------------------------------------------------
 
-def add_account(nickname: str, secret_key: str) -> ClickbankAccount:
+def add_account(nickname: str, secret_key: str, legacy_cverify: bool = False
+                ) -> ClickbankAccount:
     nickname = nickname.strip().lower()
     if not re.match(NICKNAME_PATTERN, nickname):
         raise DomainError("nickname: letters, digits, '.', '_' or '-', at most 64")
     if not SECRET_KEY_PATTERN.match(secret_key):
         raise DomainError("secret key: letters and digits only, at most 64 (ClickBank: 16)")
-    account = ClickbankAccount(nickname=nickname, secret_key=secret_key)
+    account = ClickbankAccount(nickname=nickname, secret_key=secret_key,
+                               legacy_cverify=legacy_cverify)
     db.session.add(account)
     commit_or_conflict(f"account {nickname!r} already exists")
     return account
@@ -86,6 +98,16 @@ def find_account(nickname: str) -> ClickbankAccount | None:
     return db.session.scalar(
         select(ClickbankAccount).where(ClickbankAccount.nickname == nickname.strip().lower())
     )
+
+
+def set_legacy_cverify(nickname: str, allowed: bool) -> ClickbankAccount:
+    """Accept (or refuse) the account's legacy form posts proved by ``cverify``."""
+    account = find_account(nickname)
+    if account is None:
+        raise NotFound(f"unknown account {nickname!r}")
+    account.legacy_cverify = allowed
+    db.session.commit()
+    return account
 
 
 def remove_account(nickname: str) -> None:
@@ -106,34 +128,35 @@ def receive_notification(nickname: str, body: bytes, content_type: str = "") -> 
     """Decrypt (or verify), parse and store one notification; ``InsRejected`` when it cannot
     be. Database failures propagate (the view answers 503 so ClickBank retries)."""
     account = find_account(nickname) if re.match(NICKNAME_PATTERN, nickname) else None
-    if account is None:
-        raise InsRejected(f"unknown account {nickname[:64]!r}")
-    secret_key = account.secret_key
-    account_id, account_name = account.id, account.nickname
+    secret_key = account.secret_key if account is not None else _NO_ACCOUNT_KEY
+    account_id = account.id if account is not None else None
+    account_name = account.nickname if account is not None else ""
+    legacy_allowed = account is not None and account.legacy_cverify
     db.session.rollback()  # end the read; the store below is its own transaction
+    document: Any
     if _is_form(body, content_type):
         fields = _form_fields(body)
         try:
             verify_legacy(fields, secret_key)
         except InsCryptoError as exc:
-            raise InsRejected(str(exc)) from None
+            raise InsRejected(_unknown(nickname) if account is None else str(exc)) from None
+        if not legacy_allowed:
+            raise InsRejected(_unknown(nickname) if account is None else
+                              "legacy cverify posts are off for this account "
+                              "(affsrv account set NICKNAME --legacy-cverify)")
         raw = json.dumps(fields, ensure_ascii=False, sort_keys=True)
-        document: Any = legacy_to_notification(fields)
+        document = legacy_to_notification(fields)
     else:
         try:
             envelope = json.loads(body)
         except (ValueError, RecursionError):
             raise InsRejected("body is not JSON") from None
         try:
-            raw = decrypt_envelope(envelope, secret_key)
+            raw, document = open_notification(envelope, secret_key)
         except InsCryptoError as exc:
-            raise InsRejected(str(exc)) from None
-        try:
-            document = json.loads(raw, parse_float=Decimal)
-        except (ValueError, RecursionError):
-            raise InsRejected("decrypted notification is not JSON (wrong secret key?)") from None
-        if not isinstance(document, dict):
-            raise InsRejected("decrypted notification is not a JSON object")
+            raise InsRejected(_unknown(nickname) if account is None else str(exc)) from None
+        if account is None:  # only a forger can reach this: the key is a random one
+            raise InsRejected(_unknown(nickname))
         if "\\u" in raw:  # only a JSON escape can bring one: the plaintext is strict UTF-8
             try:
                 document = replace_surrogates(document)
@@ -150,6 +173,10 @@ def receive_notification(nickname: str, body: bytes, content_type: str = "") -> 
             # A racing twin committed the same transaction first: look again.
             db.session.rollback()
     return Outcome(None, duplicate=True)
+
+
+def _unknown(nickname: str) -> str:
+    return f"unknown account {nickname[:64]!r}"
 
 
 def _is_form(body: bytes, content_type: str) -> bool:
@@ -319,7 +346,7 @@ def _new_item(item: dict[str, Any], product: Product | None) -> OrderLineItem:
     )
 
 
-def _store(account_id: int, account: str, data: dict[str, Any], raw: str) -> Outcome:
+def _store(account_id: int | None, account: str, data: dict[str, Any], raw: str) -> Outcome:
     # One receipt's notifications are stored one after the other: a refund stored while its
     # sale is being stored would find no commission to reverse, and the sale no refund to
     # apply, and the refund would be lost (ClickBank is answered 200 and never resends it).
@@ -391,6 +418,10 @@ def _count_commissions(order: Order, affiliate: Affiliate | None, items: list[Or
                 )
                 if sale_total is None or sale_total <= 0:
                     raise DomainError("the line item has no positive price")
+                # The order is stored (ClickBank made the sale; refusing the notification would
+                # only make it resend it), but no commission comes of an absurd order.
+                if order.total_order_amount is not None:
+                    check_sale_total(order.total_order_amount)
                 ref = commission_ref(order.receipt, kind)
                 reason = _reversal_already_received(order, affiliate, product, item.item_no)
                 recorded = record_commission(

@@ -59,6 +59,19 @@ def commission_amount(
     )
 
 
+def max_sale_total() -> Decimal:
+    """``[commissions] max_saletotal``: no commission is credited on a larger sale, whatever
+    its source (the JSON API, ClickBank)."""
+    return Decimal(settings("commissions")["max_saletotal"])
+
+
+def check_sale_total(sale_total: Decimal) -> None:
+    limit = max_sale_total()
+    if sale_total > limit:
+        raise DomainError(f"sale total {sale_total} is over the limit {limit} "
+                          "([commissions] max_saletotal): no commission")
+
+
 def record_commission(
     affiliate: Affiliate,
     product: Product,
@@ -85,6 +98,7 @@ def record_commission(
     on to the ``commission_recorded`` receivers."""
     if not product.enabled:
         raise Forbidden(f"product {product.id} is disabled: commissions for it are ignored")
+    check_sale_total(sale_total)
     _check_affiliate_may_earn(affiliate, ip)
     amount = commission_amount(affiliate, product, sale_total, commission_total, fallback_amount)
     if amount > sale_total:

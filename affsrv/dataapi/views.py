@@ -23,6 +23,7 @@ from affsrv.dataapi.schemas import (
 from affsrv.error_formats import json_error, register_error_format
 from affsrv.errors import DomainError, Forbidden
 from affsrv.logs import get_log, redact
+from affsrv.ratelimits import count_failure, failure_limit, first_failure_in_window
 from affsrv.request_body import read_body
 from affsrv.settings import settings
 from affsrv.text import SURROGATE, any_string
@@ -92,19 +93,23 @@ def _log_name(body: Any) -> str:
 
 @bp.post("/api")
 @bp.post("/index.php")
+@failure_limit("api_key_failures_per_address")
 def api_call() -> Response | tuple[Response, int]:
     started = time.perf_counter()
     body: Any = None
+    key_refused = False
     try:
         body, text = _parse_body()
         if not isinstance(body, dict):
             raise DomainError("malformed request: the body must be a JSON object")
         _refuse_unstorable_text(body, text)
         apikey = body.get("apikey")
-        if not isinstance(apikey, str) or not apikey:
-            raise Forbidden("missing apikey")
-        if not is_valid_api_key(apikey):
-            raise Forbidden("invalid apikey")
+        missing = not isinstance(apikey, str) or not apikey
+        if missing or not is_valid_api_key(apikey):
+            # Throttled per address (``[limits] api_key_failures_per_address``).
+            key_refused = True
+            count_failure()
+            raise Forbidden("missing apikey" if missing else "invalid apikey")
         try:
             kind = call_kind(body)
             call = current_app.extensions["affsrv_call_schemas"][kind].load(body)
@@ -116,10 +121,15 @@ def api_call() -> Response | tuple[Response, int]:
     except DomainError as exc:
         status = exc.status
         answer = {"status": "error", "message": exc.message}
-        get_log(_log_name(body)).warning(
-            "api call refused", reason=exc.message, status=status,
-            affiliate=_field(body, "affiliate"), remote=request.remote_addr,
-        )
+        # Wrong keys are summed up: the first of a minute from an address, then the
+        # throttle's line (affsrv.ratelimits), not a line for each of a thousand guesses.
+        if not key_refused or first_failure_in_window("api-key"):
+            get_log(_log_name(body)).warning(
+                "api call refused", reason=exc.message, status=status,
+                affiliate=_field(body, "affiliate"), remote=request.remote_addr,
+                **({"note": "the first wrong key this minute from this address; more are "
+                            "counted by the throttle"} if key_refused else {}),
+            )
     if settings("logs")["api"]:
         get_log("api").info(
             "api call", status=status, remote=request.remote_addr,

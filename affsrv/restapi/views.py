@@ -12,11 +12,16 @@ from affsrv.error_formats import register_error_format, text_answer
 from affsrv.errors import DomainError
 from affsrv.extensions import db
 from affsrv.logs import get_log
+from affsrv.ratelimits import address_key, failure_limit
+from affsrv.restapi.auth import sent_clerk_key
 from affsrv.restapi.errors import RestError
 from affsrv.restapi.formats import XML, negotiate
 from affsrv.settings import settings
 
 bp = Blueprint("restapi", __name__, url_prefix="/rest/1.3")
+# Wrong keys (counted by restapi.auth) are throttled per address and per clerk key sent.
+failure_limit("rest_key_failures_per_address", address_key)(bp)
+failure_limit("rest_key_failures_per_key", sent_clerk_key)(bp)
 
 
 def init_app(app: Flask) -> None:

@@ -22,9 +22,10 @@ SECRET = "MYSECRETKEY12345"
 ACCOUNT = "myvendor"
 
 
-def add_cb_account(app: Flask, nickname: str = ACCOUNT, secret: str = SECRET) -> None:
+def add_cb_account(app: Flask, nickname: str = ACCOUNT, secret: str = SECRET,
+                   legacy_cverify: bool = False) -> None:
     with app.app_context():
-        add_account(nickname, secret)
+        add_account(nickname, secret, legacy_cverify=legacy_cverify)
 
 
 def notification(**overrides: Any) -> dict[str, Any]:

@@ -1,0 +1,143 @@
+"""Throttling of failed attempts (wrong keys, notifications that do not decrypt), with
+Flask-Limiter: the project's one rate-limiting mechanism.
+
+Only failures count: a view that refuses a request for a reason worth throttling calls
+``count_failure()``, and the limits made by ``failure_limit`` deduct after the answer only then
+(Flask-Limiter's ``deduct_when``). Before each request the limits are tested, so once a client has
+used up its failures every request of it, right or wrong, is answered 429 with ``Retry-After``
+(in the format of the API the path belongs to) until the window passes.
+
+Counters live in process (``memory://``, per worker) unless ``[limits] storage_url`` names a
+Redis server, which all workers and hosts then share. Should Redis become unreachable, counting
+falls back to memory rather than failing requests or letting every attempt through.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, Response, current_app, g, request
+from flask_limiter import Limiter, RateLimitExceeded, RequestLimit
+from flask_limiter.util import get_remote_address
+from limits import RateLimitItem, parse
+
+from affsrv.error_formats import error_format, json_error
+from affsrv.logs import get_log
+
+_FAILED = "affsrv_failed_attempt"
+# The log lines about one throttled key: at most one per window of the limit it broke.
+_LOG_ONCE_PER = "affsrv-log"
+
+
+def _prefix() -> str:
+    return current_app.config["AFFSRV"]["limits"]["key_prefix"]
+
+
+def client_network() -> str:
+    """The client's address; for IPv6 its /64, as one host commonly holds the whole /64 (each
+    of its addresses would otherwise get its own failures)."""
+    address = get_remote_address() or "unknown"
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 6 and parsed.ipv4_mapped is not None:
+        return str(parsed.ipv4_mapped)
+    if parsed.version == 6:
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
+
+
+def address_key() -> str:
+    return f"{_prefix()}/address/{client_network()}"
+
+
+def secret_key(value: str) -> str:
+    """A counter key for a secret value (a clerk key): its digest, never the value."""
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f"{_prefix()}/key/{digest}"
+
+
+def _once(window: RateLimitItem, *identifiers: str) -> bool:
+    """True the first time in ``window`` for these identifiers."""
+    once = type(window)(1, window.multiples, namespace=_LOG_ONCE_PER)
+    try:
+        return limiter.limiter.hit(once, *identifiers)
+    except Exception:  # the storage unreachable: rather a line too many than none
+        return True
+
+
+def _on_breach(breached: RequestLimit) -> None:
+    """Log once per window of the broken limit, not once per refused request."""
+    if _once(breached.limit, "breach", *breached.request_args):
+        # ClickBank intake logs its refusals in commission.log; the APIs' keys in general.log.
+        log = "commission" if request.path.startswith("/ins/") else "general"
+        get_log(log).warning(
+            "throttling failed attempts", path=request.path, limit=str(breached.limit),
+            key=breached.key, remote=request.remote_addr,
+            retry_after=_retry_after(breached),
+        )
+
+
+limiter = Limiter(
+    key_func=address_key,
+    strategy="fixed-window",
+    headers_enabled=False,  # X-RateLimit-* would differ between otherwise identical answers
+    in_memory_fallback_enabled=True,
+    on_breach=_on_breach,
+)
+
+
+def init_app(app: Flask) -> None:
+    config = app.config["AFFSRV"]["limits"]
+    app.config["RATELIMIT_STORAGE_URI"] = config["storage_url"] or "memory://"
+    # Connection problems surface quickly; the in-memory fallback then counts.
+    if config["storage_url"]:
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = {"socket_connect_timeout": 2,
+                                                   "socket_timeout": 2}
+    limiter.init_app(app)
+    app.register_error_handler(RateLimitExceeded, _throttled)
+
+
+def _retry_after(breached: RequestLimit | None) -> int:
+    if breached is None:
+        return 60
+    return max(1, math.ceil(breached.window.reset_time - time.time()))
+
+
+def _throttled(_exc: RateLimitExceeded) -> Response:
+    seconds = _retry_after(limiter.current_limit)
+    render = error_format(current_app, request.path) or json_error
+    response = render(429, f"too many failed attempts from here; retry after {seconds} seconds")
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
+def count_failure() -> None:
+    """Count this request against the failure limits of its view (after it is answered)."""
+    g.setdefault(_FAILED, True)
+
+
+def _failed(_response: Response) -> bool:
+    return bool(g.get(_FAILED, False))
+
+
+def failure_limit(setting: str, key_func: Callable[[], str] = address_key) -> Any:
+    """A decorator (for a view or a blueprint) throttling the failures ``count_failure``
+    marks, with the limits of ``[limits] <setting>``; one counter per key across every view it
+    decorates."""
+    return limiter.shared_limit(
+        lambda: current_app.config["AFFSRV"]["limits"][setting],
+        scope=setting, key_func=key_func, deduct_when=_failed,
+    )
+
+
+def first_failure_in_window(kind: str, window: str = "1 per minute") -> bool:
+    """True for the first failure of ``kind`` from this client in ``window``: a log summarises
+    a burst of failures by this line and the breach's, instead of one line per failure."""
+    return _once(parse(window), "first", kind, address_key())
