@@ -1,4 +1,10 @@
-"""IP addresses in one canonical text form (what is stored and compared for self-referral)."""
+"""IP addresses in one canonical text form (what is stored and compared for self-referral).
+
+An IPv4 address written in IPv6 form is the IPv4 address: IPv4-mapped (``::ffff:1.2.3.4``,
+``::ffff:102:304``, ``0:0:0:0:0:ffff:1.2.3.4``), which a dual-stack socket reports for an IPv4
+client, and the deprecated IPv4-compatible form (``::1.2.3.4``). Each is stored and compared as
+``1.2.3.4``, so no spelling of the affiliate's own address passes the self-referral check.
+"""
 
 from __future__ import annotations
 
@@ -19,4 +25,18 @@ def canonical_ip(text: str) -> str:
         pass
     # IPv6 (and every refusal) by ``ipaddress``: the C library writes some IPv6 forms
     # differently (``::ffff:1.2.3.4``, which ipaddress writes ``::ffff:102:304``).
-    return str(ipaddress.ip_address(text))
+    address = ipaddress.ip_address(text)
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = address.ipv4_mapped or _ipv4_compatible(address)
+        if embedded is not None:
+            return str(embedded)
+    return str(address)
+
+
+def _ipv4_compatible(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address of ``::a.b.c.d`` (the first 96 bits zero), except ``::`` and the
+    loopback ``::1``, which are IPv6's own."""
+    number = int(address)
+    if number >> 32 or number <= 1:
+        return None
+    return ipaddress.IPv4Address(number)

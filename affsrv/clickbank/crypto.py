@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+import simplejson
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
@@ -119,25 +120,19 @@ def encrypt_payload(plaintext: str | bytes, secret_key: str, iv: bytes | None = 
     }
 
 
+def _exact_number(value: Any) -> simplejson.RawJSON:
+    if isinstance(value, Decimal) and value.is_finite():
+        return simplejson.RawJSON(format(value, "f"))
+    raise TypeError(f"{type(value).__name__} {value!r} is not JSON serializable")
+
+
 def dumps_exact(payload: Any) -> str:
-    """JSON text with every ``Decimal`` written as a plain number (``9.99``, ``-1.00``)."""
-    marks: dict[str, str] = {}
+    """JSON text with every ``Decimal`` written as a plain number (``9.99``, ``-1.00``).
 
-    def convert(value: Any) -> Any:
-        if isinstance(value, Decimal):
-            token = f"@@num{len(marks)}@@"
-            marks[token] = format(value, "f")
-            return token
-        if isinstance(value, Mapping):
-            return {k: convert(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [convert(v) for v in value]
-        return value
-
-    text = json.dumps(convert(payload), ensure_ascii=False, separators=(",", ":"))
-    for token, number in marks.items():
-        text = text.replace(f'"{token}"', number, 1)
-    return text
+    Each number is put in place by the encoder itself (simplejson's ``RawJSON``), never by
+    replacing text afterwards: a string in the payload can never be taken for a number."""
+    return simplejson.dumps(payload, ensure_ascii=False, separators=(",", ":"),
+                            use_decimal=False, default=_exact_number)
 
 
 def cverify(fields: Mapping[str, str], secret_key: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -10,6 +11,12 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 from affsrv.fields import IdField, IPField, MoneyField
 
 OPS = ("info", "commissions", "payments", "referrals")
+# `custom` is free-form JSON passed on to the admin's e-mail and the API log. Bounded so that a
+# call is refused (400) before anything is written, rather than stored and then failed by a
+# later step: objects and arrays at most MAX_CUSTOM_DEPTH levels deep (custom itself is the
+# first), and at most MAX_CUSTOM_CHARS characters as compact JSON.
+MAX_CUSTOM_DEPTH = 5
+MAX_CUSTOM_CHARS = 10_000
 COMMISSION_TYPES = ("sale", "refund", "chargeback")
 
 
@@ -54,6 +61,28 @@ class CommissionSchema(_Lenient):
             raise ValidationError(f"is required for a {data['type']}: the sale's ref", "ref")
 
 
+def _custom_within_limits(custom: dict[str, Any]) -> None:
+    """Refuse a ``custom`` deeper or larger than the limits above. The depth is measured
+    without recursion (the body may nest as deep as the JSON parser allows); only then is it
+    encoded to measure its size."""
+    waiting: list[tuple[Any, int]] = [(custom, 1)]
+    while waiting:
+        value, depth = waiting.pop()
+        if not isinstance(value, dict | list):
+            continue
+        if depth > MAX_CUSTOM_DEPTH:
+            raise ValidationError(
+                f"must not nest objects or arrays more than {MAX_CUSTOM_DEPTH} levels deep"
+            )
+        items = value.values() if isinstance(value, dict) else value
+        waiting.extend((item, depth + 1) for item in items)
+    size = len(json.dumps(custom, ensure_ascii=False, separators=(",", ":"), default=str))
+    if size > MAX_CUSTOM_CHARS:
+        raise ValidationError(
+            f"must be at most {MAX_CUSTOM_CHARS} characters as JSON (got {size})"
+        )
+
+
 class YesNo(fields.Field):
     """``"yes"``/``"no"`` as the reference sends them (booleans accepted too)."""
 
@@ -92,7 +121,7 @@ class CommissionCallSchema(_CallSchema):
         keys=fields.String(validate=validate.Length(max=100)),
         values=fields.Raw(),
         load_default=dict,
-        validate=validate.Length(max=50),
+        validate=[validate.Length(max=50), _custom_within_limits],
     )
 
     def __init__(self, max_saletotal: Decimal, currency: str, **kwargs: Any) -> None:

@@ -22,7 +22,7 @@ from affsrv.dataapi.schemas import (
 )
 from affsrv.error_formats import json_error, register_error_format
 from affsrv.errors import DomainError, Forbidden
-from affsrv.logs import get_log, redact
+from affsrv.logs import get_log
 from affsrv.ratelimits import count_failure, failure_limit, first_failure_in_window
 from affsrv.request_body import read_body
 from affsrv.settings import settings
@@ -134,7 +134,7 @@ def api_call() -> Response | tuple[Response, int]:
         get_log("api").info(
             "api call", status=status, remote=request.remote_addr,
             ms=round((time.perf_counter() - started) * 1000, 2),
-            request=redact(body) if isinstance(body, dict) else None, response=answer,
+            request=body if isinstance(body, dict) else None, response=answer,
         )
     return jsonify(answer), status
 

@@ -29,7 +29,7 @@ from affsrv.db.types import utcnow
 from affsrv.errors import DomainError, NotFound
 from affsrv.extensions import db
 from affsrv.logs import get_log
-from affsrv.notifications.mail import UndeliverableMail, send_mail
+from affsrv.notifications.mail import UndeliverableMail, mail_text, send_mail
 from affsrv.notifications.models import OutboxKind, OutboxMessage, OutboxStatus, Subscription
 from affsrv.orders.models import Order
 from affsrv.payments.models import Payment
@@ -347,31 +347,43 @@ def _commission_emails(commission: Commission, emails: dict[str, Any],
     product = db.session.get(Product, commission.product_id)
     if affiliate is None or product is None:
         return
-    amount = f"{commission.commission_total:.2f} {commission.currency}"
-    facts = (
-        f"Product: {product.name} (id {product.id})\n"
-        f"Sale total: {commission.sale_total:.2f} {commission.currency}\n"
-        f"Commission: {amount}\n"
-        f"Status: {commission.status}\n"
-        f"Reference: {commission.order_ref or '-'}\n"
-        f"Time: {_time(commission.created_at)}\n"
-    )
+    values = {
+        "code": affiliate.code, "fname": affiliate.fname, "lname": affiliate.lname,
+        "email": affiliate.email, "product": product.name, "product_id": product.id,
+        "sale": f"{commission.sale_total:.2f}", "currency": commission.currency,
+        "amount": f"{commission.commission_total:.2f} {commission.currency}",
+        "status": commission.status, "ref": commission.order_ref or "-",
+        "time": _time(commission.created_at), "source": commission.source,
+    }
     if mail["affiliate_emails"] and emails.get("affiliate", True) and affiliate.email:
         enqueue_email(
-            affiliate.email, f"New commission: {amount}",
-            f"Hello {affiliate.fname},\n\nYou earned a new commission.\n\n{facts}",
-            f"e-mail to affiliate {affiliate.code}",
+            affiliate.email, mail_text("New commission: {amount}", **values),
+            mail_text(_AFFILIATE_MAIL, **values), f"e-mail to affiliate {affiliate.code}",
         )
     if mail["admin"] and mail["admin_emails"] and emails.get("admin", True):
-        lines = "".join(f"  {key}: {value}\n" for key, value in custom.items())
+        lines = "".join(mail_text("  {key}: {value}\n", key=key, value=value)
+                        for key, value in custom.items())
         enqueue_email(
-            mail["admin"], f"New commission for {affiliate.code}: {amount}",
-            f"A commission was recorded.\n\nAffiliate: {affiliate.code} "
-            f"({affiliate.fname} {affiliate.lname}, {affiliate.email})\n{facts}"
-            f"Source: {commission.source}\n"
-            + (f"\nCustom fields:\n{lines}" if lines else ""),
+            mail["admin"], mail_text("New commission for {code}: {amount}", **values),
+            mail_text(_ADMIN_MAIL, **values) + (f"\nCustom fields:\n{lines}" if lines else ""),
             f"e-mail to admin about {affiliate.code}",
         )
+
+
+# The commission e-mails (see mail_text: the values cannot add lines).
+_FACTS = (
+    "Product: {product} (id {product_id})\n"
+    "Sale total: {sale} {currency}\n"
+    "Commission: {amount}\n"
+    "Status: {status}\n"
+    "Reference: {ref}\n"
+    "Time: {time}\n"
+)
+_AFFILIATE_MAIL = "Hello {fname},\n\nYou earned a new commission.\n\n" + _FACTS
+_ADMIN_MAIL = (
+    "A commission was recorded.\n\nAffiliate: {code} ({fname} {lname}, {email})\n"
+    + _FACTS + "Source: {source}\n"
+)
 
 
 commission_recorded.connect(_on_commission_recorded)
