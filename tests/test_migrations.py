@@ -96,7 +96,7 @@ def test_orders_stored_before_caseless_search_get_their_folded_copies(empty_url,
             blank = {c.name: "" for c in orders.c if isinstance(c.type, String)}
             conn.execute(orders.insert(), [
                 {**blank, "id": n + 1, "receipt": f"R{n}", "transaction_type": "SALE",
-                 "vendor": "ShopA", "affiliate_nickname": name.upper(),
+                 "account": "shopa", "vendor": "ShopA", "affiliate_nickname": name.upper(),
                  "billing_last_name": name, "billing_email": f"{name}@Example.com",
                  "transaction_time": when, "created_at": when, "utc_offset_minutes": 0,
                  "declined_consent": False, "is_test": False, "physical": False,
@@ -104,7 +104,7 @@ def test_orders_stored_before_caseless_search_get_their_folded_copies(empty_url,
                 for n, name in enumerate(["MÜLLER", "straße", "Lee"])
             ])
         upgrade(directory=directory)
-        key = create_clerk_key(ROLES, "tests")[1]
+        key = create_clerk_key(ROLES, "tests", sites=["shopa"])[1]
     client = app.test_client()
     headers = {"Authorization": key, "Accept": "application/json"}
 

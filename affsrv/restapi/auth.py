@@ -1,5 +1,8 @@
 """``Authorization: DEV-<developer key>:API-<clerk key>`` (either order) or ``API-<key>``;
-a missing or wrong key, or a key without the method's role, is 403 with a plain-text reason."""
+a missing or wrong key, or a key without the method's role, is 403 with a plain-text reason.
+
+A key reaches only its own sites (``ClerkKey.sites``): a site outside them is refused with
+``OUTSIDE_SITES``, one answer that names nothing, whatever the site or product is."""
 
 from __future__ import annotations
 
@@ -9,6 +12,9 @@ from affsrv.clerkkeys.models import ClerkKey
 from affsrv.clerkkeys.services import find_clerk_key
 from affsrv.restapi.errors import RestError
 
+OUTSIDE_SITES = "this API key may not use this site or product"
+NO_SITES = ("this API key belongs to no site: the merchant assigns one with "
+            "'affsrv clerk-key add-site KEY_ID SITE'")
 USAGE = "send Authorization: DEV-<developer key>:API-<clerk key> (or API-<clerk key>)"
 
 
@@ -34,4 +40,13 @@ def require_roles(*roles: str) -> ClerkKey:
     missing = [r for r in roles if r not in key.role_set]
     if missing:
         raise RestError(403, f"this API key lacks the role(s) {', '.join(missing)}")
+    if not key.sites:
+        raise RestError(403, NO_SITES)
     return key
+
+
+def require_site(key: ClerkKey, site: str) -> str:
+    """``site`` when ``key`` belongs to it; else the uniform 403."""
+    if site not in key.sites:
+        raise RestError(403, OUTSIDE_SITES)
+    return site

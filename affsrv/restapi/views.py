@@ -14,6 +14,7 @@ from affsrv.extensions import db
 from affsrv.logs import get_log
 from affsrv.restapi.errors import RestError
 from affsrv.restapi.formats import XML, negotiate
+from affsrv.restapi.schemas.common import NO_PARAMETERS, load_query
 from affsrv.settings import settings
 
 bp = Blueprint("restapi", __name__, url_prefix="/rest/1.3")
@@ -66,7 +67,8 @@ def _domain_error(exc: DomainError) -> Response:
 
 
 def xsd_response(name: str) -> Response:
-    """A seed's XML schema (``/schema`` endpoints: no key, XML only)."""
+    """A seed's XML schema (``/schema`` endpoints: no key, no parameters, XML only)."""
+    load_query(NO_PARAMETERS, request.args)
     negotiate((XML,))
     body = files("affsrv.restapi").joinpath("xsd", name).read_bytes()
     return Response(body, mimetype=XML)
