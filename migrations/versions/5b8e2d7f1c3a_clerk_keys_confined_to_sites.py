@@ -1,5 +1,5 @@
 """clerk keys confined to sites (clerk_key_sites); products remember a merchant's disable; product
-sites in lower case
+sites in lower case; the REST API's paging indexes lead with the account
 
 Keys made before this revision get no site: which account each was meant for is not known,
 and giving them every site would keep the hole this closes (any key reading and replacing
@@ -49,6 +49,14 @@ def upgrade():
     # Sites are ClickBank account nicknames, which ignore case: stored in lower case.
     op.execute(products.update().where(products.c.site.is_not(None))
                .values(site=sa.func.lower(products.c.site)))
+    # Every REST list now reads one key's accounts: the paging indexes lead with the account.
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.drop_index('ix_orders_transaction_time')
+        batch_op.drop_index('ix_orders_physical_time')
+        batch_op.create_index('ix_orders_account_time', ['account', 'transaction_time', 'id'],
+                              unique=False)
+        batch_op.create_index('ix_orders_account_physical_time',
+                              ['account', 'physical', 'transaction_time', 'id'], unique=False)
     keys = op.get_bind().scalar(sa.text(
         'SELECT count(*) FROM clerk_keys WHERE revoked_at IS NULL'))
     if keys:
@@ -58,6 +66,13 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.drop_index('ix_orders_account_physical_time')
+        batch_op.drop_index('ix_orders_account_time')
+        batch_op.create_index('ix_orders_physical_time', ['physical', 'transaction_time', 'id'],
+                              unique=False)
+        batch_op.create_index('ix_orders_transaction_time', ['transaction_time', 'id'],
+                              unique=False)
     with op.batch_alter_table('products', schema=None) as batch_op:
         batch_op.drop_column('disabled_by_merchant')
     op.drop_table('clerk_key_sites')
