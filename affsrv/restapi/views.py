@@ -68,8 +68,8 @@ def _domain_error(exc: DomainError) -> Response:
 
 def xsd_response(name: str) -> Response:
     """A seed's XML schema (``/schema`` endpoints: no key, no parameters, XML only)."""
-    load_query(NO_PARAMETERS, request.args)
     negotiate((XML,))
+    load_query(NO_PARAMETERS, request.args)
     body = files("affsrv.restapi").joinpath("xsd", name).read_bytes()
     return Response(body, mimetype=XML)
 

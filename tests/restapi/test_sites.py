@@ -251,3 +251,14 @@ def test_a_key_whose_sites_were_all_taken_is_refused_saying_what_to_do(app, clie
                                  ("GET", "products/list", {"site": A})):
         r = key(method, path, **params)
         assert r.status_code == 403 and "belongs to no site" in r.get_data(as_text=True)
+
+
+def test_a_key_of_two_sites_moves_a_sku_only_after_deleting_it(client, clerk):
+    both = Rest(client, {"Authorization": clerk(sites=(A, B))})
+    assert both("PUT", "products/MOVE-1", **{**DIGITAL, "site": A}).status_code == 201
+    r = both("PUT", "products/MOVE-1", **{**DIGITAL, "site": B})
+    assert r.status_code == 409 and "delete it there first" in r.get_data(as_text=True)
+    assert both("DELETE", "products/MOVE-1", site=A).status_code == 204
+    assert both("PUT", "products/MOVE-1", **{**DIGITAL, "site": B}).status_code == 201
+    assert both("GET", "products/MOVE-1", site=B).json["status"] == "ACTIVE"
+    assert both("GET", "products/MOVE-1", site=A).status_code == 404

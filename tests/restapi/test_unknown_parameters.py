@@ -70,6 +70,9 @@ def test_the_misspellings_from_the_review(rest, app):
     r = rest("GET", "shipping2/count", stauts="shipped")
     assert r.status_code == 400 and "stauts: is not a parameter" in r.get_data(as_text=True)
     assert rest("GET", "orders2/count", email="buyer0@example.com").data == b"1"
+    # The page number is the Page header; as a parameter it is refused, not ignored.
+    r = rest.client.get("/rest/1.3/orders2/list?page=2", headers=rest.auth)
+    assert r.status_code == 400 and "page: is not a parameter" in r.get_data(as_text=True)
 
 
 def test_every_unknown_parameter_is_named_with_the_other_problems(rest):
