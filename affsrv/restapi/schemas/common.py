@@ -88,7 +88,7 @@ class QuerySchema(Schema):
 NO_PARAMETERS = QuerySchema()
 
 
-def load_query(schema: Schema, args: MultiDict[str, str],
+def load_query(schema: QuerySchema, args: MultiDict[str, str],
                lists: Iterable[str] = ()) -> dict[str, Any]:
     """Load the query string with ``schema``; a parameter given twice (other than those in
     ``lists``, which become lists) is an error; 400 names every problem."""
