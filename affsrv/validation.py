@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from affsrv.errors import DomainError
@@ -29,3 +30,16 @@ def check_label(label: str) -> str:
     if len(label) > MAX_LABEL:
         raise DomainError(f"label: at most {MAX_LABEL} characters (got {len(label)})")
     return label
+
+
+_SITE = re.compile(r"^[a-z0-9_.-]{1,64}\Z")
+
+
+def check_site(name: str) -> str:
+    """A site (ClickBank account nickname, which is case-insensitive) as stored: lower case,
+    or ``DomainError``. Products, clerk keys and orders name their account this way."""
+    site = name.strip().lower()
+    if not _SITE.match(site):
+        raise DomainError(f"site {name[:64]!r}: a ClickBank account nickname is 1 to 64 "
+                          "letters, digits, '.', '_' or '-'")
+    return site

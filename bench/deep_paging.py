@@ -136,7 +136,7 @@ def main() -> None:
     with app.app_context():
         db.create_all()
         seed(args.rows)
-        header = create_clerk_key(["api_order_read"], "bench")[1]
+        header = create_clerk_key(["api_order_read"], "bench", sites=["bench"])[1]
         dialect = db.engine.dialect.name
     client = app.test_client()
     days = (datetime.now(UTC) - START).days + 2

@@ -264,3 +264,55 @@ def test_accounts_existing_before_the_cverify_setting_keep_legacy_posts(empty_ur
             "oldvendor": True, "newvendor": False}
         db.session.remove()
         db.engine.dispose()
+
+
+def test_keys_made_before_sites_belong_to_none_and_disabled_products_stay_disabled(
+        empty_url, tmp_path, capfd):
+    """Upgrading: an existing clerk key gets no site (refused, saying what to do); a product
+    disabled before the upgrade counts as disabled by the merchant; sites go to lower case."""
+    from sqlalchemy import text
+
+    from affsrv.keyhash import hash_key
+
+    app = _app(empty_url, tmp_path)
+    with app.app_context():
+        directory = app.extensions["migrate"].directory
+        upgrade(directory=directory, revision="e4a7c1d2b9f0")
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO clerk_keys (id, key_hash, dev_key_hash, prefix, roles, label, "
+                "created_at) VALUES (1, :key, :dev, 'OLDKEY00', 'api_order_read "
+                "api_products_client', 'old', '2026-01-01 00:00:00')"),
+                {"key": hash_key("OLDKEY00X"), "dev": hash_key("OLDDEV")})
+            for pid, enabled, site in ((1, True, "MyShop"), (2, False, None)):
+                conn.execute(text(
+                    "INSERT INTO products (id, name, landing_url, enabled, sku, site, "
+                    "created_at, currency, categories, digital, digital_recurring, physical, "
+                    "physical_recurring, pre_rebill_override, skip_confirmation_page) VALUES "
+                    "(:id, 'P', 'https://shop.example/', :enabled, :sku, :site, "
+                    "'2026-01-01 00:00:00', 'USD', '[]', :no, :no, :no, :no, :no, :no)"),
+                    {"id": pid, "enabled": enabled, "sku": f"S{pid}", "site": site,
+                     "no": False})
+        capfd.readouterr()
+        upgrade(directory=directory)
+        notice = capfd.readouterr().err
+        with db.engine.connect() as conn:
+            products = conn.execute(text(
+                "SELECT id, site, enabled, disabled_by_merchant FROM products ORDER BY id"
+            )).all()
+            sites = conn.execute(text("SELECT count(*) FROM clerk_key_sites")).scalar()
+        db.engine.dispose()
+    assert "1 clerk key(s) now belong to no site" in notice
+    assert "affsrv clerk-key add-site KEY_ID SITE" in notice
+    assert [tuple(row) for row in products] == [(1, "myshop", True, False),
+                                                (2, None, False, True)]
+    assert sites == 0
+    r = app.test_client().get("/rest/1.3/orders2/count",
+                              headers={"Authorization": "API-OLDKEY00X"})
+    assert r.status_code == 403 and "belongs to no site" in r.get_data(as_text=True)
+    from affsrv.cli import cli
+
+    listed = app.test_cli_runner().invoke(cli, ["clerk-key", "list"]).output
+    assert "(none: refused until a site is added)" in listed
+    with app.app_context():
+        db.engine.dispose()

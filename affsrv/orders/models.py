@@ -47,12 +47,15 @@ class Order(db.Model):
     __tablename__ = "orders"
     __table_args__ = (
         UniqueConstraint("account", "receipt", "transaction_type", name="uq_orders_transaction"),
-        Index("ix_orders_transaction_time", "transaction_time", "id"),
+        # The REST API pages a clerk key's accounts' orders by (transaction_time, id): for a
+        # key of one account, an index range read in page order.
+        Index("ix_orders_account_time", "account", "transaction_time", "id"),
         Index("ix_orders_receipt", "receipt"),
         Index("ix_orders_billing_email", "billing_email"),
         Index("ix_orders_affiliate_nickname", "affiliate_nickname"),
-        # The REST API's shipping2 list pages physical orders by (transaction_time, id).
-        Index("ix_orders_physical_time", "physical", "transaction_time", "id"),
+        # The REST API's shipping2 list pages an account's physical orders the same way.
+        Index("ix_orders_account_physical_time", "account", "physical", "transaction_time",
+              "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

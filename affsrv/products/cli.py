@@ -1,4 +1,4 @@
-"""``affsrv product add|list|disable|enable``."""
+"""``affsrv product add|list|edit|disable|enable``."""
 
 
 import click
@@ -34,11 +34,29 @@ def add(name: str, url: str, sku: str | None, commission_rate: str | None) -> No
 def list_() -> None:
     """List products."""
     print_table(
-        ["id", "sku", "name", "landing url", "rate", "enabled"],
-        [[p.id, p.sku or "", p.name, p.landing_url,
+        ["id", "sku", "site", "name", "landing url", "rate", "enabled"],
+        [[p.id, p.sku or "", p.site or "", p.name, p.landing_url,
           "" if p.commission_rate is None else f"{p.commission_rate.normalize():f}%",
           "yes" if p.enabled else "no"] for p in services.list_products()],
     )
+
+
+@group.command("edit")
+@click.argument("product_id", type=ID)
+@click.option("--site", default=None,
+              help="Give the product to this site (ClickBank account nickname): that site's "
+                   "clerk keys may then read and change it through the REST API.")
+@click.option("--no-site", is_flag=True,
+              help="Take the product back from the REST API (no site's key reaches it).")
+@with_appcontext
+@domain_errors
+def edit(product_id: int, site: str | None, no_site: bool) -> None:
+    """Change which site's REST API keys may reach a product."""
+    if (site is None) == (not no_site):
+        raise click.UsageError("give --site NAME or --no-site")
+    product = services.assign_site(product_id, None if no_site else site)
+    shown = product.site or "(none: not reachable by the REST API)"
+    click.echo(f"product {product_id} site: {shown}")
 
 
 @group.command("disable")

@@ -1,19 +1,21 @@
 """The catalogue as ClickBank's REST API sees it: products by site and SKU.
 
 A product saved here is an ordinary catalogue product (its id is the Data API's product id,
-its pitch page its landing URL); a product made with ``affsrv product add --sku`` has no site
-until a ``PUT products/{sku}`` claims it.
+its pitch page its landing URL). Callers pass the sites their clerk key belongs to: a product
+of any other site, or with no site (made with ``affsrv product add``, until the merchant runs
+``affsrv product edit ID --site NAME``), is not theirs to read, replace or bring back.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
 from affsrv.db.types import utcnow
-from affsrv.errors import Conflict, NotFound
+from affsrv.errors import Conflict, Forbidden, NotFound
 from affsrv.extensions import db
 from affsrv.products.models import Product
 
@@ -26,6 +28,10 @@ _COLUMNS = (
     "shipping_profile", "sale_refund_days_limit", "rebill_refund_days_limit",
     "skip_confirmation_page", "site",
 )
+
+
+class OutsideSites(Forbidden):
+    """The SKU is a product outside the caller's sites (whose name the message never says)."""
 
 
 def _live(site: str) -> Select[tuple[Product]]:
@@ -49,16 +55,26 @@ def site_products_query(site: str, product_type: str | None) -> Select[tuple[Pro
     return query
 
 
-def save_site_product(sku: str, values: dict[str, Any]) -> tuple[Product, bool]:
-    """Create or replace the product ``sku`` from ``PUT products/{sku}``'s checked parameters;
-    the product and whether it was created (or brought back after a delete)."""
+def save_site_product(sku: str, values: dict[str, Any],
+                      sites: Collection[str]) -> tuple[Product, bool]:
+    """Create or replace the product ``sku`` of site ``values["site"]`` (one of ``sites``)
+    from ``PUT products/{sku}``'s checked parameters; the product and whether it was created
+    (or brought back after a delete).
+
+    A product the merchant disabled (``affsrv product disable``) is updated but stays
+    disabled: only the merchant enables it again. A product this API deleted comes back
+    enabled (unless the merchant disabled it)."""
     for attempt in range(2):
         product = db.session.scalar(select(Product).where(Product.sku == sku))
-        if product is not None and product.site not in (None, values["site"]):
-            raise Conflict(f"SKU {sku} belongs to another site ({product.site})")
+        if product is not None and product.site not in sites:
+            raise OutsideSites(f"SKU {sku} is not available")
+        if (product is not None and product.deleted_at is None
+                and product.site != values["site"]):
+            raise Conflict(f"SKU {sku} is a product of another of this key's sites: delete "
+                           "it there first")
         created = product is None or product.deleted_at is not None
         if product is None:
-            product = Product(sku=sku)
+            product = Product(sku=sku, disabled_by_merchant=False)
             db.session.add(product)
         for column in _COLUMNS:
             setattr(product, column, values[column])
@@ -67,7 +83,8 @@ def save_site_product(sku: str, values: dict[str, Any]) -> tuple[Product, bool]:
         product.commission_rate = values["purchase_commission"]
         product.rebill_commission_rate = values["rebill_commission"]
         product.image_id = values["image"]
-        product.enabled = True
+        if created:
+            product.enabled = not product.disabled_by_merchant
         product.deleted_at = None
         product.updated_at = utcnow()
         try:

@@ -18,6 +18,9 @@ class Product(db.Model):
     # Where the landing link sends a visitor; set by the merchant, never by a visitor.
     landing_url: Mapped[str] = mapped_column(String(2048))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Disabled by the merchant (``affsrv product disable``): only ``affsrv product enable``
+    # enables it again; a REST API PUT never does.
+    disabled_by_merchant: Mapped[bool] = mapped_column(Boolean, default=False)
     # ClickBank-style SKU (item number); unique when set.
     sku: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Default commission percentage for this product (after the affiliate's own commtier).
@@ -26,6 +29,9 @@ class Product(db.Model):
 
     # ClickBank REST API 1.3 product fields (``PUT /rest/1.3/products/{sku}``); ``name`` is its
     # title, ``commission_rate`` its purchaseCommission, ``landing_url`` its pitch page.
+    # ``site`` is the account (lower case) whose clerk keys may read and change the product;
+    # None (a product made with the CLI) keeps it from the REST API until the merchant
+    # assigns it (``affsrv product edit ID --site NAME``).
     site: Mapped[str | None] = mapped_column(String(64))
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     language: Mapped[str | None] = mapped_column(String(2))

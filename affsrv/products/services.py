@@ -12,7 +12,7 @@ from affsrv.errors import DomainError, NotFound
 from affsrv.extensions import db
 from affsrv.products.models import Product
 from affsrv.products.schemas import ProductCreateSchema
-from affsrv.validation import format_errors
+from affsrv.validation import check_site, format_errors
 
 _create_schema = ProductCreateSchema()
 
@@ -54,8 +54,22 @@ def get_enabled_product(product_id: int | str) -> Product:
 
 
 def set_enabled(product_id: int | str, enabled: bool) -> Product:
+    """The merchant's switch: a product disabled here stays disabled until enabled here."""
     product = get_product(product_id)
     product.enabled = enabled
+    product.disabled_by_merchant = not enabled
+    db.session.commit()
+    return product
+
+
+def assign_site(product_id: int | str, site: str | None) -> Product:
+    """Give the product to a site, whose clerk keys may then read and change it through the
+    REST API; None takes it back from the REST API."""
+    product = get_product(product_id)
+    if site is not None and not product.sku:
+        raise DomainError(f"product {product.id} has no SKU: the REST API finds products by "
+                          "SKU")
+    product.site = None if site is None else check_site(site)
     db.session.commit()
     return product
 

@@ -3,7 +3,10 @@ a missing or wrong key, or a key without the method's role, is 403 with a plain-
 
 Missing, malformed and wrong keys are failures throttled per client address and per clerk key
 sent (``[limits] rest_key_failures_per_*``, see ``affsrv.ratelimits``); the first of a window is
-logged, then one line when throttling starts, not one line per wrong key."""
+logged, then one line when throttling starts, not one line per wrong key.
+
+A key reaches only its own sites (``ClerkKey.sites``): a site outside them is refused with
+``OUTSIDE_SITES``, one answer that names nothing, whatever the site or product is."""
 
 from __future__ import annotations
 
@@ -15,6 +18,9 @@ from affsrv.logs import get_log
 from affsrv.ratelimits import count_failure, first_failure_in_window, secret_key
 from affsrv.restapi.errors import RestError
 
+OUTSIDE_SITES = "this API key may not use this site or product"
+NO_SITES = ("this API key belongs to no site: the merchant assigns one with "
+            "'affsrv clerk-key add-site KEY_ID SITE'")
 USAGE = "send Authorization: DEV-<developer key>:API-<clerk key> (or API-<clerk key>)"
 
 
@@ -56,4 +62,13 @@ def require_roles(*roles: str) -> ClerkKey:
     missing = [r for r in roles if r not in key.role_set]
     if missing:
         raise RestError(403, f"this API key lacks the role(s) {', '.join(missing)}")
+    if not key.sites:
+        raise RestError(403, NO_SITES)
     return key
+
+
+def require_site(key: ClerkKey, site: str) -> str:
+    """``site`` when ``key`` belongs to it; else the uniform 403."""
+    if site not in key.sites:
+        raise RestError(403, OUTSIDE_SITES)
+    return site

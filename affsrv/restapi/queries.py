@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import Select, String, exists, literal, select
@@ -16,8 +17,11 @@ from affsrv.text import fold_case
 ORDER_KEYS = (Order.transaction_time, Order.id)
 
 
-def _orders() -> Select[tuple[Order]]:
-    return select(Order).options(selectinload(Order.line_items))
+def _orders(accounts: Collection[str]) -> Select[tuple[Order]]:
+    """Orders of ``accounts`` (a clerk key's sites): no other account's order or customer
+    is ever read."""
+    return (select(Order).where(Order.account.in_(sorted(accounts)))
+            .options(selectinload(Order.line_items)))
 
 
 def _window(query: Select[Any], values: dict[str, Any], default_days: int | None) -> Select[Any]:
@@ -46,9 +50,10 @@ def _caseless(name: str, value: str) -> Any:
     return column.like(pattern, escape="\\")
 
 
-def shipping_query(values: dict[str, Any]) -> Select[tuple[Order]]:
+def shipping_query(values: dict[str, Any],
+                   accounts: Collection[str]) -> Select[tuple[Order]]:
     """Physical orders: by receipt alone, or by date window (default 30 days) and status."""
-    query = _orders().where(Order.physical.is_(True))
+    query = _orders(accounts).where(Order.physical.is_(True))
     if values.get("receipt"):
         return query.where(Order.receipt == values["receipt"])
     query = _window(query, values, 30)
@@ -60,8 +65,8 @@ def shipping_query(values: dict[str, Any]) -> Select[tuple[Order]]:
     return query
 
 
-def orders_query(values: dict[str, Any]) -> Select[tuple[Order]]:
-    query = _window(_orders(), values, None)
+def orders_query(values: dict[str, Any], accounts: Collection[str]) -> Select[tuple[Order]]:
+    query = _window(_orders(accounts), values, None)
     if values.get("type"):
         query = query.where(Order.transaction_type == values["type"])
     if values.get("vendor"):
@@ -89,14 +94,18 @@ def orders_query(values: dict[str, Any]) -> Select[tuple[Order]]:
     return query
 
 
-def receipt_query(receipt: str, sku: str | None) -> Select[tuple[Order]]:
-    query = _orders().where(Order.receipt == receipt)
+def receipt_query(receipt: str, sku: str | None,
+                  accounts: Collection[str]) -> Select[tuple[Order]]:
+    query = _orders(accounts).where(Order.receipt == receipt)
     if sku:
         query = query.where(exists(select(OrderLineItem.id).where(
             OrderLineItem.order_id == Order.id, OrderLineItem.item_no == sku)))
     return query.order_by(*ORDER_KEYS)
 
 
-def query_key(name: str, values: dict[str, Any]) -> tuple[Any, ...]:
-    """The page-cursor key of a list query: its name and its parameters as sent."""
-    return (name, *sorted((k, str(v)) for k, v in values.items() if v is not None))
+def query_key(name: str, values: dict[str, Any],
+              accounts: Collection[str]) -> tuple[Any, ...]:
+    """The page-cursor key of a list query: its name, the accounts it reads and its
+    parameters as sent (keys of different sites page different rows)."""
+    return (name, tuple(sorted(accounts)),
+            *sorted((k, str(v)) for k, v in values.items() if v is not None))

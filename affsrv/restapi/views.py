@@ -16,6 +16,7 @@ from affsrv.ratelimits import address_key, failure_limit
 from affsrv.restapi.auth import sent_clerk_key
 from affsrv.restapi.errors import RestError
 from affsrv.restapi.formats import XML, negotiate
+from affsrv.restapi.schemas.common import NO_PARAMETERS, load_query
 from affsrv.settings import settings
 
 bp = Blueprint("restapi", __name__, url_prefix="/rest/1.3")
@@ -71,8 +72,9 @@ def _domain_error(exc: DomainError) -> Response:
 
 
 def xsd_response(name: str) -> Response:
-    """A seed's XML schema (``/schema`` endpoints: no key, XML only)."""
+    """A seed's XML schema (``/schema`` endpoints: no key, no parameters, XML only)."""
     negotiate((XML,))
+    load_query(NO_PARAMETERS, request.args)
     body = files("affsrv.restapi").joinpath("xsd", name).read_bytes()
     return Response(body, mimetype=XML)
 

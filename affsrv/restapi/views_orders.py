@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Response, request
 
+from affsrv.clerkkeys.models import ClerkKey
 from affsrv.clerkkeys.services import ORDER_READ
 from affsrv.extensions import db
 from affsrv.orders.models import Order
@@ -23,22 +24,22 @@ _get = OrderGetSchema()
 
 @bp.get("/orders2/list")
 def orders_list() -> Response:
-    require_roles(ORDER_READ)
+    key = require_roles(ORDER_READ)
     media = negotiate()
     values = load_query(_query, request.args)
     page = page_number()
-    rows, more = keyset_page(queries.orders_query(values), queries.ORDER_KEYS, page,
-                             queries.query_key("orders2", values))
+    rows, more = keyset_page(queries.orders_query(values, key.sites), queries.ORDER_KEYS, page,
+                             queries.query_key("orders2", values, key.sites))
     return respond(media, "orderList", {"orderData": [order_data(o) for o in rows]},
                    list_status(more))
 
 
 @bp.get("/orders2/count")
 def orders_count() -> Response:
-    require_roles(ORDER_READ)
+    key = require_roles(ORDER_READ)
     media = negotiate((XML, JSON, TEXT))
     values = load_query(_query, request.args)
-    return respond_count(media, count(queries.orders_query(values)))
+    return respond_count(media, count(queries.orders_query(values, key.sites)))
 
 
 ENDED = {"RFND", "TEST_RFND", "CGBK", "INSF"}
@@ -46,20 +47,21 @@ CANCELS = {"CANCEL-REBILL": True, "CANCEL-TEST-REBILL": True,
            "UNCANCEL-REBILL": False, "UNCANCEL-TEST-REBILL": False}
 
 
-def _receipt_orders(receipt: str) -> list[Order]:
+def _receipt_orders(receipt: str, key: ClerkKey) -> list[Order]:
+    """The key's sites' transactions on ``receipt``; another account's are not found."""
     receipt = receipt.strip()
     if not 1 <= len(receipt) <= 64:
         raise bad_request("receipt: must be 1 to 64 characters")
     values = load_query(_get, request.args)
-    return list(db.session.scalars(queries.receipt_query(receipt, values["sku"])))
+    return list(db.session.scalars(queries.receipt_query(receipt, values["sku"], key.sites)))
 
 
 @bp.route("/orders2/<receipt>", methods=["HEAD"])
 def order_is_active(receipt: str) -> Response:
     """ClickBank's check that an order or subscription is active: 204 when it is; 403 when it
     was refunded, charged back or cancelled, or is not found."""
-    require_roles(ORDER_READ)
-    orders = _receipt_orders(receipt)
+    key = require_roles(ORDER_READ)
+    orders = _receipt_orders(receipt, key)
     if not orders:
         raise RestError(403, f"no order with receipt {receipt}")
     cancelled = False
@@ -74,9 +76,9 @@ def order_is_active(receipt: str) -> Response:
 
 @bp.get("/orders2/<receipt>")
 def order_by_receipt(receipt: str) -> Response:
-    require_roles(ORDER_READ)
+    key = require_roles(ORDER_READ)
     media = negotiate()
-    orders = _receipt_orders(receipt)
+    orders = _receipt_orders(receipt, key)
     if not orders:
         raise RestError(404, f"no order with receipt {receipt}")
     return respond(media, "orderList", {"orderData": [order_data(o) for o in orders]})

@@ -7,8 +7,8 @@ from flask import Response, request
 from affsrv.clerkkeys.services import PRODUCTS_CLIENT
 from affsrv.products import clickbank
 from affsrv.products.models import Product
-from affsrv.restapi.auth import require_roles
-from affsrv.restapi.errors import bad_request
+from affsrv.restapi.auth import OUTSIDE_SITES, require_roles, require_site
+from affsrv.restapi.errors import RestError, bad_request
 from affsrv.restapi.formats import negotiate, respond
 from affsrv.restapi.paging import count, keyset_page, list_status, page_number
 from affsrv.restapi.schemas.common import load_query
@@ -41,9 +41,10 @@ def products_schema() -> Response:
 
 @bp.get("/products/list")
 def list_products() -> Response:
-    require_roles(PRODUCTS_CLIENT)
+    key = require_roles(PRODUCTS_CLIENT)
     media = negotiate()
     values = load_query(_list, request.args)
+    require_site(key, values["site"])
     page = page_number()
     query = clickbank.site_products_query(values["site"], values["type"])
     rows, more = keyset_page(query, (Product.id,), page,
@@ -55,27 +56,31 @@ def list_products() -> Response:
 
 @bp.get("/products/<sku>")
 def get_product(sku: str) -> Response:
-    require_roles(PRODUCTS_CLIENT)
+    key = require_roles(PRODUCTS_CLIENT)
     media = negotiate()
     values = load_query(_site, request.args)
-    product = clickbank.get_site_product(values["site"], _sku(sku))
+    product = clickbank.get_site_product(require_site(key, values["site"]), _sku(sku))
     return respond(media, "product", product_out.dump(product))
 
 
 @bp.put("/products/<sku>")
 def put_product(sku: str) -> Response:
-    require_roles(PRODUCTS_CLIENT)
+    key = require_roles(PRODUCTS_CLIENT)
     media = negotiate()
     sku = _sku(sku)
     values = load_query(_put, request.args, lists=("categories",))
-    product, created = clickbank.save_site_product(sku, values)
+    require_site(key, values["site"])
+    try:
+        product, created = clickbank.save_site_product(sku, values, key.sites)
+    except clickbank.OutsideSites:
+        raise RestError(403, OUTSIDE_SITES) from None
     return respond(media, "product", {"@sku": product.sku}, 201 if created else 200)
 
 
 @bp.delete("/products/<sku>")
 def delete_product(sku: str) -> Response:
-    require_roles(PRODUCTS_CLIENT)
+    key = require_roles(PRODUCTS_CLIENT)
     negotiate()
     values = load_query(_site, request.args)
-    clickbank.delete_site_product(values["site"], _sku(sku))
+    clickbank.delete_site_product(require_site(key, values["site"]), _sku(sku))
     return Response(status=204)

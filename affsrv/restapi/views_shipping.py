@@ -13,7 +13,7 @@ from affsrv.restapi.auth import require_roles
 from affsrv.restapi.errors import bad_request
 from affsrv.restapi.formats import JSON, negotiate, respond, respond_count
 from affsrv.restapi.paging import count, keyset_page, list_status, page_number
-from affsrv.restapi.schemas.common import load_query
+from affsrv.restapi.schemas.common import NO_PARAMETERS, load_query
 from affsrv.restapi.schemas.shipping import ShipNoticeSchema, ShippingQuerySchema
 from affsrv.restapi.shapes import order_ship_data, page_context, ship_notice_data
 from affsrv.restapi.views import bp, xsd_response
@@ -37,20 +37,20 @@ def shipping_schema() -> Response:
 
 @bp.get("/shipping2/count")
 def shipping_count() -> Response:
-    require_roles(ORDER_READ)
+    key = require_roles(ORDER_READ)
     media = negotiate()
     values = load_query(_query, request.args)
-    return respond_count(media, count(queries.shipping_query(values)))
+    return respond_count(media, count(queries.shipping_query(values, key.sites)))
 
 
 @bp.get("/shipping2/list")
 def shipping_list() -> Response:
-    require_roles(ORDER_READ)
+    key = require_roles(ORDER_READ)
     media = negotiate()
     values = load_query(_query, request.args)
     page = page_number()
-    rows, more = keyset_page(queries.shipping_query(values), queries.ORDER_KEYS, page,
-                             queries.query_key("shipping2", values))
+    rows, more = keyset_page(queries.shipping_query(values, key.sites), queries.ORDER_KEYS,
+                             page, queries.query_key("shipping2", values, key.sites))
     context = page_context(rows)
     items = [order_ship_data(order, context) for order in rows]
     # JSON: {"orderShipData2": [...]} as clients expect; XML: one <orderShipData> element (the
@@ -62,14 +62,14 @@ def shipping_list() -> Response:
 
 @bp.post("/shipping2/shipnotice/<receipt>")
 def ship_notice(receipt: str) -> Response:
-    require_roles(ORDER_READ, ORDER_WRITE)
+    key = require_roles(ORDER_READ, ORDER_WRITE)
     media = negotiate()
     receipt = _receipt(receipt)
     values = load_query(_notice, request.args)
     notices = record_ship_notice(
         receipt, ship_date=values["date"], carrier=values["carrier"],
         tracking=values["tracking"], item=values["item"], comments=values["comments"],
-        fill_order=values["fill_order"],
+        fill_order=values["fill_order"], accounts=key.sites,
     )
     order = db.session.get(Order, notices[0].order_id)
     return respond(media, "shippingNoticeData", ship_notice_data(notices[0], order))
@@ -77,9 +77,11 @@ def ship_notice(receipt: str) -> Response:
 
 @bp.get("/shipping2/shipnotice/<receipt>")
 def ship_notices(receipt: str) -> Response:
-    require_roles(ORDER_READ)
+    key = require_roles(ORDER_READ)
     media = negotiate()
-    notices = ship_notices_for(_receipt(receipt))
+    receipt = _receipt(receipt)
+    load_query(NO_PARAMETERS, request.args)
+    notices = ship_notices_for(receipt, key.sites)
     orders = {o.id: o for o in db.session.scalars(
         select(Order).where(Order.id.in_({n.order_id for n in notices})))}
     items = [ship_notice_data(n, orders[n.order_id]) for n in notices]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 
 from sqlalchemy import and_, exists, func, or_, select, update
@@ -19,16 +20,17 @@ def _physical_items(order: Order) -> list[str]:
 
 
 def record_ship_notice(receipt: str, *, ship_date: date, carrier: str, tracking: str,
-                       item: str | None = None, comments: str = "",
-                       fill_order: bool = False) -> list[ShipNotice]:
+                       item: str | None = None, comments: str = "", fill_order: bool = False,
+                       accounts: Collection[str]) -> list[ShipNotice]:
     """Mark the physical order on ``receipt`` shipped (the oldest one not yet shipped, when a
     receipt has several physical transactions, such as rebills). Returns the notices made.
 
     ``item`` names the line item; it is needed when the order has several physical items,
     unless ``fill_order`` asks for one notice per item. Sending the same notice twice records
-    it once."""
+    it once. Only orders of ``accounts`` are found."""
     orders = list(db.session.scalars(
-        select(Order).where(Order.receipt == receipt, Order.physical.is_(True))
+        select(Order).where(Order.receipt == receipt, Order.physical.is_(True),
+                            Order.account.in_(sorted(accounts)))
         .order_by(Order.transaction_time, Order.id)
     ))
     if not orders:
@@ -69,9 +71,12 @@ def record_ship_notice(receipt: str, *, ship_date: date, carrier: str, tracking:
     return made
 
 
-def ship_notices_for(receipt: str) -> list[ShipNotice]:
+def ship_notices_for(receipt: str, accounts: Collection[str]) -> list[ShipNotice]:
+    """The notices on ``receipt``'s orders of ``accounts`` (another account's: none)."""
     return list(db.session.scalars(
-        select(ShipNotice).where(ShipNotice.receipt == receipt).order_by(ShipNotice.id)
+        select(ShipNotice).join(Order, Order.id == ShipNotice.order_id)
+        .where(ShipNotice.receipt == receipt, Order.account.in_(sorted(accounts)))
+        .order_by(ShipNotice.id)
     ))
 
 

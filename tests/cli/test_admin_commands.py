@@ -93,7 +93,7 @@ def test_affiliate_add_list_approve_disable(app, run):
      "unknown affiliate code 'ghost'"),
     # PostgreSQL refuses a label over its column's 100 characters with a driver error.
     (["apikey", "create", "--label", "x" * 101], "label: at most 100 characters (got 101)"),
-    (["clerk-key", "add", "--role", "api_order_read", "--label", "x" * 101],
+    (["clerk-key", "add", "--role", "api_order_read", "--site", "s", "--label", "x" * 101],
      "label: at most 100 characters (got 101)"),
 ])
 def test_bad_arguments_give_a_clear_message_and_non_zero_exit(run, args, message):
@@ -109,6 +109,9 @@ def test_bad_arguments_give_a_clear_message_and_non_zero_exit(run, args, message
     (["notify", "remove"], 2**31 - 1),
     (["apikey", "revoke"], 2**31 - 1),
     (["clerk-key", "revoke"], 2**31 - 1),
+    (["clerk-key", "add-site"], 2**31 - 1),
+    (["clerk-key", "remove-site"], 2**31 - 1),
+    (["product", "edit"], 2**31 - 1),
     (["product", "disable"], 2**31 - 1),
     (["product", "enable"], 2**31 - 1),
     (["notify", "add", "--url", "https://hook.example/", "--product"], 2**31 - 1),

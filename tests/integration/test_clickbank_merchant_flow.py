@@ -22,7 +22,7 @@ def test_rest_product_sold_through_ins_is_credited_shipped_and_refunded(make_app
     from affsrv.clerkkeys.services import ROLES, create_clerk_key
 
     with app.app_context():
-        rest = Rest(client, {"Authorization": create_clerk_key(ROLES, "t")[1]})
+        rest = Rest(client, {"Authorization": create_clerk_key(ROLES, "t", sites=[ACCOUNT])[1]})
     assert rest("PUT", "products/KIT-1", **PHYSICAL).status_code == 201
     code = add_affiliate(app, code="annie")
     add_cb_account(app)

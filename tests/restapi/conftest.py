@@ -27,13 +27,18 @@ def _fresh_page_cursors() -> Iterator[None]:
     forget_all()
 
 
+# The site (account) of the orders ``add_orders`` makes and of the products tests PUT.
+SITE = "myshop"
+
+
 @pytest.fixture
 def clerk(app: Flask) -> Callable[..., str]:
-    """``clerk("api_order_read")``: a new key's Authorization value (all roles by default)."""
+    """``clerk("api_order_read")``: a new key's Authorization value (all roles by default),
+    for site ``myshop`` unless ``sites`` says otherwise."""
 
-    def make(*roles: str) -> str:
+    def make(*roles: str, sites: tuple[str, ...] = (SITE,)) -> str:
         with app.app_context():
-            return create_clerk_key(roles or ROLES, "tests")[1]
+            return create_clerk_key(roles or ROLES, "tests", sites=sites)[1]
 
     return make
 
@@ -67,7 +72,7 @@ T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 
 def order_fields(n: int, when: datetime, **fields: Any) -> dict[str, Any]:
     values: dict[str, Any] = dict(
-        source="clickbank", account="myshop", receipt=f"RCPT{n:07d}", transaction_type="SALE",
+        source="clickbank", account=SITE, receipt=f"RCPT{n:07d}", transaction_type="SALE",
         vendor="myshop", affiliate_nickname="aff1", role="VENDOR", payment_method="VISA",
         currency="USD", total_order_amount=Decimal("49.95"), total_account_amount=Decimal("40"),
         total_tax_amount=Decimal("0.00"), total_shipping_amount=Decimal("5.00"),

@@ -7,10 +7,10 @@ from tests.restapi.conftest import add_orders
 
 # One call per role-guarded method, with the role(s) it needs.
 CALLS = [
-    ("GET", "/rest/1.3/products/list?site=s", {PRODUCTS_CLIENT}),
-    ("GET", "/rest/1.3/products/X1?site=s", {PRODUCTS_CLIENT}),
-    ("PUT", "/rest/1.3/products/X1?site=s", {PRODUCTS_CLIENT}),
-    ("DELETE", "/rest/1.3/products/X1?site=s", {PRODUCTS_CLIENT}),
+    ("GET", "/rest/1.3/products/list?site=myshop", {PRODUCTS_CLIENT}),
+    ("GET", "/rest/1.3/products/X1?site=myshop", {PRODUCTS_CLIENT}),
+    ("PUT", "/rest/1.3/products/X1?site=myshop", {PRODUCTS_CLIENT}),
+    ("DELETE", "/rest/1.3/products/X1?site=myshop", {PRODUCTS_CLIENT}),
     ("GET", "/rest/1.3/shipping2/list", {ORDER_READ}),
     ("GET", "/rest/1.3/shipping2/count", {ORDER_READ}),
     ("POST", "/rest/1.3/shipping2/shipnotice/R1?date=2024-03-02&carrier=UPS&tracking=1",
@@ -90,7 +90,7 @@ def test_calls_are_logged_without_the_key_when_the_api_log_is_on(make_app, tmp_p
 
     app = make_app(logs={"api": True, "dir": str(tmp_path / "apilogs")})
     with app.app_context():
-        header = create_clerk_key(["api_order_read"])[1]
+        header = create_clerk_key(["api_order_read"], sites=["myshop"])[1]
     app.test_client().get("/rest/1.3/orders2/count", headers={"Authorization": header})
     text = (tmp_path / "apilogs" / "api.log").read_text()
     assert "/rest/1.3/orders2/count" in text and "200" in text

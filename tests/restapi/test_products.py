@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 
 from affsrv.extensions import db
 from affsrv.products.models import Product
-from tests.helpers import add_affiliate, add_product, api
+from tests.helpers import add_affiliate, api
+from tests.restapi.conftest import Rest
 from tests.restapi.contract import assert_json, assert_xml
 
 DIGITAL = dict(site="myshop", title="The Book", currency="USD", language="EN", price="19.99",
@@ -178,28 +179,24 @@ def test_a_bad_or_reserved_sku_is_400(rest):
 def test_get_needs_the_owning_site(rest):
     rest("PUT", "products/BOOK-1", **DIGITAL)
     assert rest("GET", "products/BOOK-1").status_code == 400
-    assert rest("GET", "products/BOOK-1", site="other").status_code == 404
+    assert rest("GET", "products/BOOK-1", site="MyShop").status_code == 200  # case-insensitive
+    assert rest("GET", "products/BOOK-1", site="other").status_code == 403  # not the key's
     assert rest("GET", "products/NOPE", site="myshop").status_code == 404
 
 
-def test_a_sku_of_another_site_is_409_and_not_overwritten(rest):
+def test_a_sku_of_another_of_the_keys_sites_is_409_naming_no_site(client, clerk):
+    rest = Rest(client, {"Authorization": clerk(sites=("myshop", "othershop"))})
     rest("PUT", "products/BOOK-1", **DIGITAL)
-    r = rest("PUT", "products/BOOK-1", **{**DIGITAL, "site": "othershop", "title": "Hijack"})
-    assert r.status_code == 409
+    r = rest("PUT", "products/BOOK-1", **{**DIGITAL, "site": "othershop", "title": "Moved"})
+    assert r.status_code == 409 and "myshop" not in r.get_data(as_text=True)
     assert rest("GET", "products/BOOK-1", site="myshop").json["title"] == "The Book"
 
 
-def test_put_claims_a_catalogue_product_made_with_the_cli(rest, app):
-    pid = add_product(app, name="Old", sku="OLD-1")
-    assert rest("GET", "products/OLD-1", site="myshop").status_code == 404
-    assert rest("PUT", "products/OLD-1", **DIGITAL).status_code == 200
-    assert rest("GET", "products/OLD-1", site="myshop").json["id"] == str(pid)
-
-
-def test_list_by_site_and_type(rest):
+def test_list_by_site_and_type(rest, client, clerk):
     rest("PUT", "products/BOOK-1", **DIGITAL)
     rest("PUT", "products/COFFEE", **PHYSICAL_RECURRING)
-    rest("PUT", "products/ELSE", **{**DIGITAL, "site": "othershop"})
+    other = Rest(client, {"Authorization": clerk(sites=("othershop",))})
+    assert other("PUT", "products/ELSE", **{**DIGITAL, "site": "othershop"}).status_code == 201
     r = rest("GET", "products/list", site="myshop")
     listing = assert_json(r.data, "ProductList")
     assert r.status_code == 200 and listing["total_record_count"] == "2"
@@ -258,7 +255,7 @@ def test_a_product_put_through_rest_is_a_data_api_product_and_takes_commissions(
     from affsrv.clerkkeys.services import create_clerk_key
 
     with app.app_context():
-        header = create_clerk_key(["api_products_client"])[1]
+        header = create_clerk_key(["api_products_client"], sites=["myshop"])[1]
     client = app.test_client()
     r = client.put("/rest/1.3/products/BOOK-1", query_string=DIGITAL,
                    headers={"Authorization": header, "Accept": "application/json"})

@@ -96,7 +96,7 @@ def test_dates_are_days_in_the_configured_timezone(make_app, clerk):
     from affsrv.clerkkeys.services import create_clerk_key
 
     with app.app_context():
-        header = create_clerk_key(["api_order_read"])[1]
+        header = create_clerk_key(["api_order_read"], sites=["myshop"])[1]
     _at(app,
         datetime(2024, 3, 1, 4, 59, 59, tzinfo=UTC),  # Feb 29 23:59:59 in New York: out
         datetime(2024, 3, 1, 5, 0, 0, tzinfo=UTC),  # Mar 1 00:00 in New York: in

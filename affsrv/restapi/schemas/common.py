@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 from werkzeug.datastructures import MultiDict
 
 from affsrv.restapi.errors import bad_request
@@ -67,7 +67,28 @@ def text(max_length: int = 255, **kwargs: Any) -> fields.String:
     return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
 
 
-def load_query(schema: Schema, args: MultiDict[str, str],
+class Site(fields.String):
+    """A site (ClickBank account nickname): case-insensitive, so compared in lower case."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validate=validate.Length(min=1, max=64), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).strip().lower()
+
+
+class QuerySchema(Schema):
+    """The parameters of one REST method. A parameter the method does not take is refused
+    (400 naming it): a misspelt filter must not answer as if no filter had been given."""
+
+    class Meta:
+        unknown = RAISE
+
+
+NO_PARAMETERS = QuerySchema()
+
+
+def load_query(schema: QuerySchema, args: MultiDict[str, str],
                lists: Iterable[str] = ()) -> dict[str, Any]:
     """Load the query string with ``schema``; a parameter given twice (other than those in
     ``lists``, which become lists) is an error; 400 names every problem."""
@@ -107,7 +128,7 @@ def _plain_words(messages: Any) -> Any:
     return _WORDING.get(messages, messages) if isinstance(messages, str) else messages
 
 
-class WindowSchema(Schema):
+class WindowSchema(QuerySchema):
     """``days`` (default 30), or ``startDate``/``endDate`` (inclusive, in ``[server]
     timezone``), which override ``days``."""
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validates_schema
+from marshmallow import ValidationError, fields, validates_schema
 
 from affsrv.fields import MoneyField
-from affsrv.restapi.schemas.common import QueryDate, text
+from affsrv.restapi.schemas.common import QueryDate, QuerySchema, text
 from affsrv.restapi.schemas.products import one_of
 
 TRANSACTION_TYPES = ("SALE", "RFND", "CGBK", "FEE", "BILL", "TEST_SALE", "TEST_BILL",
@@ -15,11 +15,8 @@ TRANSACTION_TYPES = ("SALE", "RFND", "CGBK", "FEE", "BILL", "TEST_SALE", "TEST_B
 ROLES = ("VENDOR", "AFFILIATE")
 
 
-class OrdersQuerySchema(Schema):
+class OrdersQuerySchema(QuerySchema):
     """No ``days`` here: orders2 lists all orders unless startDate and endDate are given."""
-
-    class Meta:
-        unknown = EXCLUDE
 
     start_date = QueryDate(data_key="startDate", load_default=None)
     end_date = QueryDate(data_key="endDate", load_default=None)
@@ -43,8 +40,5 @@ class OrdersQuerySchema(Schema):
             raise ValidationError("must not be after endDate", "startDate")
 
 
-class OrderGetSchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
+class OrderGetSchema(QuerySchema):
     sku = text(64, load_default=None)

@@ -6,10 +6,10 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from affsrv.fields import MoneyField
-from affsrv.restapi.schemas.common import QueryBool, QueryInt, text
+from affsrv.restapi.schemas.common import QueryBool, QueryInt, QuerySchema, Site, text
 
 LANGUAGES = ("DE", "EN", "ES", "FR", "IT", "PT")
 CATEGORIES = ("EBOOK", "SOFTWARE", "GAMES", "AUDIO", "VIDEO", "MEMBER_SITE")
@@ -30,8 +30,8 @@ def one_of(choices: tuple[str, ...]) -> validate.OneOf:
     return validate.OneOf(choices, error="must be one of " + ", ".join(choices))
 
 
-class SiteSchema(Schema):
-    site = text(64, required=True)
+class SiteSchema(QuerySchema):
+    site = Site(required=True)
 
 
 class ListSchema(SiteSchema):
@@ -61,16 +61,13 @@ class Percent(fields.Field):
         return rate
 
 
-class ProductPutSchema(Schema):
+class ProductPutSchema(QuerySchema):
     """Every parameter of ``PUT products/{sku}`` (the seed's list), read from the query."""
-
-    class Meta:
-        unknown = RAISE
 
     currency = fields.String(required=True, validate=one_of(CURRENCIES))
     language = fields.String(required=True, validate=one_of(LANGUAGES))
     price = MoneyField(required=True, positive=True)
-    site = text(64, required=True)
+    site = Site(required=True)
     title = text(255, required=True)
     categories = fields.List(fields.String(validate=one_of(CATEGORIES)), load_default=list)
     delivery_method = text(100, data_key="deliveryMethod", load_default=None)

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields
+from marshmallow import fields
 
-from affsrv.restapi.schemas.common import QueryBool, QueryDate, WindowSchema, text
+from affsrv.restapi.schemas.common import QueryBool, QueryDate, QuerySchema, WindowSchema, text
 from affsrv.restapi.schemas.products import one_of
 
 STATUSES = ("shipped", "notshipped", "all")
 
 
 class ShippingQuerySchema(WindowSchema):
-    class Meta:
-        unknown = EXCLUDE
-
     status = fields.String(load_default="all", validate=one_of(STATUSES))
     receipt = text(64, load_default=None)
 
 
-class ShipNoticeSchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
+class ShipNoticeSchema(QuerySchema):
     date = QueryDate(required=True)
     carrier = text(100, required=True)
     tracking = text(255, required=True)
