@@ -46,19 +46,35 @@ def run_migrations_online() -> None:
     # mode rebuilds the table instead.
     conf_args = {"compare_type": True, **current_app.extensions["migrate"].configure_args}
     with _only_migrator_on_this_sqlite_file(), engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # A batch rebuild drops and re-creates a table; with foreign keys enforced, the
+            # drop fails as soon as another table's rows refer to it. SQLite's own procedure
+            # for such changes: enforcement off (only possible outside a transaction), then a
+            # foreign_key_check of the result before it is committed.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=target_db.metadata,
             **conf_args,
         )
-        with context.begin_transaction():
-            if connection.dialect.name == "postgresql":
-                # The same on PostgreSQL (`affsrv serve` upgrades first): the later servers
-                # wait here until the first has committed, then find the schema current. Held
-                # until this transaction ends.
-                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
-                                   {"key": MIGRATION_LOCK})
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                if connection.dialect.name == "postgresql":
+                    # The same on PostgreSQL (`affsrv serve` upgrades first): the later
+                    # servers wait here until the first has committed, then find the schema
+                    # current. Held until this transaction ends.
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                       {"key": MIGRATION_LOCK})
+                context.run_migrations()
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"migration left rows without their parent: {broken}")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

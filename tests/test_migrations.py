@@ -96,7 +96,7 @@ def test_orders_stored_before_caseless_search_get_their_folded_copies(empty_url,
             blank = {c.name: "" for c in orders.c if isinstance(c.type, String)}
             conn.execute(orders.insert(), [
                 {**blank, "id": n + 1, "receipt": f"R{n}", "transaction_type": "SALE",
-                 "vendor": "ShopA", "affiliate_nickname": name.upper(),
+                 "account": "shopa", "vendor": "ShopA", "affiliate_nickname": name.upper(),
                  "billing_last_name": name, "billing_email": f"{name}@Example.com",
                  "transaction_time": when, "created_at": when, "utc_offset_minutes": 0,
                  "declined_consent": False, "is_test": False, "physical": False,
@@ -104,7 +104,7 @@ def test_orders_stored_before_caseless_search_get_their_folded_copies(empty_url,
                 for n, name in enumerate(["MÜLLER", "straße", "Lee"])
             ])
         upgrade(directory=directory)
-        key = create_clerk_key(ROLES, "tests")[1]
+        key = create_clerk_key(ROLES, "tests", sites=["shopa"])[1]
     client = app.test_client()
     headers = {"Authorization": key, "Accept": "application/json"}
 
@@ -243,29 +243,6 @@ def test_servers_starting_together_on_a_new_database_all_upgrade_it(empty_url, t
     assert diff == [] and len(heads) == 1
 
 
-def test_accounts_existing_before_the_cverify_setting_keep_legacy_posts(empty_url, tmp_path):
-    """Merchants whose accounts predate the setting may still receive legacy posts: theirs are
-    on; an account added afterwards starts off."""
-    from sqlalchemy import text
-
-    from affsrv.clickbank.services import add_account, list_accounts
-
-    app = _app(empty_url, tmp_path)
-    with app.app_context():
-        directory = app.extensions["migrate"].directory
-        upgrade(directory=directory, revision="e4a7c1d2b9f0")
-        with db.engine.begin() as conn:
-            conn.execute(text(
-                "INSERT INTO clickbank_accounts (nickname, secret_key, created_at) "
-                "VALUES ('oldvendor', 'KEY1', '2026-01-01 00:00:00')"))
-        upgrade(directory=directory)
-        add_account("newvendor", "KEY2")
-        assert {a.nickname: a.legacy_cverify for a in list_accounts()} == {
-            "oldvendor": True, "newvendor": False}
-        db.session.remove()
-        db.engine.dispose()
-
-
 def test_keys_made_before_sites_belong_to_none_and_disabled_products_stay_disabled(
         empty_url, tmp_path, capfd):
     """Upgrading: an existing clerk key gets no site (refused, saying what to do); a product
@@ -315,4 +292,27 @@ def test_keys_made_before_sites_belong_to_none_and_disabled_products_stay_disabl
     listed = app.test_cli_runner().invoke(cli, ["clerk-key", "list"]).output
     assert "(none: refused until a site is added)" in listed
     with app.app_context():
+        db.engine.dispose()
+
+
+def test_accounts_existing_before_the_cverify_setting_keep_legacy_posts(empty_url, tmp_path):
+    """Merchants whose accounts predate the setting may still receive legacy posts: theirs are
+    on; an account added afterwards starts off."""
+    from sqlalchemy import text
+
+    from affsrv.clickbank.services import add_account, list_accounts
+
+    app = _app(empty_url, tmp_path)
+    with app.app_context():
+        directory = app.extensions["migrate"].directory
+        upgrade(directory=directory, revision="e4a7c1d2b9f0")
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO clickbank_accounts (nickname, secret_key, created_at) "
+                "VALUES ('oldvendor', 'KEY1', '2026-01-01 00:00:00')"))
+        upgrade(directory=directory)
+        add_account("newvendor", "KEY2")
+        assert {a.nickname: a.legacy_cverify for a in list_accounts()} == {
+            "oldvendor": True, "newvendor": False}
+        db.session.remove()
         db.engine.dispose()

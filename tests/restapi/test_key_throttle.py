@@ -19,7 +19,7 @@ def test_wrong_keys_are_throttled_per_address(make_app, limit_storage):
     from affsrv.clerkkeys.services import ROLES, create_clerk_key
 
     with app.app_context():
-        right = create_clerk_key(ROLES, "tests")[1]
+        right = create_clerk_key(ROLES, "tests", sites=["myshop"])[1]
     client = app.test_client()
 
     answers = [_get(client, f"API-WRONG{n}") for n in range(1000)]
@@ -48,8 +48,8 @@ def test_one_key_guessed_from_many_addresses_is_throttled(make_app, limit_storag
     from affsrv.clerkkeys.services import ROLES, create_clerk_key
 
     with app.app_context():
-        right = create_clerk_key(ROLES, "tests")[1]
-        other = create_clerk_key(ROLES, "tests")[1]
+        right = create_clerk_key(ROLES, "tests", sites=["myshop"])[1]
+        other = create_clerk_key(ROLES, "tests", sites=["myshop"])[1]
     clerk = right.split(":")[1]
     client = app.test_client()
     statuses = [_get(client, f"DEV-GUESS{n}:{clerk}", {"REMOTE_ADDR": f"203.0.113.{n + 1}"})
@@ -64,8 +64,8 @@ def test_a_key_lacking_a_role_is_not_a_wrong_key(make_app, limit_storage):
     from affsrv.clerkkeys.services import ORDER_READ, PRODUCTS_CLIENT, create_clerk_key
 
     with app.app_context():
-        products_only = create_clerk_key([PRODUCTS_CLIENT], "tests")[1]
-        reader = create_clerk_key([ORDER_READ], "tests")[1]
+        products_only = create_clerk_key([PRODUCTS_CLIENT], "tests", sites=["myshop"])[1]
+        reader = create_clerk_key([ORDER_READ], "tests", sites=["myshop"])[1]
     client = app.test_client()
     for _ in range(5):
         assert _get(client, products_only).status_code == 403
