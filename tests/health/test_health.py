@@ -18,7 +18,9 @@ def test_a_healthy_worker_answers_200(client):
     answer = client.get("/healthz")
     assert answer.status_code == 200
     assert answer.get_json() == {"status": "ok", "database": "ok", "clicks_waiting": 0,
-                                 "notifications_due": 0, "oldest_due_seconds": 0}
+                                 "notifications_due": 0, "oldest_due_seconds": 0,
+                                 "notifications": "ok", "worker": "down",
+                                 "worker_seen_seconds": None}
 
 
 def test_an_unreachable_database_answers_503_in_the_same_shape(app, make_app):
@@ -28,7 +30,8 @@ def test_an_unreachable_database_answers_503_in_the_same_shape(app, make_app):
     assert answer.status_code == 503
     assert answer.get_json() == {"status": "error", "database": "unavailable",
                                  "clicks_waiting": 0, "notifications_due": None,
-                                 "oldest_due_seconds": None}
+                                 "oldest_due_seconds": None, "notifications": "unknown",
+                                 "worker": "unknown", "worker_seen_seconds": None}
 
 
 def test_clicks_waiting_for_the_next_flush_are_counted(make_app):
@@ -43,7 +46,8 @@ def test_clicks_waiting_for_the_next_flush_are_counted(make_app):
 
 
 def test_undelivered_notifications_show_how_long_the_oldest_has_waited(make_app, api_key):
-    app = make_app(commissions={"require_approval": False}, mail={"enabled": False})
+    app = make_app(commissions={"require_approval": False}, mail={"enabled": False},
+                   health={"max_due_seconds": 0})  # no limit: reported, never a 503
     client = app.test_client()
     code, pid = add_affiliate(app), add_product(app)
     subscribe(app, f"http://127.0.0.1:{closed_port()}/ins")
