@@ -121,12 +121,16 @@ def check_receiver_url(url: str, allowed: Sequence[IPNetwork]) -> None:
         infos = _resolve(host, parts.port or 80)
     except (socket.gaierror, UnicodeError):
         return
+    try:
+        ipaddress.ip_address(host)
+        what = f"{host} is not a public address"
+    except ValueError:
+        what = f"{host} resolves to {{}}, which is not a public address"
     for info in infos:
         address = _address(info[4])
         if not address_allowed(address, allowed):
             raise RefusedDestination(
-                f"url: {host} {'is' if str(address) == host else 'resolves to'} "
-                f"{address}, which is not a public address; receivers must be public unless "
+                f"url: {what.format(address)}; receivers must be public unless "
                 "[notifications] allow_private names its range"
             )
 

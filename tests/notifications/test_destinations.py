@@ -18,7 +18,7 @@ from tests.serving import run_affsrv
 
 REFUSED = [
     # (URL, what the message says the host is or resolves to)
-    ("http://169.254.169.254/latest/meta-data/", "169.254.169.254"),
+    ("http://169.254.169.254/latest/meta-data/", "url: 169.254.169.254 is not a public"),
     ("http://localhost:8080/ins", "localhost resolves to"),  # 127.0.0.1 (or ::1)
     ("http://127.0.0.1/ins", "127.0.0.1"),
     ("http://[::1]/ins", "::1"),
@@ -28,7 +28,7 @@ REFUSED = [
     ("http://127.1/ins", "resolves to 127.0.0.1"),  # short IPv4
     ("http://[::ffff:127.0.0.1]/ins", "::ffff:127.0.0.1"),  # IPv4-mapped IPv6
     ("http://[::ffff:a9fe:a9fe]/ins", "::ffff:a9fe:a9fe"),  # mapped metadata address
-    ("http://[::127.0.0.1]/ins", "::7f00:1"),  # IPv4-compatible IPv6
+    ("http://[::127.0.0.1]/ins", "::127.0.0.1 is not"),  # IPv4-compatible IPv6
     ("http://[64:ff9b::a9fe:a9fe]/ins", "64:ff9b::a9fe:a9fe"),  # NAT64 of 169.254.169.254
     ("http://[2002:7f00:1::]/ins", "2002:7f00:1::"),  # 6to4 of 127.0.0.1
     ("http://10.1.2.3/ins", "10.1.2.3"),
