@@ -78,9 +78,10 @@ def test_a_killed_worker_is_started_again_and_delivers(tmp_path, server_env):
             (first,) = _wait(lambda: _worker_pids(server.proc.pid), 30, "the worker")
             _wait(lambda: _health(server)[1]["worker"] == "ok", 30, "its heartbeat")
             os.kill(first, signal.SIGKILL)
+            # Queued while no worker runs (or the new one is starting).
+            _sale(server, merchant.key, merchant.code, merchant.product, "AFTER-KILL")
             (second,) = _wait(lambda: [p for p in _worker_pids(server.proc.pid)
                                        if p != first], 30, "a new worker")
-            _sale(server, merchant.key, merchant.code, merchant.product, "AFTER-KILL")
             _wait(lambda: receiver.bodies, 30, "the notification")
             status, health = _health(server)
         finally:
