@@ -169,9 +169,11 @@ def _guarded_connection(base: type[HTTPConnection],
             if last_error is not None:
                 raise NewConnectionError(
                     self, f"Failed to establish a new connection: {last_error}")
+            where = (f"{self._dns_host} is" if refused == [self._dns_host]
+                     else f"{self._dns_host} resolves to {', '.join(refused)}:")
             raise RefusedDestination(
-                f"{self._dns_host} resolves to {', '.join(refused)}: not a public address "
-                "and not in [notifications] allow_private; not contacted")
+                f"{where} not a public address and not in [notifications] allow_private; "
+                "not contacted")
 
     return GuardedConnection
 
