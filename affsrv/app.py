@@ -42,7 +42,26 @@ DOMAINS = (
     "health",
 )
 
-MIGRATIONS_DIR = Path(importlib.util.find_spec("affsrv.migrations").origin).parent
+
+
+def _migrations_dir() -> Path:
+    """Where the Alembic scripts are: ``affsrv.migrations`` in an installed package (setup.py
+    maps the top-level migrations/ folder there), the checkout's migrations/ folder when affsrv
+    is imported from a checkout that was not installed (or another copy was)."""
+    try:
+        spec = importlib.util.find_spec("affsrv.migrations")
+    except ImportError:
+        spec = None
+    if spec is not None and spec.origin is not None:
+        return Path(spec.origin).parent
+    checkout = Path(__file__).resolve().parent.parent / "migrations"
+    if (checkout / "env.py").is_file():
+        return checkout
+    raise ImportError("affsrv's migrations are missing: neither the package affsrv.migrations "
+                      f"nor {checkout} exists; reinstall affsrv (pip install .)")
+
+
+MIGRATIONS_DIR = _migrations_dir()
 
 
 def _domain_module(domain: str, part: str) -> Any | None:

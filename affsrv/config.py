@@ -54,6 +54,12 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "batch_size": 20,
         "vendor": "affsrv",
         "keep_days": 90,
+        # Non-public networks receivers may be in (CIDRs, e.g. "10.0.0.0/8"); none by default.
+        "allow_private": [],
+    },
+    "health": {
+        "max_due_seconds": 300,
+        "worker_stale_seconds": 60,
     },
     "mail": {
         "enabled": True,
@@ -104,6 +110,8 @@ INT_RANGES: dict[str, tuple[int, int]] = {
     "notifications.worker_poll_seconds": (1, 3600),
     "notifications.batch_size": (1, 10_000),
     "notifications.keep_days": (0, 36_500),
+    "health.max_due_seconds": (0, 365 * 86400),
+    "health.worker_stale_seconds": (5, 86400),
     "mail.port": (1, 65535),
     "mail.timeout_seconds": (1, 3600),
 }
@@ -248,6 +256,24 @@ TEXT_RULES: dict[str, tuple[Callable[[str], bool], str]] = {
 }
 
 
+def _private_range_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a ``notifications.allow_private`` entry (None when it can)."""
+    import ipaddress
+
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        return f"must be an IP network such as 127.0.0.0/8 or fd00::/8 ({exc})"
+    if network.prefixlen == 0:
+        return "must not be the whole address space (name the private range you need)"
+    return None
+
+
+# Keys whose value is a list of text, and the rule each item follows.
+LIST_RULES: dict[str, Callable[[str], str | None]] = {
+    "notifications.allow_private": _private_range_problem,
+}
+
 ENV_PREFIX = "AFFSRV_"
 
 
@@ -256,6 +282,8 @@ class ConfigError(Exception):
 
 
 def _coerce_env(key: str, raw: str, default: Any) -> Any:
+    if isinstance(default, list):  # comma-separated: "10.0.0.0/8,fd00::/8"
+        return [item.strip() for item in raw.split(",") if item.strip()]
     if isinstance(default, bool):
         lowered = raw.strip().lower()
         if lowered in {"1", "true", "yes", "on"}:
@@ -278,6 +306,8 @@ def _check_type(key: str, value: Any, default: Any) -> None:
         raise ConfigError(
             f"{key}: expected {expected.__name__}, got {type(value).__name__} ({value!r})"
         )
+    if isinstance(value, list) and not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"{key}: expected a list of strings, got {value!r}")
 
 
 def _merge_file(settings: dict[str, dict[str, Any]], data: Mapping[str, Any]) -> None:
@@ -354,6 +384,12 @@ def _validate(settings: dict[str, dict[str, Any]]) -> None:
             # A database or Redis URL may hold a password: named, never echoed.
             shown = "" if name in {"database.url", "limits.storage_url"} else f", got {value!r}"
             raise ConfigError(f"{name}: must be {rule}{shown}")
+    for name, problem in LIST_RULES.items():
+        section, key = name.split(".")
+        for item in settings[section][key]:
+            reason = problem(item)
+            if reason:
+                raise ConfigError(f"{name}: {item!r} {reason}")
     notifications = settings["notifications"]
     if notifications["max_retry_seconds"] < notifications["first_retry_seconds"]:
         raise ConfigError("notifications.max_retry_seconds: must not be below first_retry_seconds")

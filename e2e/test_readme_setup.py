@@ -2,7 +2,9 @@
 (``pip install . && affsrv serve``) run verbatim in a copy of the repository, installing into
 a fresh virtual environment (a regular install, not an editable one, so the package must carry
 its migrations and data files itself), then the commands of "First steps as a merchant", the
-link the README gives Ann, and API calls with the key the first start printed.
+link the README gives Ann, and API calls with the key the first start printed; then a
+notification receiver on this machine gets the next sale (the worker ``affsrv serve`` starts,
+in the checkout's folder, runs the installed package and delivers).
 
 Slow (pip installs every dependency, from the local cache when CI's own install filled it), so
 it lives with the other end-to-end tests, outside plain ``pytest``.
@@ -25,6 +27,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.clickbank.support import Receiver
+from tests.notifications.support import opened
 from tests.serving import clean_env, free_port
 
 REPO = Path(__file__).resolve().parents[1]
@@ -97,8 +101,10 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Started, P
     env = clean_env(
         PATH=f"{env_dir / 'bin'}{os.pathsep}{os.environ['PATH']}",
         VIRTUAL_ENV=str(env_dir),
-        # The one setting the merchant does not make: a free port instead of 8000.
+        # The settings the merchant does not make: a free port instead of 8000, and
+        # notification receivers allowed on loopback (the test's receiver listens there).
         AFFSRV_SERVER_BIND=f"127.0.0.1:{port}",
+        AFFSRV_NOTIFICATIONS_ALLOW_PRIVATE="127.0.0.0/8",
         PIP_DISABLE_PIP_VERSION_CHECK="1",
     )
     env.pop("PYTHONPATH", None)
@@ -194,6 +200,33 @@ def test_first_steps_as_a_merchant_then_anns_link_and_sale(setup) -> None:
     # Bob's commtier of 17.5% wins over the commtotal sent.
     assert totals.json()["data"]["1"]["commission_total"] == "7.00"
     assert totals.json()["data"]["1"]["sale_total"] == "40.00"
+
+
+def test_a_notification_reaches_a_receiver(setup) -> None:
+    """The worker the first command started (in the repository's folder, where ``python``
+    would import the checkout rather than the installed package) delivers the next sale."""
+    started, checkout, env = setup
+    key = the_first_key(started.output)
+    receiver = Receiver()
+    with receiver.running():
+        added = subprocess.run(
+            ["affsrv", "notify", "add", "--url", receiver.url, "--secret-key", "E2EKEY1"],
+            cwd=checkout, env=env, capture_output=True, text=True, timeout=120)
+        assert added.returncode == 0, added.stderr
+        sale = requests.post(started.base + "/api", json={
+            "apikey": key, "affiliate": "bob",
+            "commission": {"product": 1, "saletotal": "30.00", "commtotal": "1.00",
+                           "ip": "203.0.113.10", "ref": "order-2"}}, timeout=10)
+        assert sale.status_code == 200, sale.text
+        deadline = time.monotonic() + 60
+        while not receiver.bodies and time.monotonic() < deadline:
+            time.sleep(0.2)
+    assert receiver.bodies, started.output[-4000:]
+    sent = opened(receiver.bodies[0], "E2EKEY1")
+    assert (sent["transactionType"], sent["receipt"], sent["affiliate"]) == (
+        "SALE", "order-2", "bob")
+    health = requests.get(started.base + "/healthz", timeout=10).json()
+    assert health["worker"] == "ok" and health["status"] == "ok", health
 
 
 def test_data_files_ship_with_the_package(setup) -> None:

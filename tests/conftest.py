@@ -100,6 +100,9 @@ def make_app(_schema: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
         # Tests read what a request wrote right after it: write clicks at once, no caching.
         "tracking": {"click_flush_ms": 0},
         "server": {"cache_seconds": 0},
+        # The tests' notification receivers listen on 127.0.0.1, which affsrv refuses by
+        # default (tests/notifications/test_destinations.py tests that default).
+        "notifications": {"allow_private": ["127.0.0.0/8"]},
     }
 
     def build(**sections: dict[str, Any]) -> Flask:

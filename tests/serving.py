@@ -65,13 +65,15 @@ def set_up_merchant(cwd: Path, env: dict[str, str],
 
 class Server:
     def __init__(self, cwd: Path, env: dict[str, str], with_worker: bool = False,
-                 host: str = "127.0.0.1") -> None:
-        """``affsrv serve`` on ``host`` (reached through 127.0.0.1) and a free port."""
+                 host: str = "127.0.0.1", python_flags: tuple[str, ...] = ()) -> None:
+        """``affsrv serve`` on ``host`` (reached through 127.0.0.1) and a free port;
+        ``python_flags`` are the interpreter's (``-P``: not the working folder first)."""
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "affsrv", "serve", "--bind", f"{host}:{self.port}",
-             "--workers", "2", *([] if with_worker else ["--no-worker"])],
+            [sys.executable, *python_flags, "-m", "affsrv", "serve",
+             "--bind", f"{host}:{self.port}", "--workers", "2",
+             *([] if with_worker else ["--no-worker"])],
             cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         deadline = time.monotonic() + 60

@@ -11,20 +11,56 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
 
 from affsrv.apikeys.services import ensure_api_key
 from affsrv.app import create_app
 from affsrv.config import INT_RANGES, TEXT_RULES, bind_host
+from affsrv.logs import get_log
+
+
+class SupervisingArbiter(Arbiter):
+    """Gunicorn's master, which also keeps the notification worker running: the process that
+    already restarts dead HTTP workers checks it on every turn of its loop (at least once a
+    second, at once when a child exits). No thread is added to a process that forks."""
+
+    def __init__(self, app: Any, supervisor: Any) -> None:
+        self.notification_worker = supervisor
+        super().__init__(app)
+
+    def reap_workers(self) -> None:
+        # Ours first: gunicorn's reaper takes any child's exit status and would read the
+        # notification worker's as an HTTP worker's.
+        self.notification_worker.check()
+        super().reap_workers()
+
+    def manage_workers(self) -> None:
+        self.notification_worker.check()
+        super().manage_workers()
+
+    def stop(self, graceful: bool = True) -> None:
+        self.notification_worker.stop()  # first, so nothing starts it again while stopping
+        super().stop(graceful)
 
 
 class GunicornApp(BaseApplication):
     """Gunicorn running the app ``factory`` builds; each worker calls it itself (no
-    connections shared across the fork). The benchmark's bare app runs through it too."""
+    connections shared across the fork). The benchmark's bare app runs through it too.
+    With a ``supervisor`` (``affsrv.notifications.worker.WorkerSupervisor``) the master keeps
+    the notification worker running as well."""
 
-    def __init__(self, options: dict[str, Any], factory: Callable[[], Any]) -> None:
+    def __init__(self, options: dict[str, Any], factory: Callable[[], Any],
+                 supervisor: Any = None) -> None:
         self.options = options
         self.factory = factory
+        self.supervisor = supervisor
         super().__init__()
+
+    def run(self) -> None:
+        if self.supervisor is None:
+            super().run()
+            return
+        SupervisingArbiter(self, self.supervisor).run()
 
     def load_config(self) -> None:
         for key, value in self.options.items():
@@ -113,16 +149,21 @@ def serve(bind: str | None, workers: int | None, no_worker: bool) -> None:
     click.echo(f"affsrv listening on http://{options['bind']} ({options['workers']} workers)")
     for warning in exposure_warnings(options["bind"], server["trusted_proxies"]):
         click.echo(warning, err=True)
-    worker = None
+    supervisor = None
     if not no_worker:
-        from affsrv.notifications.worker import start_worker_process
+        from affsrv.notifications.worker import WorkerSupervisor
 
-        worker = start_worker_process()
-        click.echo(f"notification worker started (pid {worker.pid})")
+        general = get_log("general")
+
+        def report(message: str, problem: bool) -> None:
+            click.echo(message)
+            if problem:
+                general.error(message)
+
+        supervisor = WorkerSupervisor(report=report)
+        supervisor.start()
     try:
-        GunicornApp(options, create_app).run()
+        GunicornApp(options, create_app, supervisor).run()
     finally:
-        if worker is not None:
-            from affsrv.notifications.worker import stop_worker_process
-
-            stop_worker_process(worker)
+        if supervisor is not None:
+            supervisor.stop()

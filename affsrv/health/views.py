@@ -1,4 +1,5 @@
-"""``GET /healthz``: 200 when this worker can serve, 503 when its database cannot answer."""
+"""``GET /healthz``: 200 when this worker can serve; 503 when its database cannot answer or
+a due notification has waited longer than ``[health] max_due_seconds`` (nothing delivers)."""
 
 from __future__ import annotations
 

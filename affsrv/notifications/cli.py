@@ -43,14 +43,15 @@ def add(url: str, secret_key: str | None, affiliate_code: str | None,
 
 
 @group.command("list")
+@click.option("--removed", is_flag=True, help="Also receivers removed with `notify remove`.")
 @with_appcontext
-def list_() -> None:
+def list_(removed: bool) -> None:
     """List receivers (keys are not shown)."""
     print_table(
-        ["id", "url", "affiliate", "product", "enabled", "added"],
+        ["id", "url", "affiliate", "product", "enabled", "added", "removed"],
         [[s.id, s.url, s.affiliate_id or "all", s.product_id or "all",
-          "yes" if s.enabled else "no", local_time(s.created_at)]
-         for s in services.list_subscriptions()],
+          "yes" if s.enabled else "no", local_time(s.created_at), local_time(s.removed_at)]
+         for s in services.list_subscriptions(include_removed=removed)],
     )
 
 
@@ -59,7 +60,8 @@ def list_() -> None:
 @with_appcontext
 @domain_errors
 def remove(subscription_id: int) -> None:
-    """Remove a receiver and its undelivered notifications."""
+    """Stop sending to a receiver. Its delivery history stays in `notify log`; notifications
+    still waiting for it are marked failed."""
     services.remove_subscription(subscription_id)
     click.echo(f"subscription {subscription_id} removed")
 
@@ -67,9 +69,11 @@ def remove(subscription_id: int) -> None:
 @group.command("log")
 @click.option("--status", type=click.Choice([s.value for s in OutboxStatus]), default=None,
               help="Only messages with this status (e.g. failed).")
+@click.option("--subscription", "subscription_id", type=ID, default=None,
+              help="Only notifications to this receiver (removed ones too).")
 @click.option("--limit", type=click.IntRange(1, 100000), default=50)
 @with_appcontext
-def log(status: str | None, limit: int) -> None:
+def log(status: str | None, subscription_id: int | None, limit: int) -> None:
     """Notifications and e-mails, newest first: status, tries, next try, last error."""
     print_table(
         ["id", "kind", "to", "what", "status", "tries", "next try", "delivered", "last error"],
@@ -77,7 +81,7 @@ def log(status: str | None, limit: int) -> None:
           else (m.payload or {}).get("to", "-"), m.summary, m.status, m.attempts,
           local_time(m.next_attempt_at) if m.status == OutboxStatus.PENDING else "-",
           local_time(m.delivered_at), (m.last_error or "")[:120]]
-         for m in services.outbox_log(status, limit)],
+         for m in services.outbox_log(status, limit, subscription_id)],
     )
 
 

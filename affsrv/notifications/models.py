@@ -29,6 +29,8 @@ class Subscription(db.Model):
     )
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # `affsrv notify remove` sets it: nothing more is sent, the delivery history stays.
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     def __repr__(self) -> str:  # never the key
         return f"<Subscription {self.id} {self.url}>"
@@ -72,3 +74,14 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WorkerHeartbeat(db.Model):
+    """A running delivery worker says it is alive (``/healthz`` reads the latest)."""
+
+    __tablename__ = "notification_worker_heartbeats"
+
+    # host:pid of the worker process
+    worker: Mapped[str] = mapped_column(String(200), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

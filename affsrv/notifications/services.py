@@ -17,9 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import urlsplit
 
-import requests
 from sqlalchemy import and_, delete, func, or_, select, update
 
 from affsrv.affiliates.models import Affiliate
@@ -29,8 +27,22 @@ from affsrv.db.types import utcnow
 from affsrv.errors import DomainError, NotFound
 from affsrv.extensions import db
 from affsrv.logs import get_log
+from affsrv.notifications.destinations import (
+    RefusedDestination,
+    check_receiver_url,
+    describe_failure,
+    guarded_session,
+    private_ranges,
+    safe_url,
+)
 from affsrv.notifications.mail import UndeliverableMail, mail_text, send_mail
-from affsrv.notifications.models import OutboxKind, OutboxMessage, OutboxStatus, Subscription
+from affsrv.notifications.models import (
+    OutboxKind,
+    OutboxMessage,
+    OutboxStatus,
+    Subscription,
+    WorkerHeartbeat,
+)
 from affsrv.orders.models import Order
 from affsrv.payments.models import Payment
 from affsrv.products.models import Product
@@ -57,10 +69,9 @@ _KEY_ALPHABET = string.ascii_uppercase + string.digits
 
 def add_subscription(url: str, secret_key: str | None = None, affiliate_code: str | None = None,
                      product_id: int | None = None) -> tuple[Subscription, str]:
-    """Add an endpoint; returns it and its secret key (generated when not given)."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname or len(url) > 2048:
-        raise DomainError("url: must be an http(s) URL")
+    """Add an endpoint; returns it and its secret key (generated when not given). The URL's
+    host must be public unless ``[notifications] allow_private`` names its range."""
+    check_receiver_url(url, allowed_private_ranges())
     key = secret_key or "".join(secrets.choice(_KEY_ALPHABET) for _ in range(16))
     if not SECRET_KEY_PATTERN.match(key):
         raise DomainError("secret key: letters and digits only, at most 64")
@@ -79,25 +90,47 @@ def add_subscription(url: str, secret_key: str | None = None, affiliate_code: st
     return subscription, key
 
 
+def allowed_private_ranges() -> tuple[Any, ...]:
+    return private_ranges(settings("notifications")["allow_private"])
+
+
 def remove_subscription(subscription_id: int) -> None:
-    """Remove an endpoint and whatever was still waiting to be sent to it."""
+    """Stop sending to an endpoint. Its delivery history stays (``affsrv notify log``); what
+    was still waiting for it is marked failed, so nothing more goes there."""
     subscription = db.session.get(Subscription, subscription_id)
-    if subscription is None:
+    if subscription is None or subscription.removed_at is not None:
         raise NotFound(f"no subscription {subscription_id}")
-    db.session.execute(delete(OutboxMessage).where(
-        OutboxMessage.subscription_id == subscription_id))
-    db.session.delete(subscription)
+    now = utcnow()
+    subscription.enabled = False
+    subscription.removed_at = now
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.subscription_id == subscription_id,
+               OutboxMessage.status == OutboxStatus.PENDING,
+               or_(OutboxMessage.claimed_until.is_(None),
+                   OutboxMessage.claimed_until < now))
+        # A message a worker holds right now is left to it: it records that try's outcome,
+        # and a retry finds the subscription removed.
+        .values(status=OutboxStatus.FAILED, last_error="the subscription was removed")
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
 
 
-def list_subscriptions() -> list[Subscription]:
-    return list(db.session.scalars(select(Subscription).order_by(Subscription.id)))
+def list_subscriptions(include_removed: bool = False) -> list[Subscription]:
+    query = select(Subscription).order_by(Subscription.id)
+    if not include_removed:
+        query = query.where(Subscription.removed_at.is_(None))
+    return list(db.session.scalars(query))
 
 
-def outbox_log(status: str | None = None, limit: int = 100) -> list[OutboxMessage]:
+def outbox_log(status: str | None = None, limit: int = 100,
+               subscription_id: int | None = None) -> list[OutboxMessage]:
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
     if status:
         query = query.where(OutboxMessage.status == status)
+    if subscription_id is not None:
+        query = query.where(OutboxMessage.subscription_id == subscription_id)
     return list(db.session.scalars(query))
 
 
@@ -281,7 +314,8 @@ def matching_subscriptions(affiliate_id: int | None, product_ids: Iterable[int]
         product_ok = or_(product_ok, Subscription.product_id.in_(products))
     return list(db.session.scalars(
         select(Subscription)
-        .where(Subscription.enabled.is_(True), and_(affiliate_ok, product_ok))
+        .where(Subscription.enabled.is_(True), Subscription.removed_at.is_(None),
+               and_(affiliate_ok, product_ok))
         .order_by(Subscription.id)
     ))
 
@@ -411,6 +445,37 @@ def outbox_backlog(now: datetime | None = None) -> tuple[int, float]:
     return count, max(waited, 0.0)
 
 
+def record_heartbeat(worker: str, started_at: datetime, now: datetime | None = None) -> None:
+    """This worker is alive now. Rows of workers silent for a day are dropped on the way."""
+    now = now or utcnow()
+    changed = db.session.execute(
+        update(WorkerHeartbeat).where(WorkerHeartbeat.worker == worker).values(beat_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not changed:
+        db.session.add(WorkerHeartbeat(worker=worker, started_at=started_at, beat_at=now))
+    db.session.execute(
+        delete(WorkerHeartbeat).where(WorkerHeartbeat.beat_at < now - timedelta(days=1))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def drop_heartbeat(worker: str) -> None:
+    """A worker that stops cleanly says so."""
+    db.session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.worker == worker)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+def last_heartbeat_age(now: datetime | None = None) -> float | None:
+    """Seconds since any worker last said it was alive; None when none ever did."""
+    latest = db.session.scalar(select(func.max(WorkerHeartbeat.beat_at)))
+    if latest is None:
+        return None
+    return max(((now or utcnow()) - latest).total_seconds(), 0.0)
+
+
 def _due(now: datetime) -> Any:
     return and_(
         OutboxMessage.status == OutboxStatus.PENDING,
@@ -459,17 +524,27 @@ def retry_delay(attempts: int) -> timedelta:
 
 def _deliver_ins(message: OutboxMessage) -> None:
     subscription = db.session.get(Subscription, message.subscription_id)
-    if subscription is None or not subscription.enabled:
+    if (subscription is None or not subscription.enabled
+            or subscription.removed_at is not None):
         raise _Permanent("the subscription was removed or disabled")
     payload = _as_numbers(dict(message.payload))
     payload["attemptCount"] = message.attempts
     body = encrypt_payload(dumps_exact(payload), subscription.secret_key)
     url, timeout = subscription.url, settings("notifications")["timeout_seconds"]
+    allowed = allowed_private_ranges()
     db.session.rollback()  # hold no transaction during the network call
-    response = requests.post(url, json=body, timeout=timeout, allow_redirects=False,
-                             headers={"User-Agent": "affsrv-ins/1.0"})
+    # The session connects only to an address it has just checked (destinations.py): a
+    # receiver whose name now resolves to a private address is not contacted.
+    try:
+        with guarded_session(allowed) as session:
+            response = session.post(url, json=body, timeout=timeout, allow_redirects=False,
+                                    headers={"User-Agent": "affsrv-ins/1.0"})
+    except RefusedDestination as exc:
+        raise _Permanent(f"{exc.message} ({safe_url(url)})") from None
+    except Exception as exc:  # noqa: BLE001 - the receiver failed: retried, described safely
+        raise _Retry(describe_failure(exc, url)) from None
     if not 200 <= response.status_code < 300:
-        raise _Refused(f"HTTP {response.status_code} from {url}")
+        raise _Refused(f"HTTP {response.status_code} from {safe_url(url)}")
 
 
 def _deliver_email(message: OutboxMessage) -> None:
@@ -490,6 +565,10 @@ class _Permanent(Exception):
 
 class _Refused(Exception):
     """The receiver answered, but not 2xx."""
+
+
+class _Retry(Exception):
+    """The receiver could not be reached; the message (already safe to log) says why."""
 
 
 def _as_numbers(value: Any) -> Any:
@@ -526,7 +605,7 @@ def deliver(message_id: int, token: str, now: datetime | None = None) -> bool:
         (_deliver_ins if kind == OutboxKind.INS else _deliver_email)(message)
     except _Permanent as exc:
         error, permanent = str(exc), True
-    except _Refused as exc:
+    except (_Refused, _Retry) as exc:
         error = str(exc)
     except Exception as exc:  # noqa: BLE001 - any failure of the receiver is retried
         error = f"{type(exc).__name__}: {exc}"[:1000]
@@ -551,9 +630,13 @@ def deliver(message_id: int, token: str, now: datetime | None = None) -> bool:
     return not error
 
 
-def process_due(batch: int | None = None, now: datetime | None = None) -> int:
-    """Claim and deliver one batch; the number of messages tried."""
+def process_due(batch: int | None = None, now: datetime | None = None,
+                alive: Callable[[], None] | None = None) -> int:
+    """Claim and deliver one batch; the number of messages tried. ``alive`` is called between
+    messages (the worker's heartbeat: a batch of slow receivers takes a while)."""
     claim = claim_due(batch, now)
     for message_id in claim.ids:
         deliver(message_id, claim.token, now)
+        if alive is not None:
+            alive()
     return len(claim.ids)

@@ -79,7 +79,8 @@ def test_serve_runs_the_notification_worker_by_default(tmp_path, server_env):
     receiver = Receiver()
     with receiver.running():
         env = {**server_env, "AFFSRV_MAIL_ENABLED": "false",
-               "AFFSRV_COMMISSIONS_REQUIRE_APPROVAL": "false"}
+               "AFFSRV_COMMISSIONS_REQUIRE_APPROVAL": "false",
+               "AFFSRV_NOTIFICATIONS_ALLOW_PRIVATE": "127.0.0.0/8"}  # the receiver's range
         merchant = set_up_merchant(tmp_path, env)
         key, code, pid = merchant.key, merchant.code, merchant.product
         affsrv_output(["notify", "add", "--url", receiver.url, "--secret-key", "SUBKEY123"],

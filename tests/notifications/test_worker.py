@@ -58,6 +58,7 @@ def test_worker_process_delivers_and_stops_on_sigterm(make_app, api_key, tmp_pat
         f'[logs]\ndir = "{settings["logs"]["dir"]}"\n'
         "[commissions]\nrequire_approval = false\n"
         "[mail]\nenabled = false\n"
+        '[notifications]\nallow_private = ["127.0.0.0/8"]\n'  # the receiver is on loopback
     )
     receiver = Receiver()
     with receiver.running():
