@@ -68,6 +68,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "admin_emails": True,
         "timeout_seconds": 10,
     },
+    "reports": {
+        "max_days": 1096,
+        "shop_account": "shop",
+    },
     "logs": {
         "dir": "logs",
         "general": True,
@@ -95,6 +99,7 @@ INT_RANGES: dict[str, tuple[int, int]] = {
     "notifications.worker_poll_seconds": (1, 3600),
     "notifications.batch_size": (1, 10_000),
     "notifications.keep_days": (0, 36_500),
+    "reports.max_days": (1, 36_600),
     "mail.port": (1, 65535),
     "mail.timeout_seconds": (1, 3600),
 }
@@ -197,6 +202,8 @@ TEXT_RULES: dict[str, tuple[Callable[[str], bool], str]] = {
                              "a three-letter currency code in capitals, such as USD"),
     "commissions.max_saletotal": (_is_money_limit,
                                   "a positive decimal below 1000000000000, such as \"5000.00\""),
+    "reports.shop_account": (re.compile(r"[A-Za-z0-9._-]{1,64}").fullmatch,
+                             "1 to 64 letters, digits, '.', '_' or '-'"),
     "mail.security": ({"none", "starttls", "ssl"}.__contains__, "none, starttls or ssl"),
     "mail.from": (_is_address, "an e-mail address, such as shop@example.com or "
                                "Shop <shop@example.com>"),
