@@ -83,27 +83,48 @@ def parse_query(values: Mapping[str, Any], report: str, default_zone: str,
     )
 
 
+class Fixed(fields.Field):
+    """A ``Decimal`` as a string with ``places`` decimals (None as null). The services round
+    already (amounts to cents, rates half up to 4 places): this only formats, which is most of
+    what a long report costs to answer (marshmallow's Decimal field quantizes each value
+    again)."""
+
+    def __init__(self, places: int, **kwargs: Any) -> None:
+        super().__init__(dump_only=True, **kwargs)
+        self._format = f".{places}f"
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else format(value, self._format)
+
+
+class Count(fields.Field):
+    """A whole number (None as null)."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> int | None:
+        return None if value is None else int(value)
+
+
 class SalesRowSchema(Schema):
     key = fields.String()
-    orders = fields.Integer()
-    gross = fields.Decimal(places=2, as_string=True)
-    refunds = fields.Integer()
-    refund_amount = fields.Decimal(places=2, as_string=True)
-    chargebacks = fields.Integer()
-    chargeback_amount = fields.Decimal(places=2, as_string=True)
-    net = fields.Decimal(places=2, as_string=True)
-    commissions = fields.Decimal(places=2, as_string=True)
-    refund_rate = fields.Decimal(places=4, as_string=True, allow_none=True)
+    orders = Count()
+    gross = Fixed(2)
+    refunds = Count()
+    refund_amount = Fixed(2)
+    chargebacks = Count()
+    chargeback_amount = Fixed(2)
+    net = Fixed(2)
+    commissions = Fixed(2)
+    refund_rate = Fixed(4)
     currency = fields.String()
 
 
 class AffiliateRowSchema(Schema):
     key = fields.String()
-    clicks = fields.Integer()
-    sales = fields.Integer(allow_none=True)
-    conversion_rate = fields.Decimal(places=4, as_string=True, allow_none=True)
-    commissions = fields.Decimal(places=2, as_string=True, allow_none=True)
-    earnings_per_click = fields.Decimal(places=4, as_string=True, allow_none=True)
+    clicks = Count()
+    sales = Count()
+    conversion_rate = Fixed(4)
+    commissions = Fixed(2)
+    earnings_per_click = Fixed(4)
     currency = fields.String()
 
 
