@@ -132,7 +132,7 @@ def run(url: str, orders: int, clicks: int, days: int, repeat: int, seed_value: 
                                 "reports": {"max_days": days + 1}})
     with app.app_context():
         db.create_all()
-        seeded = db.session.scalar(select(func.coalesce(func.sum(sales_q.c.orders), 0)))
+        seeded = db.session.scalar(select(func.coalesce(func.sum(sales_q.table.c.orders), 0)))
         key = create_report_key("bench")[1]
     if seeded:
         print(f"reusing the seeded rollups ({seeded} orders)")

@@ -173,6 +173,7 @@ TEXT_CASES = {
     "commissions.currency": (["usd", "", "EURO", "U$D"], ["EUR"]),
     "commissions.max_saletotal": (["lots", "0", "-5", "NaN", "Infinity", "1e12"],
                                   ["0.01", "999999999999.99"]),
+    "reports.shop_account": (["", "my shop", "x" * 65, "shop/1"], ["shop", "my-shop.eu_2"]),
     "mail.security": (["tls", ""], ["starttls", "ssl"]),
     "mail.from": (["", "shop", "a@b\nBcc: x@y", "a@b, c@d"],
                   ["shop@example.com", "Shop <shop@example.com>"]),

@@ -28,6 +28,12 @@ from affsrv.extensions import db
 from affsrv.orders.models import Order, OrderLineItem
 from affsrv.reports.models import (
     CLICK_ROLLUPS,
+    DAY,
+    DAY_SECONDS,
+    MINUTE,
+    MINUTE_SECONDS,
+    MONTH,
+    QUARTER_SECONDS,
     SALES_MEASURES,
     SALES_ROLLUPS,
 )
@@ -94,6 +100,17 @@ def _seconds(at: datetime) -> int:
     if at.tzinfo is None:  # a naive time read back from SQLite is UTC
         at = at.replace(tzinfo=UTC)
     return math.floor(at.timestamp())
+
+
+_GRAIN_SECONDS = {DAY: DAY_SECONDS, MINUTE: MINUTE_SECONDS}
+
+
+def bucket_of(seconds: int, grain: str) -> int:
+    """The bucket of a rollup of ``grain`` holding Unix second ``seconds``."""
+    if grain == MONTH:
+        at = datetime.fromtimestamp(seconds, UTC)
+        return (at.year - 1970) * 12 + at.month - 1
+    return seconds // _GRAIN_SECONDS.get(grain, QUARTER_SECONDS)
 
 
 def _add_figure(fact: SaleFact, kind: str, amount: Decimal) -> None:
@@ -249,42 +266,45 @@ def _upsert(connection: Connection, table: Table, keys: list[str], measures: lis
 def sales_rows(facts: Iterable[SaleFact]) -> dict[str, dict[tuple[Any, ...], list[Any]]]:
     """``facts`` summed per rollup table and key."""
     out: dict[str, dict[tuple[Any, ...], list[Any]]] = {}
-    for table, seconds, dimensions in SALES_ROLLUPS:
+    facts = list(facts)
+    seconds = [_seconds(fact.at) for fact in facts]
+    for rollup in SALES_ROLLUPS:
         rows: dict[tuple[Any, ...], list[Any]] = defaultdict(lambda: [0, _ZERO, 0, _ZERO, 0,
                                                                       _ZERO, _ZERO])
-        for fact in facts:
-            key = (_seconds(fact.at) // seconds, *(getattr(fact, d) for d in dimensions))
+        for fact, second in zip(facts, seconds, strict=True):
+            key = (bucket_of(second, rollup.grain),
+                   *(getattr(fact, d) for d in rollup.dimensions))
             row = rows[key]
             for i, measure in enumerate(SALES_MEASURES):
                 row[i] += getattr(fact, measure)
-        out[table.name] = dict(rows)
+        out[rollup.table.name] = dict(rows)
     return out
 
 
 def click_rows(facts: Iterable[ClickFact]) -> dict[str, dict[tuple[Any, ...], list[Any]]]:
     out: dict[str, dict[tuple[Any, ...], list[Any]]] = {}
-    for table, seconds in CLICK_ROLLUPS:
+    for rollup in CLICK_ROLLUPS:
         rows: dict[tuple[Any, ...], list[Any]] = defaultdict(lambda: [0])
         for fact in facts:
-            key = (_seconds(fact.at) // seconds, fact.affiliate_id, fact.product_id,
-                   fact.link_id, fact.country)
+            key = (bucket_of(_seconds(fact.at), rollup.grain),
+                   *(getattr(fact, d) for d in rollup.dimensions))
             rows[key][0] += 1
-        out[table.name] = dict(rows)
+        out[rollup.table.name] = dict(rows)
     return out
 
 
 def add_sale_facts(connection: Connection, facts: list[SaleFact]) -> None:
     rows = sales_rows(facts)
-    for table, _, dimensions in SALES_ROLLUPS:
-        _upsert(connection, table, ["bucket", *dimensions], list(SALES_MEASURES),
-                rows[table.name])
+    for rollup in SALES_ROLLUPS:
+        _upsert(connection, rollup.table, ["bucket", *rollup.dimensions], list(SALES_MEASURES),
+                rows[rollup.table.name])
 
 
 def add_click_facts(connection: Connection, facts: list[ClickFact]) -> None:
     rows = click_rows(facts)
-    for table, _ in CLICK_ROLLUPS:
-        _upsert(connection, table, [c.name for c in table.primary_key.columns], ["clicks"],
-                rows[table.name])
+    for rollup in CLICK_ROLLUPS:
+        _upsert(connection, rollup.table, ["bucket", *rollup.dimensions], ["clicks"],
+                rows[rollup.table.name])
 
 
 # --- reading the stored rows -----------------------------------------------------------------
@@ -432,7 +452,7 @@ def _chunks(facts: Iterator[SaleFact]) -> Iterator[list[SaleFact]]:
 # --- recount and check -----------------------------------------------------------------------
 
 def all_rollup_tables() -> list[Table]:
-    return [t for t, _, _ in SALES_ROLLUPS] + [t for t, _ in CLICK_ROLLUPS]
+    return [r.table for r in (*SALES_ROLLUPS, *CLICK_ROLLUPS)]
 
 
 def rebuild_rollups(connection: Connection, shop_account: str) -> dict[str, int]:
@@ -482,8 +502,9 @@ def compare_rollups(connection: Connection, shop_account: str) -> list[str]:
             for key, values in rows.items():
                 merged[key] = [merged.get(key, [0])[0] + values[0]]
     for table, measures, expected in (
-        *((t, list(SALES_MEASURES), expected_sales[t.name]) for t, _, _ in SALES_ROLLUPS),
-        *((t, ["clicks"], expected_clicks[t.name]) for t, _ in CLICK_ROLLUPS),
+        *((r.table, list(SALES_MEASURES), expected_sales[r.table.name])
+          for r in SALES_ROLLUPS),
+        *((r.table, ["clicks"], expected_clicks[r.table.name]) for r in CLICK_ROLLUPS),
     ):
         actual = _table_rows(connection, table, measures)
         wanted = {k: v for k, v in expected.items() if any(x != 0 for x in v)}

@@ -30,13 +30,20 @@ from affsrv.reports.models import (
     MINUTE_SECONDS,
     QUARTER_SECONDS,
     SALES_MEASURES,
+    Rollup,
+    click_narrow_d,
+    click_narrow_m,
+    click_times_q,
     clicks_d,
     clicks_q,
     minutes,
+    narrow_d,
+    narrow_m,
     postal_d,
     postal_q,
     sales_d,
     sales_q,
+    times_q,
 )
 from affsrv.tracking.models import ReferralLink
 
@@ -184,30 +191,46 @@ def _time_label(by: str, value: int) -> str:
     return f"{value // 60:02d}:{value % 60:02d}"  # a minute of the day
 
 
-def _bucket_ranges(period: Period, fine: Table, coarse: Table | None
-                   ) -> list[tuple[Table, int, int]]:
+def _month_start(month: int) -> int:
+    """The first second of UTC month ``month`` (months since January 1970)."""
+    year, index = divmod(month, 12)
+    return int(datetime(1970 + year, index + 1, 1, tzinfo=UTC).timestamp())
+
+
+def _bucket_ranges(period: Period, quarters: Rollup, days: Rollup | None = None,
+                   months: Rollup | None = None) -> list[tuple[Table, int, int]]:
     """The tables and bucket ranges (inclusive, exclusive) that cover the period: whole UTC
-    days from ``coarse``, the ragged ends from ``fine`` (quarter hours)."""
+    months from ``months``, whole UTC days from ``days``, the ragged ends (less than a day
+    each) from ``quarters``. So a long report reads few rows, however many orders it sums."""
     first_q, end_q = period.start // QUARTER_SECONDS, period.end // QUARTER_SECONDS
-    if coarse is None:
-        return [(fine, first_q, end_q)]
     first_day = -(-period.start // DAY_SECONDS)
     end_day = period.end // DAY_SECONDS
-    if first_day >= end_day:
-        return [(fine, first_q, end_q)]
+    if days is None or first_day >= end_day:
+        return [(quarters.table, first_q, end_q)]
     per_day = DAY_SECONDS // QUARTER_SECONDS
-    ranges = [(coarse, first_day, end_day)]
+    ranges = []
     if first_q < first_day * per_day:
-        ranges.append((fine, first_q, first_day * per_day))
+        ranges.append((quarters.table, first_q, first_day * per_day))
     if end_day * per_day < end_q:
-        ranges.append((fine, end_day * per_day, end_q))
+        ranges.append((quarters.table, end_day * per_day, end_q))
+    if months is not None:
+        start_day = datetime.fromtimestamp(first_day * DAY_SECONDS, UTC)
+        first_month = (start_day.year - 1970) * 12 + start_day.month - 1
+        if start_day.day != 1:
+            first_month += 1
+        stop_day = datetime.fromtimestamp(end_day * DAY_SECONDS, UTC)
+        end_month = (stop_day.year - 1970) * 12 + stop_day.month - 1
+        if first_month < end_month:
+            month_first_day = _month_start(first_month) // DAY_SECONDS
+            month_end_day = _month_start(end_month) // DAY_SECONDS
+            ranges.append((months.table, first_month, end_month))
+            if first_day < month_first_day:
+                ranges.append((days.table, first_day, month_first_day))
+            if month_end_day < end_day:
+                ranges.append((days.table, month_end_day, end_day))
+            return ranges
+    ranges.append((days.table, first_day, end_day))
     return ranges
-
-
-def _unit_of(table: Table) -> int:
-    if table in (sales_d, postal_d, clicks_d):
-        return DAY_SECONDS
-    return MINUTE_SECONDS if table is minutes else QUARTER_SECONDS
 
 
 @dataclass(frozen=True)
@@ -221,6 +244,12 @@ class Filters:
     # The click rollups' terms for affiliate and product (``affiliates_report`` sets them).
     affiliate_id: int | None = None
     product_id: int | None = None
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether any filter is set (then the wide rollups must be read)."""
+        return any(v is not None for v in (self.account, self.product, self.affiliate,
+                                           self.country, self.affiliate_id, self.product_id))
 
 
 def _sums(ranges: list[tuple[Table, int, int]], key_of: Any, filters: Filters,
@@ -315,13 +344,16 @@ def sales_report(connection: Connection, by: str, period: Period,
         def key_of(table: Table) -> Any:
             return _time_key(_local_units(table.c.bucket, period, QUARTER_SECONDS),
                              QUARTER_SECONDS, by)
-        ranges = _bucket_ranges(period, sales_q, None)
+        ranges = _bucket_ranges(period, sales_q if filters.narrowed else times_q)
         raw = _grouped(connection, ranges, key_of, filters, SALES_MEASURES)
         return _sales_rows(raw, lambda v: _time_label(by, int(v)), by_time=True)
-    column = {"postal": "postal", "method": "method"}.get(by, by)
-    fine, coarse = (postal_q, postal_d) if by == "postal" else (sales_q, sales_d)
-    raw = _grouped(connection, _bucket_ranges(period, fine, coarse),
-                   lambda table: table.c[column], filters, SALES_MEASURES)
+    if by == "postal":
+        ranges = _bucket_ranges(period, postal_q, postal_d)
+    elif filters.narrowed:
+        ranges = _bucket_ranges(period, sales_q, sales_d)
+    else:
+        ranges = _bucket_ranges(period, sales_q, narrow_d[by], narrow_m[by])
+    raw = _grouped(connection, ranges, lambda table: table.c[by], filters, SALES_MEASURES)
     return _sales_rows(raw, str, by_time=False)
 
 
@@ -343,7 +375,8 @@ def today_report(connection: Connection, zone: ZoneInfo, account: str | None = N
     that each stored notification and commission adds to in its own transaction."""
     day = today_in(zone, now)
     period = make_period(day, day, zone, 1)
-    ranges = [(minutes, period.start // MINUTE_SECONDS, period.end // MINUTE_SECONDS)]
+    ranges = [(minutes.table, period.start // MINUTE_SECONDS,
+               period.end // MINUTE_SECONDS)]
     filters = Filters(account=account)
 
     def minute_of_day(table: Table) -> Any:
@@ -402,14 +435,22 @@ def affiliates_report(connection: Connection, by: str, period: Period,
         def key_of(table: Table) -> Any:
             return _time_key(_local_units(table.c.bucket, period, QUARTER_SECONDS),
                              QUARTER_SECONDS, "day")
-        click_ranges = _bucket_ranges(period, clicks_q, None)
-        sale_ranges = _bucket_ranges(period, sales_q, None)
+        click_ranges = _bucket_ranges(
+            period, clicks_q if click_filters and click_filters.narrowed else click_times_q)
+        sale_ranges = _bucket_ranges(period, sales_q if filters.narrowed else times_q)
         click_key = sale_key = key_of
     else:
-        click_ranges = _bucket_ranges(period, clicks_q, clicks_d)
-        sale_ranges = _bucket_ranges(period, sales_q, sales_d)
         click_column = {"affiliate": "affiliate_id", "product": "product_id",
                         "link": "link_id"}.get(by, by)
+        if click_filters is not None and click_filters.narrowed:
+            click_ranges = _bucket_ranges(period, clicks_q, clicks_d)
+        else:
+            click_ranges = _bucket_ranges(period, clicks_q, click_narrow_d[click_column],
+                                          click_narrow_m[click_column])
+        if filters.narrowed or by == "link":
+            sale_ranges = _bucket_ranges(period, sales_q, sales_d)
+        else:
+            sale_ranges = _bucket_ranges(period, sales_q, narrow_d[by], narrow_m[by])
 
         def click_key(table: Table) -> Any:
             return table.c[click_column]

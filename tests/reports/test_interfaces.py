@@ -11,7 +11,7 @@ import time_machine
 from sqlalchemy import delete, text, update
 
 from affsrv.extensions import db
-from affsrv.reports.models import minutes, sales_d
+from affsrv.reports.models import minutes, narrow_m
 from tests.clickbank.support import add_cb_account, run_cli
 from tests.helpers import add_affiliate, add_product, api
 from tests.reports.support import both, figures, report_key, store
@@ -131,12 +131,12 @@ def test_check_agrees_then_finds_a_difference_and_recount_repairs_it(shop, api_k
     assert check.exit_code == 0, check.output
     assert "agree" in check.output
     with app.app_context(), db.engine.begin() as conn:
-        conn.execute(delete(sales_d))
-        conn.execute(update(minutes).values(orders=minutes.c.orders + 1))
+        conn.execute(delete(narrow_m["country"].table))
+        conn.execute(update(minutes.table).values(orders=minutes.table.c.orders + 1))
     assert both(app, client, key, "sales", by="country", **MARCH) != before
     check = run_cli(app, "report", "check")
     assert check.exit_code == 1
-    assert "report_sales_d" in check.output and "report_minutes" in check.output
+    assert "report_by_country_m" in check.output and "report_minutes" in check.output
     recount = run_cli(app, "report", "recount")
     assert recount.exit_code == 0 and "report_sales_d:" in recount.output
     assert run_cli(app, "report", "check").exit_code == 0

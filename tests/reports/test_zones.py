@@ -144,3 +144,22 @@ def test_this_month_in_the_last_hours_of_a_month_in_sydney(shop):
     with time_machine.travel(datetime(2026, 1, 31, 13, 45, tzinfo=UTC), tick=False):
         assert _report(shop, by="country", tz="Australia/Sydney") == {
             ("US", "USD"): (1, "8.00")}
+
+
+def test_a_range_of_months_with_ragged_ends(shop):
+    """Whole UTC months, whole UTC days and the quarter hours of the two ends together (the
+    unfiltered report), and the wide rollups (a filtered one), give the same exact range."""
+    _sales(shop, ("2026-01-14T18:20:00Z", "1.00"),    # 23:50 on 14 January in Kolkata: out
+           ("2026-01-14T18:40:00Z", "2.00"),          # 00:10 on 15 January: in
+           ("2026-01-31T23:59:00Z", "4.00"),          # in (a whole UTC day)
+           ("2026-02-10T12:00:00Z", "8.00"),          # in (a whole UTC month)
+           ("2026-03-10T18:20:00Z", "16.00"),         # 23:50 on 10 March: in
+           ("2026-03-10T18:40:00Z", "32.00"))         # 00:10 on 11 March: out
+    span = {"from": "2026-01-15", "to": "2026-03-10", "tz": "Asia/Kolkata"}
+    assert _report(shop, by="country", **span) == {("US", "USD"): (4, "30.00")}
+    assert _report(shop, by="country", country="US", **span) == {("US", "USD"): (4, "30.00")}
+    assert _report(shop, by="account", **span) == {("myvendor", "USD"): (4, "30.00")}
+    assert _report(shop, by="weekday", **span) == {
+        ("Thursday", "USD"): (1, "2.00"),   # 15 January 2026
+        ("Sunday", "USD"): (1, "4.00"),     # 1 February in Kolkata (05:29)
+        ("Tuesday", "USD"): (2, "24.00")}   # 10 February and 10 March
