@@ -483,8 +483,8 @@ def _table_rows(connection: Connection, table: Table, measures: list[str]
 
 def compare_rollups(connection: Connection, shop_account: str) -> list[str]:
     """How the rollups differ from the stored rows (empty when they agree): one line per
-    differing row, at most 20 per table. Holds one rollup's expected rows in memory at a time
-    (a maintenance check, not a report)."""
+    differing row, at most 20 per table. Holds the expected rollups in memory (about a row per
+    order and per click: a maintenance check, not a report)."""
     differences: list[str] = []
     expected_sales: dict[str, dict[tuple[Any, ...], list[Any]]] = defaultdict(dict)
     for chunk in _chunks(stored_sale_facts(connection, shop_account)):
