@@ -39,6 +39,7 @@ DOMAINS = (
     "clerkkeys",
     "shipping",
     "restapi",
+    "reports",
     "health",
 )
 

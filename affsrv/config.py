@@ -83,6 +83,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "rest_key_failures_per_address": "10 per minute; 100 per day",
         "rest_key_failures_per_key": "10 per minute; 100 per day",
     },
+    "reports": {
+        "max_days": 1096,
+        "shop_account": "shop",
+    },
     "logs": {
         "dir": "logs",
         "general": True,
@@ -112,6 +116,7 @@ INT_RANGES: dict[str, tuple[int, int]] = {
     "notifications.keep_days": (0, 36_500),
     "health.max_due_seconds": (0, 365 * 86400),
     "health.worker_stale_seconds": (5, 86400),
+    "reports.max_days": (1, 36_600),
     "mail.port": (1, 65535),
     "mail.timeout_seconds": (1, 3600),
 }
@@ -249,6 +254,8 @@ TEXT_RULES: dict[str, tuple[Callable[[str], bool], str]] = {
        for name in ("ins_failures_per_address", "ins_failures_per_account",
                     "api_key_failures_per_address", "rest_key_failures_per_address",
                     "rest_key_failures_per_key")},
+    "reports.shop_account": (re.compile(r"[A-Za-z0-9._-]{1,64}").fullmatch,
+                             "1 to 64 letters, digits, '.', '_' or '-'"),
     "mail.security": ({"none", "starttls", "ssl"}.__contains__, "none, starttls or ssl"),
     "mail.from": (_is_address, "an e-mail address, such as shop@example.com or "
                                "Shop <shop@example.com>"),

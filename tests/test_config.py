@@ -184,6 +184,7 @@ TEXT_CASES = {
        for name in ("ins_failures_per_address", "ins_failures_per_account",
                     "api_key_failures_per_address", "rest_key_failures_per_address",
                     "rest_key_failures_per_key")},
+    "reports.shop_account": (["", "my shop", "x" * 65, "shop/1"], ["shop", "my-shop.eu_2"]),
     "mail.security": (["tls", ""], ["starttls", "ssl"]),
     "mail.from": (["", "shop", "a@b\nBcc: x@y", "a@b, c@d"],
                   ["shop@example.com", "Shop <shop@example.com>"]),

@@ -46,6 +46,7 @@ from affsrv.extensions import db
 from affsrv.logs import get_log
 from affsrv.orders.models import CONTACT_FIELDS, Order, OrderLineItem
 from affsrv.products.models import Product
+from affsrv.reports.rollups import roll_up_order
 from affsrv.signals import order_recorded
 from affsrv.text import replace_surrogates
 from affsrv.validation import format_errors
@@ -386,6 +387,8 @@ def _store(account_id: int | None, account: str, data: dict[str, Any], raw: str)
         attempt_count=data["attemptCount"], raw=raw, order_id=order.id,
     ))
     order_recorded.send(order, items=new_items)
+    if is_new_order:
+        roll_up_order(order)
     _count_commissions(order, affiliate, new_items, products, data)
     db.session.commit()
     return Outcome(order.id, duplicate=False)

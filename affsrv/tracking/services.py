@@ -36,6 +36,7 @@ from affsrv.ipaddr import canonical_ip
 from affsrv.logs import get_log
 from affsrv.products.directory import ProductRef, find_product
 from affsrv.products.models import Product
+from affsrv.reports.rollups import roll_up_clicks
 from affsrv.settings import settings
 from affsrv.tracking.links import ReferralLinks, referral_links
 from affsrv.tracking.models import Click, ClickCount
@@ -182,7 +183,10 @@ def record_referral(
         user_agent=_storable(user_agent, MAX_AGENT),
     )
     db.session.add(click)
+    db.session.flush()  # its time, set on insert, is what the reports count
     count_clicks(db.session.connection(), [(click.affiliate_id, click.product_id, click.link_id)])
+    roll_up_clicks(db.session.connection(), [
+        (click.affiliate_id, click.product_id, click.link_id, click.ip, click.created_at)])
     db.session.commit()
     links.remember(ids)
     return click
@@ -335,6 +339,8 @@ class ClickBuffer:
             clicks = [(a, p, ids[link], ip, agent, at) for a, p, link, ip, agent, at in rows]
             append_rows(connection, Click.__table__, CLICK_COLUMNS, clicks)
             count_clicks(connection, (click[:3] for click in clicks))
+            roll_up_clicks(connection, ((a, p, link, ip, at)
+                                        for a, p, link, ip, _, at in clicks))
         links.remember(ids)
 
 

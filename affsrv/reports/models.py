@@ -1,0 +1,147 @@
+"""The reports' rollups and the reporting keys.
+
+Every rollup is a sum kept current in the transaction that writes what it counts (an order, a
+commission, a batch of clicks), added to with INSERT ... ON CONFLICT DO UPDATE so two racing
+writers both count. Time is bucketed in UTC:
+
+- ``*_q`` tables by quarter hour (``bucket`` = Unix seconds // 900): every zone's offset is a
+  whole number of quarter hours (India +5:30, Nepal +5:45), so a zone's days and hours are
+  unions of buckets, and the time groupings (day, hour, weekday) come out exact.
+- ``*_d`` tables by UTC day (``bucket`` = Unix seconds // 86400): a report grouped by place,
+  product, affiliate, account or method reads whole UTC days here and only the quarter hours of
+  the range's two ragged ends from ``*_q``, so a two-year report reads ~730 day buckets, not
+  ~70,000 quarter buckets.
+- Postal codes are counted apart (``report_postal_*``): a postal code is nearly unique per
+  order, so in the main rollups it would make every row one order's; there it would multiply
+  the rows every other grouping reads.
+- Narrow rollups, one per group (``report_by_<group>_d`` per UTC day and ``_m`` per UTC
+  month: only that dimension and the currency), answer the unfiltered place, product,
+  affiliate, account and method reports: a two-year report reads ~22 month rows per value,
+  a few day rows and the quarter hours of its two ends, however many orders there were.
+  ``report_times_q`` (quarter hour and currency only) answers the unfiltered time groupings.
+  A filtered report reads the wide rollups.
+- ``report_minutes`` (Unix seconds // 60, per account and currency only) answers today's live
+  report per minute; it is small (at most 1440 rows a day per account and currency).
+
+The sums are of money (``Money``: exact cents on both databases) and counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Column, Integer, String, Table
+from sqlalchemy.orm import Mapped, mapped_column
+
+from affsrv.db.types import BigId, Money, UTCDateTime, utcnow
+from affsrv.extensions import db
+
+QUARTER_SECONDS = 900
+DAY_SECONDS = 86400
+MINUTE_SECONDS = 60
+#: A rollup's grain: its bucket is Unix seconds // the grain's seconds, or for MONTH the
+#: number of whole UTC months since January 1970.
+QUARTER, DAY, MONTH, MINUTE = "quarter", "day", "month", "minute"
+
+#: The sums every sales rollup keeps, in this order.
+SALES_MEASURES = (
+    "orders", "gross", "refunds", "refund_amount", "chargebacks", "chargeback_amount",
+    "commissions",
+)
+MONEY_MEASURES = frozenset({"gross", "refund_amount", "chargeback_amount", "commissions"})
+
+#: The dimensions of the wide sales rollups (``report_sales_q``/``_d``), in key order: what a
+#: filtered report reads.
+SALES_DIMENSIONS = ("account", "product", "affiliate", "method", "country", "state", "currency")
+#: The dimensions of the postal-code rollups.
+POSTAL_DIMENSIONS = ("account", "product", "affiliate", "country", "postal", "currency")
+#: The groups with a narrow rollup of their own (one dimension and the currency), per UTC day
+#: and per UTC month: what an unfiltered report grouped by one of them reads.
+NARROW_GROUPS = ("country", "state", "product", "affiliate", "account", "method")
+#: The dimensions of the click rollups.
+CLICK_DIMENSIONS = ("affiliate_id", "product_id", "link_id", "country")
+
+_WIDTHS = {"account": 64, "product": 64, "affiliate": 64, "method": 32, "country": 2,
+           "state": 100, "postal": 20, "currency": 3}
+
+
+def _dimension(name: str) -> Column:
+    if name in {"affiliate_id", "product_id"}:
+        return Column(name, Integer, primary_key=True, autoincrement=False)
+    if name == "link_id":
+        return Column(name, BigId, primary_key=True, autoincrement=False)
+    return Column(name, String(_WIDTHS[name]), primary_key=True)
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """One rollup table: its grain and the dimensions of its key (after ``bucket``)."""
+
+    table: Table
+    grain: str
+    dimensions: tuple[str, ...]
+
+
+def _sales_rollup(name: str, grain: str, dimensions: tuple[str, ...]) -> Rollup:
+    table = Table(
+        name, db.metadata,
+        Column("bucket", Integer, primary_key=True, autoincrement=False),
+        *(_dimension(d) for d in dimensions),
+        *(Column(m, Money() if m in MONEY_MEASURES else BigInteger, nullable=False)
+          for m in SALES_MEASURES),
+    )
+    return Rollup(table, grain, dimensions)
+
+
+def _click_rollup(name: str, grain: str,
+                  dimensions: tuple[str, ...] = CLICK_DIMENSIONS) -> Rollup:
+    table = Table(
+        name, db.metadata,
+        Column("bucket", Integer, primary_key=True, autoincrement=False),
+        *(_dimension(d) for d in dimensions),
+        Column("clicks", BigInteger, nullable=False),
+    )
+    return Rollup(table, grain, dimensions)
+
+
+sales_q = _sales_rollup("report_sales_q", QUARTER, SALES_DIMENSIONS)
+sales_d = _sales_rollup("report_sales_d", DAY, SALES_DIMENSIONS)
+postal_q = _sales_rollup("report_postal_q", QUARTER, POSTAL_DIMENSIONS)
+postal_d = _sales_rollup("report_postal_d", DAY, POSTAL_DIMENSIONS)
+#: Every sale's time alone: the unfiltered day, hour and weekday groupings.
+times_q = _sales_rollup("report_times_q", QUARTER, ("currency",))
+minutes = _sales_rollup("report_minutes", MINUTE, ("account", "currency"))
+narrow_d = {g: _sales_rollup(f"report_by_{g}_d", DAY, (g, "currency")) for g in NARROW_GROUPS}
+narrow_m = {g: _sales_rollup(f"report_by_{g}_m", MONTH, (g, "currency"))
+            for g in NARROW_GROUPS}
+clicks_q = _click_rollup("report_clicks_q", QUARTER)
+clicks_d = _click_rollup("report_clicks_d", DAY)
+click_times_q = _click_rollup("report_click_times_q", QUARTER, ())
+click_narrow_d = {d: _click_rollup(f"report_clicks_by_{d.removesuffix('_id')}_d", DAY, (d,))
+                  for d in CLICK_DIMENSIONS}
+click_narrow_m = {d: _click_rollup(f"report_clicks_by_{d.removesuffix('_id')}_m", MONTH, (d,))
+                  for d in CLICK_DIMENSIONS}
+
+SALES_ROLLUPS: tuple[Rollup, ...] = (
+    sales_q, sales_d, postal_q, postal_d, times_q, minutes,
+    *narrow_d.values(), *narrow_m.values(),
+)
+CLICK_ROLLUPS: tuple[Rollup, ...] = (
+    clicks_q, clicks_d, click_times_q, *click_narrow_d.values(), *click_narrow_m.values(),
+)
+
+
+class ReportKey(db.Model):
+    """A key for the HTTP reports (``/reports/v1``), made with ``affsrv report key create``."""
+
+    __tablename__ = "report_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # SHA-256 of the key (``affsrv.keyhash``): keys are 256-bit random, no password KDF needed.
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The first characters, to tell keys apart in `affsrv report key list`.
+    prefix: Mapped[str] = mapped_column(String(8))
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

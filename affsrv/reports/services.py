@@ -1,0 +1,518 @@
+"""The reports: typed rows for a period in a time zone, summed by the database from the
+rollups (``affsrv.reports.models``). Nothing here knows HTTP or the command line; the CLI, the
+HTTP views and later the web pages render these rows.
+
+Time zones: a report's dates are days of its zone. The rollups are in UTC buckets; the zone's
+offset, which changes at daylight-saving transitions, is applied per bucket in SQL (a CASE over
+the period's transitions, found with zoneinfo), so each sale falls in the day, hour and weekday
+of the zone at its moment.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import Connection, Table, and_, case, func, literal, select, type_coerce, union_all
+
+from affsrv.affiliates.models import Affiliate
+from affsrv.commissions.services import ledger_currency
+from affsrv.db.types import Money
+from affsrv.errors import DomainError
+from affsrv.reports.models import (
+    DAY_SECONDS,
+    MINUTE_SECONDS,
+    QUARTER_SECONDS,
+    SALES_MEASURES,
+    Rollup,
+    click_narrow_d,
+    click_narrow_m,
+    click_times_q,
+    clicks_d,
+    clicks_q,
+    minutes,
+    narrow_d,
+    narrow_m,
+    postal_d,
+    postal_q,
+    sales_d,
+    sales_q,
+    times_q,
+)
+from affsrv.tracking.models import ReferralLink
+
+#: What ``sales_report`` groups by.
+SALES_GROUPS = ("country", "state", "postal", "day", "hour", "weekday", "weekday-hour",
+                "product", "affiliate", "account", "method")
+#: What ``affiliates_report`` groups by.
+AFFILIATE_GROUPS = ("affiliate", "product", "link", "day", "country")
+TIME_GROUPS = frozenset({"day", "hour", "weekday", "weekday-hour"})
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_RATE = Decimal("0.0001")
+_CENT = Decimal("0.01")
+
+
+# --- periods and zones -----------------------------------------------------------------------
+
+def zone_named(name: str) -> ZoneInfo:
+    """The IANA zone ``name``; a ``DomainError`` for an unknown one."""
+    try:
+        if not name or name != name.strip() or ".." in name:
+            raise ValueError(name)
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise DomainError(f"unknown time zone {name!r}: give an IANA zone such as "
+                          "Europe/Berlin") from None
+
+
+@dataclass(frozen=True)
+class Period:
+    """Days ``first`` to ``last`` (inclusive) of ``zone``: UTC seconds ``start`` (inclusive)
+    to ``end`` (exclusive), and the zone's offsets between them: ``(from second, offset
+    seconds)``, the first from ``start``."""
+
+    first: date
+    last: date
+    zone: ZoneInfo
+    start: int
+    end: int
+    offsets: tuple[tuple[int, int], ...]
+
+
+def _midnight(day: date, zone: ZoneInfo) -> int:
+    """The first moment of ``day`` in ``zone`` (a midnight that a transition skips begins the
+    day at the end of the gap), as Unix seconds."""
+    local = datetime(day.year, day.month, day.day, tzinfo=zone)
+    seconds = math.floor(local.timestamp())
+    # zoneinfo resolves a nonexistent midnight to a moment that may fall before the day:
+    back = datetime.fromtimestamp(seconds, zone)
+    while back.date() < day:
+        seconds += 60
+        back = datetime.fromtimestamp(seconds, zone)
+    return seconds
+
+
+def _offset(zone: ZoneInfo, second: int) -> int:
+    offset = datetime.fromtimestamp(second, zone).utcoffset()
+    return int(offset.total_seconds()) if offset is not None else 0
+
+
+def zone_offsets(zone: ZoneInfo, start: int, end: int) -> tuple[tuple[int, int], ...]:
+    """The offsets of ``zone`` from ``start`` to ``end`` (Unix seconds): each transition
+    found by probing every 12 hours, then bisected to the second."""
+    found = [(start, _offset(zone, start))]
+    probe = start
+    while probe < end:
+        following = min(probe + 43200, end)
+        if _offset(zone, following) != found[-1][1]:
+            low, high = probe, following  # offset(low) is the current one, offset(high) not
+            while high - low > 1:
+                middle = (low + high) // 2
+                if _offset(zone, middle) == found[-1][1]:
+                    low = middle
+                else:
+                    high = middle
+            if high < end:
+                found.append((high, _offset(zone, high)))
+        probe = following
+    return tuple(found)
+
+
+def make_period(first: date, last: date, zone: ZoneInfo, max_days: int) -> Period:
+    """The period of days ``first`` to ``last`` in ``zone``; a ``DomainError`` when ``first``
+    is after ``last`` or the range is longer than ``max_days`` (``[reports] max_days``)."""
+    if first > last:
+        raise DomainError(f"from {first.isoformat()} is after to {last.isoformat()}")
+    days = (last - first).days + 1
+    if days > max_days:
+        raise DomainError(f"the range is {days} days; at most {max_days} ([reports] max_days)")
+    if first.year < 1971 or last.year > 9998:
+        raise DomainError("dates must be between 1971-01-01 and 9998-12-31")
+    start, end = _midnight(first, zone), _midnight(last + timedelta(days=1), zone)
+    offsets = zone_offsets(zone, start, end)
+    for second, offset in offsets:
+        if second % QUARTER_SECONDS or offset % QUARTER_SECONDS:
+            raise DomainError(
+                f"{zone.key} was not a whole number of quarter hours from UTC in this range "
+                "(before standard time zones): choose later dates or another zone")
+    return Period(first, last, zone, start, end, offsets)
+
+
+def today_in(zone: ZoneInfo, now: datetime | None = None) -> date:
+    return (now or datetime.now(UTC)).astimezone(zone).date()
+
+
+def this_month(zone: ZoneInfo, now: datetime | None = None) -> tuple[date, date]:
+    """The first day of the zone's current month, and today in the zone."""
+    today = today_in(zone, now)
+    return today.replace(day=1), today
+
+
+# --- SQL helpers -----------------------------------------------------------------------------
+
+def _local_units(bucket: Any, period: Period, unit: int) -> Any:
+    """``bucket`` (UTC units of ``unit`` seconds) moved to the zone's local time, in SQL."""
+    offsets = period.offsets
+    if len(offsets) == 1:
+        return bucket + offsets[0][1] // unit
+    whens = [(bucket < second // unit, offset // unit)
+             for (_, offset), (second, _) in zip(offsets, offsets[1:], strict=False)]
+    return bucket + case(*whens, else_=offsets[-1][1] // unit)
+
+
+def _time_key(local: Any, unit: int, by: str) -> Any:
+    per_day = DAY_SECONDS // unit
+    per_hour = 3600 // unit
+    if by == "day":
+        return local // per_day
+    if by == "hour":
+        return (local % per_day) // per_hour
+    if by == "weekday":
+        return (local // per_day + 3) % 7  # 1970-01-01 was a Thursday (Monday is 0)
+    if by == "weekday-hour":
+        return ((local // per_day + 3) % 7) * 24 + (local % per_day) // per_hour
+    raise ValueError(by)
+
+def _time_label(by: str, value: int) -> str:
+    if by == "day":
+        return (date(1970, 1, 1) + timedelta(days=value)).isoformat()
+    if by == "hour":
+        return f"{value:02d}"
+    if by == "weekday":
+        return WEEKDAYS[value]
+    if by == "weekday-hour":
+        return f"{WEEKDAYS[value // 24]} {value % 24:02d}"
+    return f"{value // 60:02d}:{value % 60:02d}"  # a minute of the day
+
+
+def _month_start(month: int) -> int:
+    """The first second of UTC month ``month`` (months since January 1970)."""
+    year, index = divmod(month, 12)
+    return int(datetime(1970 + year, index + 1, 1, tzinfo=UTC).timestamp())
+
+
+def _bucket_ranges(period: Period, quarters: Rollup, days: Rollup | None = None,
+                   months: Rollup | None = None) -> list[tuple[Table, int, int]]:
+    """The tables and bucket ranges (inclusive, exclusive) that cover the period: whole UTC
+    months from ``months``, whole UTC days from ``days``, the ragged ends (less than a day
+    each) from ``quarters``. So a long report reads few rows, however many orders it sums."""
+    first_q, end_q = period.start // QUARTER_SECONDS, period.end // QUARTER_SECONDS
+    first_day = -(-period.start // DAY_SECONDS)
+    end_day = period.end // DAY_SECONDS
+    if days is None or first_day >= end_day:
+        return [(quarters.table, first_q, end_q)]
+    per_day = DAY_SECONDS // QUARTER_SECONDS
+    ranges = []
+    if first_q < first_day * per_day:
+        ranges.append((quarters.table, first_q, first_day * per_day))
+    if end_day * per_day < end_q:
+        ranges.append((quarters.table, end_day * per_day, end_q))
+    if months is not None:
+        start_day = datetime.fromtimestamp(first_day * DAY_SECONDS, UTC)
+        first_month = (start_day.year - 1970) * 12 + start_day.month - 1
+        if start_day.day != 1:
+            first_month += 1
+        stop_day = datetime.fromtimestamp(end_day * DAY_SECONDS, UTC)
+        end_month = (stop_day.year - 1970) * 12 + stop_day.month - 1
+        if first_month < end_month:
+            month_first_day = _month_start(first_month) // DAY_SECONDS
+            month_end_day = _month_start(end_month) // DAY_SECONDS
+            ranges.append((months.table, first_month, end_month))
+            if first_day < month_first_day:
+                ranges.append((days.table, first_day, month_first_day))
+            if month_end_day < end_day:
+                ranges.append((days.table, month_end_day, end_day))
+            return ranges
+    ranges.append((days.table, first_day, end_day))
+    return ranges
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a report is narrowed to; None: everything."""
+
+    account: str | None = None
+    product: str | None = None
+    affiliate: str | None = None
+    country: str | None = None
+    # The click rollups' terms for affiliate and product (``affiliates_report`` sets them).
+    affiliate_id: int | None = None
+    product_id: int | None = None
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether any filter is set (then the wide rollups must be read)."""
+        return any(v is not None for v in (self.account, self.product, self.affiliate,
+                                           self.country, self.affiliate_id, self.product_id))
+
+
+def _sums(ranges: list[tuple[Table, int, int]], key_of: Any, filters: Filters,
+          measures: Iterable[str], extra_keys: Iterable[str] = ("currency",)
+          ) -> tuple[list[Any], Any]:
+    """``GROUP BY`` key (+ ``extra_keys``) of ``measures`` summed over the bucket ranges."""
+    measures, extra_keys = list(measures), list(extra_keys)
+    parts = []
+    for table, low, high in ranges:
+        c = table.c
+        conditions = [c.bucket >= low, c.bucket < high]
+        for name in ("account", "product", "affiliate", "country", "affiliate_id",
+                     "product_id"):
+            wanted = getattr(filters, name)
+            if wanted is not None and name in c:
+                conditions.append(c[name] == wanted)
+        parts.append(select(key_of(table).label("key"), *(c[k] for k in extra_keys),
+                            *(c[m] for m in measures)).where(and_(*conditions)))
+    rows = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    return [
+        rows.c.key, *(rows.c[k] for k in extra_keys),
+        *(type_coerce(func.sum(rows.c[m]), Money()) if _is_money(m)
+          else func.sum(rows.c[m]) for m in measures),
+    ], rows
+
+
+def _is_money(measure: str) -> bool:
+    return measure in {"gross", "refund_amount", "chargeback_amount", "commissions"}
+
+
+def _grouped(connection: Connection, ranges: list[tuple[Table, int, int]], key_of: Any,
+             filters: Filters, measures: Iterable[str],
+             extra_keys: Iterable[str] = ("currency",)) -> list[Any]:
+    columns, rows = _sums(ranges, key_of, filters, measures, extra_keys)
+    groups = [rows.c.key, *(rows.c[k] for k in extra_keys)]
+    return list(connection.execute(select(*columns).group_by(*groups)))
+
+
+# --- the sales report ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SalesRow:
+    """One group's figures in one currency."""
+
+    key: str
+    currency: str
+    orders: int
+    gross: Decimal
+    refunds: int
+    refund_amount: Decimal
+    chargebacks: int
+    chargeback_amount: Decimal
+    commissions: Decimal
+    sort: Any = field(default=None, compare=False, repr=False)
+
+    @property
+    def net(self) -> Decimal:
+        return self.gross - self.refund_amount - self.chargeback_amount
+
+    @property
+    def refund_rate(self) -> Decimal | None:
+        """Refunds per order (None without orders)."""
+        if not self.orders:
+            return None
+        return (Decimal(self.refunds) / self.orders).quantize(_RATE, ROUND_HALF_UP)
+
+
+def _currency_order(currency: str) -> tuple[int, str]:
+    """The ledger currency first, then the others alphabetically."""
+    return (0 if currency == ledger_currency() else 1, currency)
+
+
+def _sales_rows(raw: list[Any], label: Any, by_time: bool) -> list[SalesRow]:
+    rows = []
+    for key, currency, *figures in raw:
+        figures = [f if f is not None else 0 for f in figures]
+        amounts = [Decimal(f).quantize(_CENT) if _is_money(m) else int(f)
+                   for m, f in zip(SALES_MEASURES, figures, strict=True)]
+        rows.append(SalesRow(label(key), currency, *amounts, sort=key))
+    if by_time:
+        return sorted(rows, key=lambda r: (_currency_order(r.currency), r.sort))
+    return sorted(rows, key=lambda r: (_currency_order(r.currency), -r.gross, r.key))
+
+
+def sales_report(connection: Connection, by: str, period: Period,
+                 filters: Filters = Filters()) -> list[SalesRow]:
+    """Orders, gross, refunds, chargebacks, commissions per group of ``by`` and currency (the
+    ledger currency first), over ``period``."""
+    if by not in SALES_GROUPS:
+        raise DomainError(f"unknown group {by!r}: one of {', '.join(SALES_GROUPS)}")
+    if by in TIME_GROUPS:
+        def key_of(table: Table) -> Any:
+            return _time_key(_local_units(table.c.bucket, period, QUARTER_SECONDS),
+                             QUARTER_SECONDS, by)
+        ranges = _bucket_ranges(period, sales_q if filters.narrowed else times_q)
+        raw = _grouped(connection, ranges, key_of, filters, SALES_MEASURES)
+        return _sales_rows(raw, lambda v: _time_label(by, int(v)), by_time=True)
+    if by == "postal":
+        ranges = _bucket_ranges(period, postal_q, postal_d)
+    elif filters.narrowed:
+        ranges = _bucket_ranges(period, sales_q, sales_d)
+    else:
+        ranges = _bucket_ranges(period, sales_q, narrow_d[by], narrow_m[by])
+    raw = _grouped(connection, ranges, lambda table: table.c[by], filters, SALES_MEASURES)
+    return _sales_rows(raw, str, by_time=False)
+
+
+# --- today, live -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TodayReport:
+    day: date
+    zone: str
+    total: list[SalesRow]
+    accounts: list[SalesRow]
+    minutes: list[SalesRow]
+
+
+def today_report(connection: Connection, zone: ZoneInfo, account: str | None = None,
+                 now: datetime | None = None) -> TodayReport:
+    """Today's sales, refunds and chargebacks in ``zone``: in total, per account and per
+    minute (of every account together, or of ``account`` alone), from the per-minute rollup
+    that each stored notification and commission adds to in its own transaction."""
+    day = today_in(zone, now)
+    period = make_period(day, day, zone, 1)
+    ranges = [(minutes.table, period.start // MINUTE_SECONDS,
+               period.end // MINUTE_SECONDS)]
+    filters = Filters(account=account)
+
+    def minute_of_day(table: Table) -> Any:
+        return _local_units(table.c.bucket, period, MINUTE_SECONDS) % (DAY_SECONDS // 60)
+
+    per_minute = _grouped(connection, ranges, minute_of_day, filters, SALES_MEASURES)
+    total = _grouped(connection, ranges, lambda table: literal("all"), filters, SALES_MEASURES)
+    accounts = _grouped(connection, ranges, lambda table: table.c.account, filters,
+                        SALES_MEASURES)
+    return TodayReport(
+        day=day, zone=zone.key,
+        total=_sales_rows(total, str, by_time=True),
+        accounts=_sales_rows(accounts, str, by_time=False),
+        minutes=_sales_rows(per_minute, lambda v: _time_label("minute", int(v)), by_time=True),
+    )
+
+
+# --- affiliates and links --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AffiliateRow:
+    """Clicks and what they earned, for one group in one currency."""
+
+    key: str
+    currency: str
+    clicks: int
+    sales: int | None  # None when grouped by link: a sale does not say which link it came by
+    commissions: Decimal | None
+    sort: Any = field(default=None, compare=False, repr=False)
+
+    @property
+    def conversion_rate(self) -> Decimal | None:
+        """Sales per click."""
+        if self.sales is None or not self.clicks:
+            return None
+        return (Decimal(self.sales) / self.clicks).quantize(_RATE, ROUND_HALF_UP)
+
+    @property
+    def earnings_per_click(self) -> Decimal | None:
+        """Commission per click."""
+        if self.commissions is None or not self.clicks:
+            return None
+        return (self.commissions / self.clicks).quantize(_RATE, ROUND_HALF_UP)
+
+
+def affiliates_report(connection: Connection, by: str, period: Period,
+                      filters: Filters = Filters()) -> list[AffiliateRow]:
+    """Clicks, sales, conversion rate and earnings per click per group of ``by`` (affiliate,
+    product, link, day or country) and currency, over ``period``."""
+    if by not in AFFILIATE_GROUPS:
+        raise DomainError(f"unknown group {by!r}: one of {', '.join(AFFILIATE_GROUPS)}")
+    if filters.account is not None:
+        raise DomainError("the affiliates report has no account filter: clicks have no account")
+    click_filters = _click_filters(connection, filters)
+    if by == "day":
+        def key_of(table: Table) -> Any:
+            return _time_key(_local_units(table.c.bucket, period, QUARTER_SECONDS),
+                             QUARTER_SECONDS, "day")
+        click_ranges = _bucket_ranges(
+            period, clicks_q if click_filters and click_filters.narrowed else click_times_q)
+        sale_ranges = _bucket_ranges(period, sales_q if filters.narrowed else times_q)
+        click_key = sale_key = key_of
+    else:
+        click_column = {"affiliate": "affiliate_id", "product": "product_id",
+                        "link": "link_id"}.get(by, by)
+        if click_filters is not None and click_filters.narrowed:
+            click_ranges = _bucket_ranges(period, clicks_q, clicks_d)
+        else:
+            click_ranges = _bucket_ranges(period, clicks_q, click_narrow_d[click_column],
+                                          click_narrow_m[click_column])
+        if filters.narrowed or by == "link":
+            sale_ranges = _bucket_ranges(period, sales_q, sales_d)
+        else:
+            sale_ranges = _bucket_ranges(period, sales_q, narrow_d[by], narrow_m[by])
+
+        def click_key(table: Table) -> Any:
+            return table.c[click_column]
+
+        def sale_key(table: Table) -> Any:
+            return table.c[by]
+    clicks: dict[Any, int] = {}
+    if click_filters is not None:
+        clicks = {key: int(n) for key, n in _grouped(
+            connection, click_ranges, click_key, click_filters, ["clicks"], extra_keys=())}
+    labels = _click_labels(connection, by, list(clicks))
+    clicks = _merge_by_label(clicks, labels)
+    sales: dict[str, dict[str, tuple[int, Decimal]]] = defaultdict(dict)
+    if by != "link":
+        for key, currency, orders, earned in _grouped(
+                connection, sale_ranges, sale_key, filters, ["orders", "commissions"]):
+            label = _time_label("day", int(key)) if by == "day" else str(key)
+            sales[label][currency] = (int(orders or 0), Decimal(earned or 0).quantize(_CENT))
+    ledger = ledger_currency()
+    rows = []
+    for label in set(clicks) | set(sales):
+        per_currency = sales.get(label) or {ledger: (0, Decimal("0.00"))}
+        for currency, (orders, earned) in per_currency.items():
+            rows.append(AffiliateRow(
+                label, currency, clicks.get(label, 0),
+                None if by == "link" else orders, None if by == "link" else earned))
+    if by == "day":
+        return sorted(rows, key=lambda r: (_currency_order(r.currency), r.key))
+    return sorted(rows, key=lambda r: (_currency_order(r.currency), -r.clicks, r.key))
+
+
+def _click_filters(connection: Connection, filters: Filters) -> Filters | None:
+    """``filters`` in the click rollups' terms (ids); None when they match no click."""
+    affiliate_id = product_id = None
+    if filters.affiliate is not None:
+        affiliate_id = connection.scalar(
+            select(Affiliate.id).where(Affiliate.code == filters.affiliate))
+        if affiliate_id is None:
+            return None
+    if filters.product is not None:
+        if not (filters.product.isascii() and filters.product.isdigit()):
+            return None
+        product_id = int(filters.product)
+    return Filters(country=filters.country, affiliate_id=affiliate_id, product_id=product_id)
+
+
+def _click_labels(connection: Connection, by: str, keys: list[Any]) -> dict[Any, str]:
+    if by == "affiliate" and keys:
+        return dict(connection.execute(
+            select(Affiliate.id, Affiliate.code).where(Affiliate.id.in_(keys))).all())
+    if by == "link" and keys:
+        return dict(connection.execute(
+            select(ReferralLink.id, ReferralLink.url).where(ReferralLink.id.in_(keys))).all())
+    if by == "product":
+        return {k: (str(k) if k else "") for k in keys}
+    if by == "day":
+        return {k: _time_label("day", int(k)) for k in keys}
+    return {k: str(k) for k in keys}
+
+
+def _merge_by_label(counts: dict[Any, int], labels: dict[Any, str]) -> dict[str, int]:
+    merged: dict[str, int] = defaultdict(int)
+    for key, n in counts.items():
+        merged[labels.get(key, str(key))] += n
+    return dict(merged)

@@ -1,0 +1,39 @@
+"""The report benchmark (bench/reports.py) end to end at a tiny scale, so the script cannot
+silently rot. It asserts that the script runs and prints every report's row, never how fast."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_report_benchmark_runs_at_a_tiny_scale(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AFFSRV_")}
+    result = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "reports.py"),
+         "--url", f"sqlite:///{tmp_path / 'bench.db'}", "--orders", "300", "--clicks", "900",
+         "--repeat", "2"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "seeding 300 orders and 900 clicks over 730 days" in lines
+    table = lines[lines.index(next(x for x in lines if x.startswith("report"))) + 1:]
+    names = [line[:52].strip() for line in table]
+    assert names == [
+        *(f"sales by {by}, 730 days" for by in (
+            "country", "state", "postal", "day", "hour", "weekday", "weekday-hour", "product",
+            "affiliate", "account", "method")),
+        "sales by day, 31 days, Asia/Kathmandu",
+        "sales by country, 31 days, filtered by affiliate",
+        *(f"affiliates by {by}, 730 days" for by in (
+            "affiliate", "product", "link", "day", "country")),
+        "today (America/New_York)",
+    ]
+    for line in table:
+        p50, p99, rows = line[52:].split()
+        assert float(p50) > 0 and float(p99) >= float(p50) and int(rows) >= 0
