@@ -39,6 +39,10 @@ DOMAINS = (
     "shipping",
     "restapi",
     "health",
+    # The pages: web (layout, session, CSRF, headers, assets) before those built on it.
+    "web",
+    "users",
+    "admin",
 )
 
 MIGRATIONS_DIR = Path(importlib.util.find_spec("affsrv.migrations").origin).parent

@@ -68,6 +68,13 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "admin_emails": True,
         "timeout_seconds": 10,
     },
+    "web": {
+        "secret_key": "",
+        "public_url": "",
+        "session_hours": 12,
+        "limiter_storage": "memory://",
+        "signin_link_hours": 24,
+    },
     "logs": {
         "dir": "logs",
         "general": True,
@@ -97,6 +104,8 @@ INT_RANGES: dict[str, tuple[int, int]] = {
     "notifications.keep_days": (0, 36_500),
     "mail.port": (1, 65535),
     "mail.timeout_seconds": (1, 3600),
+    "web.session_hours": (1, 24 * 90),
+    "web.signin_link_hours": (1, 24 * 30),
 }
 
 # What every text key whose value can be wrong must look like, and how to say so. A value
@@ -201,6 +210,15 @@ TEXT_RULES: dict[str, tuple[Callable[[str], bool], str]] = {
     "mail.from": (_is_address, "an e-mail address, such as shop@example.com or "
                                "Shop <shop@example.com>"),
     "mail.admin": (lambda value: not value or _is_address(value), "empty or an e-mail address"),
+    # A session secret shorter than this could be guessed offline from one signed cookie.
+    "web.secret_key": (lambda value: not value or (len(value) >= 32 and value.isprintable()),
+                       "empty (generated and kept in the database) or at least 32 characters"),
+    "web.public_url": (lambda value: not value or (_is_web_url(value) and "?" not in value
+                                                   and "#" not in value),
+                       "empty or an http(s) URL without query, such as "
+                       "https://affiliates.shop.example"),
+    "web.limiter_storage": (re.compile(r"(memory|redis|rediss|memcached)://\S*").fullmatch,
+                            "memory:// or a redis:// (or memcached://) URL"),
 }
 
 
@@ -307,8 +325,8 @@ def _validate(settings: dict[str, dict[str, Any]]) -> None:
         section, key = name.split(".")
         value = settings[section][key]
         if not check(value):
-            # A database URL may hold a password: named, never echoed.
-            shown = "" if name == "database.url" else f", got {value!r}"
+            # A database URL may hold a password, and a secret key is one: named, never echoed.
+            shown = "" if name in {"database.url", "web.secret_key"} else f", got {value!r}"
             raise ConfigError(f"{name}: must be {rule}{shown}")
     notifications = settings["notifications"]
     if notifications["max_retry_seconds"] < notifications["first_retry_seconds"]:
