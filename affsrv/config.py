@@ -74,6 +74,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "session_hours": 12,
         "limiter_storage": "memory://",
         "signin_link_hours": 24,
+        "signin_failures_per_account": 10,
+        "signin_failures_per_ip": 50,
     },
     "logs": {
         "dir": "logs",
@@ -106,6 +108,8 @@ INT_RANGES: dict[str, tuple[int, int]] = {
     "mail.timeout_seconds": (1, 3600),
     "web.session_hours": (1, 24 * 90),
     "web.signin_link_hours": (1, 24 * 30),
+    "web.signin_failures_per_account": (1, 1000),
+    "web.signin_failures_per_ip": (1, 100_000),
 }
 
 # What every text key whose value can be wrong must look like, and how to say so. A value

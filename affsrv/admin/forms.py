@@ -1,8 +1,17 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import (DecimalField, EmailField, HiddenField, SelectField, StringField,
-                     SubmitField, TextAreaField, URLField)
+from wtforms import (
+    DecimalField,
+    EmailField,
+    HiddenField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    URLField,
+)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional
 
 
@@ -41,8 +50,9 @@ class ProductForm(FlaskForm):
 
 
 class PayoutForm(FlaskForm):
-    method = SelectField("Paid by", choices=[("paypal", "PayPal"), ("bank", "Bank transfer"),
-                                             ("check", "Check"), ("other", "Other")])
+    method = SelectField("Paid by", choices=[
+        SelectChoice("paypal", "PayPal"), SelectChoice("bank", "Bank transfer"),
+        SelectChoice("check", "Check"), SelectChoice("other", "Other")])
     reference = StringField("Reference (batch id)", validators=[Length(max=255)])
     submit = SubmitField("Record payout batch")
 

@@ -1,5 +1,6 @@
 """Sign-in throttling, on Flask-Limiter: failed sign-ins are counted per account (the e-mail
-typed, known or not) and per client IP; past either limit every sign-in there is refused with
+typed, known or not) and per client IP (``[web] signin_failures_per_account`` and
+``signin_failures_per_ip`` in 15 minutes); past either limit every sign-in there is refused with
 429 until the window has passed, even with the right password, so guessing is slow and a
 locked account looks the same whether it exists or not.
 
@@ -9,15 +10,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-ACCOUNT_LIMIT = "10 per 15 minutes"
-IP_LIMIT = "50 per 15 minutes"
+WINDOW = "15 minutes"
 FAILED_SIGNIN = 401  # the status of a refused sign-in; only those count
 
 limiter = Limiter(key_func=get_remote_address, key_prefix="affsrv-signin")
+
+
+def _account_limit() -> str:
+    return f"{current_app.config['AFFSRV']['web']['signin_failures_per_account']} per {WINDOW}"
+
+
+def _ip_limit() -> str:
+    return f"{current_app.config['AFFSRV']['web']['signin_failures_per_ip']} per {WINDOW}"
 
 
 def _account_key() -> str:
@@ -30,9 +38,9 @@ def _failed(response: Any) -> bool:
 
 def throttle_signin(view: Any) -> Any:
     """Decorate a sign-in view that answers a refused sign-in with ``FAILED_SIGNIN``."""
-    view = limiter.limit(ACCOUNT_LIMIT, key_func=_account_key, methods=["POST"],
+    view = limiter.limit(_account_limit, key_func=_account_key, methods=["POST"],
                          deduct_when=_failed, scope="signin-account")(view)
-    return limiter.limit(IP_LIMIT, methods=["POST"], deduct_when=_failed,
+    return limiter.limit(_ip_limit, methods=["POST"], deduct_when=_failed,
                          scope="signin-ip")(view)
 
 

@@ -8,10 +8,20 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
-from flask import (Blueprint, Flask, abort, flash, redirect, render_template, request,
-                   session, url_for)
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from affsrv.errors import DomainError, NotFound
 from affsrv.users import services, throttle
@@ -159,9 +169,9 @@ def account() -> Any:
     user = current_user.user
     password_form = PasswordChangeForm(prefix="pw")
     zone_form = TimezoneForm(prefix="tz")
-    zone_form.timezone.choices = [("", "the server's zone")] + sorted(
-        (z, z) for z in available_timezones()
-    )
+    zone_form.timezone.choices = [SelectChoice("", "the server's zone")] + [
+        SelectChoice(z, z) for z in sorted(available_timezones())
+    ]
     status = 200
     if request.method == "GET":
         zone_form.timezone.data = user.timezone
