@@ -12,13 +12,14 @@ from wtforms import (
     URLField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional
+from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
 
 
 class AffiliateForm(FlaskForm):
     fname = StringField("First name", validators=[DataRequired(), Length(max=100)])
     lname = StringField("Last name", validators=[DataRequired(), Length(max=100)])
-    email = EmailField("E-mail", validators=[DataRequired(), Email(), Length(max=254)])
+    # Checked by the affiliates service (marshmallow), as every other way in is.
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
     commtier = DecimalField("Own commission %", places=None,
                             validators=[Optional(), NumberRange(0, 100)])
     clickbank_nickname = StringField("ClickBank nickname", validators=[Length(max=64)])

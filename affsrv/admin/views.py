@@ -13,8 +13,8 @@ from affsrv.users.views import merchant_required
 from affsrv.web.views import protect, viewer_zone
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
+bp.before_request(merchant_required())  # first: a stranger is sent to sign in, nothing more
 protect(bp)
-bp.before_request(merchant_required())
 
 # The navigation, in order: (endpoint, label). A page is listed once its module is imported.
 PAGES: list[tuple[str, str]] = [

@@ -48,3 +48,25 @@ def merchant_client(app: Flask, role: str = "owner", email: str | None = None) -
 def post_form(client: FlaskClient, page: str, action: str, **data: Any) -> Any:
     """Submit a form of ``page`` to ``action`` with ``data`` and the page's CSRF token."""
     return client.post(action, data={"csrf_token": csrf_token(client, page), **data})
+
+
+def record_sale(app: Flask, code: str, product_id: int, commission: str, sale: str = "100.00",
+                ref: str | None = None, **extra: Any) -> int:
+    """Record a commission through the commissions service; its id."""
+    from decimal import Decimal
+
+    from affsrv.affiliates.services import get_affiliate
+    from affsrv.commissions.services import record_commission
+    from affsrv.products.services import get_product
+
+    with app.app_context():
+        return record_commission(get_affiliate(code), get_product(product_id), Decimal(sale),
+                                 Decimal(commission), order_ref=ref, **extra).commission.id
+
+
+def commission_status(app: Flask, commission_id: int) -> str:
+    from affsrv.commissions.models import Commission
+    from affsrv.extensions import db
+
+    with app.app_context():
+        return db.session.get(Commission, commission_id).status
