@@ -10,7 +10,7 @@ import pytest
 
 from affsrv import create_app
 from tests.helpers import add_affiliate, add_product
-from tests.web.support import merchant_client
+from tests.web.support import csrf_token, merchant_client
 
 SAMPLE = {"code": "ann", "product_id": "1", "commission_id": "1", "key_id": "1",
           "action": "approve"}
@@ -68,5 +68,8 @@ def test_a_form_without_its_csrf_token_is_refused(app, path):
 def test_staff_cannot_manage_api_keys(app):
     client = merchant_client(app, role="staff")
     assert client.get("/admin/keys").status_code == 403
+    token = csrf_token(client, "/admin/payouts")
+    assert client.post("/admin/keys", data={"csrf_token": token}).status_code == 403
+    assert client.post("/admin/keys/1/revoke", data={"csrf_token": token}).status_code == 403
     assert "API keys" not in client.get("/admin/affiliates").get_data(as_text=True)
     assert client.get("/admin/payouts").status_code == 200
