@@ -8,7 +8,6 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy import Connection, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from werkzeug.security import generate_password_hash
 
 from affsrv.affiliates.models import Affiliate
 from affsrv.affiliates.schemas import (
@@ -20,6 +19,7 @@ from affsrv.db.reads import one_row
 from affsrv.db.session import commit_or_conflict
 from affsrv.errors import Conflict, DomainError, Forbidden, NotFound
 from affsrv.extensions import db
+from affsrv.passwords import hash_password, needs_rehash, verify_password
 from affsrv.settings import settings
 from affsrv.validation import format_errors
 
@@ -45,7 +45,7 @@ def create_affiliate(**data: Any) -> Affiliate:
         code=code or f"new-{uuid.uuid4().hex}",
         approved=not pending,
         enabled=True,
-        password_hash=generate_password_hash(password) if password else None,
+        password_hash=hash_password(password) if password else None,
     )
     db.session.add(affiliate)
     try:
@@ -195,3 +195,34 @@ def search_affiliates(text: str = "", state: str = "", limit: int = 200) -> list
     elif state == "disabled":
         query = query.where(Affiliate.enabled.is_(False))
     return list(db.session.scalars(query))
+
+
+def get_affiliate_by_email(email: str) -> Affiliate | None:
+    """The affiliate with this e-mail address (in any case), or None."""
+    return db.session.scalar(
+        select(Affiliate).where(func.lower(Affiliate.email) == (email or "").strip().lower())
+    )
+
+
+def check_affiliate_password(email: str, password: str) -> Affiliate | None:
+    """The affiliate with this e-mail and password, or None (the same for an unknown e-mail
+    and a wrong password, in about the same time)."""
+    affiliate = get_affiliate_by_email(email)
+    matches = verify_password(affiliate.password_hash if affiliate is not None else None,
+                              password)
+    if affiliate is None or not affiliate.password_hash or not matches:
+        return None
+    if needs_rehash(affiliate.password_hash):
+        affiliate.password_hash = hash_password(password)
+        db.session.commit()
+    return affiliate
+
+
+AFFILIATE_PASSWORD_MIN = 8  # as AffiliateCreateSchema asks
+
+
+def set_affiliate_password(affiliate: Affiliate, password: str) -> None:
+    if not AFFILIATE_PASSWORD_MIN <= len(password) <= 200:
+        raise DomainError(f"password: {AFFILIATE_PASSWORD_MIN} to 200 characters, please")
+    affiliate.password_hash = hash_password(password)
+    db.session.commit()

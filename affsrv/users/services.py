@@ -7,8 +7,6 @@ import secrets
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from marshmallow import ValidationError, fields, validate
 from sqlalchemy import select
 
@@ -16,16 +14,13 @@ from affsrv.db.session import commit_or_conflict
 from affsrv.db.types import utcnow
 from affsrv.errors import DomainError, NotFound
 from affsrv.extensions import db
+from affsrv.passwords import hash_password, needs_rehash, verify_password
 from affsrv.settings import settings
 from affsrv.users.models import MerchantUser, Role
 
 PASSWORD_MIN = 10
 PASSWORD_MAX = 200
 
-_hasher = PasswordHasher()  # argon2id with argon2-cffi's current recommended costs
-# Verified when no user has the e-mail given, so an unknown address costs as long as a wrong
-# password and the two cannot be told apart by timing.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 _email_field = fields.Email(validate=validate.Length(max=254))
 
 
@@ -56,7 +51,7 @@ def add_user(email: str, role: str = Role.OWNER, password: str | None = None) ->
     user = MerchantUser(email=normalise_email(email), role=role)
     if password is not None:
         check_password_rules(password)
-        user.password_hash = _hasher.hash(password)
+        user.password_hash = hash_password(password)
     db.session.add(user)
     commit_or_conflict(f"a merchant user with e-mail {user.email!r} already exists")
     return user
@@ -117,15 +112,11 @@ def authenticate(email: str, password: str) -> MerchantUser | None:
     user = db.session.scalar(
         select(MerchantUser).where(MerchantUser.email == (email or "").strip().lower())
     )
-    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
-    try:
-        _hasher.verify(stored, password or "")
-    except (VerificationError, InvalidHashError):
+    matches = verify_password(user.password_hash if user is not None else None, password)
+    if user is None or not user.password_hash or not matches:
         return None
-    if user is None or not user.password_hash:
-        return None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
     user.last_signin_at = utcnow()
     db.session.commit()
     return user
@@ -133,17 +124,14 @@ def authenticate(email: str, password: str) -> MerchantUser | None:
 
 def set_password(user: MerchantUser, password: str) -> None:
     check_password_rules(password)
-    user.password_hash = _hasher.hash(password)
+    user.password_hash = hash_password(password)
     db.session.commit()
 
 
 def change_password(user: MerchantUser, current: str | None, new: str) -> None:
     """Set a new password; the current one must be given when the user has one."""
-    if user.password_hash:
-        try:
-            _hasher.verify(user.password_hash, current or "")
-        except (VerificationError, InvalidHashError):
-            raise DomainError("current password: that is not your password") from None
+    if user.password_hash and not verify_password(user.password_hash, current or ""):
+        raise DomainError("current password: that is not your password")
     set_password(user, new)
 
 

@@ -29,7 +29,9 @@ def _ip_limit() -> str:
 
 
 def _account_key() -> str:
-    return "account:" + (request.form.get("email") or "").strip().lower()[:254]
+    # The blueprint too: a merchant user and an affiliate with one address are two accounts.
+    email = (request.form.get("email") or "").strip().lower()[:254]
+    return f"account:{request.blueprint}:{email}"
 
 
 def _failed(response: Any) -> bool:

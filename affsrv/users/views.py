@@ -19,7 +19,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_login import UserMixin, current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
@@ -27,11 +27,10 @@ from affsrv.errors import DomainError, NotFound
 from affsrv.users import services, throttle
 from affsrv.users.forms import ButtonForm, PasswordChangeForm, SignInForm, TimezoneForm
 from affsrv.users.models import MerchantUser, Role
-from affsrv.web.views import protect
+from affsrv.web.views import USER_LOADERS, login_manager, protect
 
 bp = Blueprint("users", __name__, template_folder="templates")
 protect(bp)
-login_manager = LoginManager()
 
 
 class SignedInMerchant(UserMixin):
@@ -49,11 +48,9 @@ class SignedInMerchant(UserMixin):
         return f"m:{self.user.id}:{services.session_fingerprint(self.user)}"
 
 
-@login_manager.user_loader
 def _load(session_id: str) -> Any:
-    kind, _, rest = session_id.partition(":")
-    user_id, _, fingerprint = rest.partition(":")
-    if kind != "m" or not user_id.isdigit():
+    user_id, _, fingerprint = session_id.partition(":")
+    if not user_id.isdigit():
         return None
     try:
         user = services.get_user(int(user_id))
@@ -63,11 +60,11 @@ def _load(session_id: str) -> Any:
     return SignedInMerchant(user) if services.session_fingerprint(user) == fingerprint else None
 
 
+USER_LOADERS["m"] = _load
+
+
 def init_app(app: Flask) -> None:
-    login_manager.init_app(app)
     login_manager.login_view = "users.login"
-    login_manager.login_message = "Please sign in to see that page."
-    login_manager.session_protection = "basic"
     throttle.init_app(app)
     app.register_blueprint(bp)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -9,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, Response, current_app, g, render_template, request
 from flask.sessions import SecureCookieSessionInterface
+from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
@@ -19,6 +21,19 @@ from affsrv.web.secret import stored_secret
 bp = Blueprint("web", __name__, static_folder="static", static_url_path="/assets",
                template_folder="templates")
 csrf = CSRFProtect()
+login_manager = LoginManager()
+login_manager.login_message = "Please sign in to see that page."
+login_manager.session_protection = "basic"
+# Who may sign in: a session's user id is "<kind>:<id>:<fingerprint>", and each kind (m:
+# merchant users, a: affiliates) registers the function that loads its own.
+USER_LOADERS: dict[str, Callable[[str], Any]] = {}
+
+
+@login_manager.user_loader
+def _load_user(session_id: str) -> Any:
+    kind, _, rest = session_id.partition(":")
+    loader = USER_LOADERS.get(kind)
+    return loader(rest) if loader is not None else None
 
 HTMX = "vendor/htmx-2.0.11.min.js"
 ECHARTS = "vendor/echarts-6.1.0.min.js"
@@ -117,6 +132,7 @@ def init_app(app: Flask) -> None:
         WTF_CSRF_CHECK_DEFAULT=False,
     )
     csrf.init_app(app)
+    login_manager.init_app(app)
     app.jinja_env.filters.update(local_time=local_time, money=money, percent=percent)
     app.jinja_env.globals.update(HTMX=HTMX, ECHARTS=ECHARTS, admin_pages=[],
                                  viewer_zone_name=lambda: viewer_zone().key)
