@@ -43,6 +43,7 @@ DOMAINS = (
     "web",
     "users",
     "admin",
+    "portal",
 )
 
 MIGRATIONS_DIR = Path(importlib.util.find_spec("affsrv.migrations").origin).parent

@@ -9,7 +9,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from affsrv.admin.forms import ActionForm
-from affsrv.admin.views import bp, day_end, day_start, int_arg, is_htmx, refuse
+from affsrv.admin.views import bp, refuse
 from affsrv.affiliates.services import get_affiliate, list_affiliates
 from affsrv.commissions import services as commissions
 from affsrv.commissions.models import Commission, CommissionStatus
@@ -17,6 +17,7 @@ from affsrv.errors import DomainError
 from affsrv.extensions import db
 from affsrv.products.services import list_products
 from affsrv.web.csvout import csv_response
+from affsrv.web.params import day_end, day_start, int_arg, is_htmx
 from affsrv.web.views import local_time
 
 DECISIONS = {"approve": CommissionStatus.APPROVED, "reject": CommissionStatus.REJECTED}

@@ -3,14 +3,13 @@ live in the modules imported at the end, one per area."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from flask import Blueprint, Flask, abort, request
+from flask import Blueprint, Flask, abort
 
 from affsrv.errors import DomainError
 from affsrv.users.views import merchant_required
-from affsrv.web.views import protect, viewer_zone
+from affsrv.web.views import protect
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 bp.before_request(merchant_required())  # first: a stranger is sent to sign in, nothing more
@@ -34,37 +33,6 @@ def init_app(app: Flask) -> None:
 def refuse(exc: DomainError) -> None:
     """Answer a service's refusal of what a form or URL asked with its status (4xx)."""
     abort(exc.status, exc.message)
-
-
-def day_start(text: str | None, field: str) -> datetime | None:
-    """The start (UTC) of the day ``text`` (YYYY-MM-DD) in the viewer's zone."""
-    if not text:
-        return None
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        abort(400, f"{field}: a date as YYYY-MM-DD, please")
-    return datetime.combine(day, time(), viewer_zone())
-
-
-def day_end(text: str | None, field: str) -> datetime | None:
-    """The end (exclusive, UTC) of the day ``text`` in the viewer's zone."""
-    start = day_start(text, field)
-    return None if start is None else datetime.combine(
-        start.date() + timedelta(days=1), time(), viewer_zone())
-
-
-def int_arg(name: str) -> int | None:
-    value = request.values.get(name, "").strip()
-    if not value:
-        return None
-    if not value.isdigit() or not 0 < int(value) < 2**31:
-        abort(400, f"{name}: a positive whole number, please")
-    return int(value)
-
-
-def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _register_pages() -> Any:

@@ -226,3 +226,9 @@ def set_affiliate_password(affiliate: Affiliate, password: str) -> None:
         raise DomainError(f"password: {AFFILIATE_PASSWORD_MIN} to 200 characters, please")
     affiliate.password_hash = hash_password(password)
     db.session.commit()
+
+
+def change_affiliate_password(affiliate: Affiliate, current: str, new: str) -> None:
+    if not verify_password(affiliate.password_hash, current or ""):
+        raise DomainError("current password: that is not your password")
+    set_affiliate_password(affiliate, new)

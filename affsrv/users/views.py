@@ -106,9 +106,13 @@ def _sign_in(user: MerchantUser) -> None:
 
 @bp.get("/")
 def home() -> Response:
-    if current_user.is_authenticated and getattr(current_user, "kind", "") == "merchant":
+    """The dashboard for a signed-in merchant user, the affiliate area for anyone else (most
+    people who open affsrv's address are affiliates; the merchant signs in at /login)."""
+    kind = getattr(current_user, "kind", "") if current_user.is_authenticated else ""
+    if kind == "merchant":
         return redirect(url_for("admin.affiliates"))
-    return redirect(url_for("users.login"))
+    return redirect(url_for("portal.dashboard") if kind == "affiliate"
+                    else url_for("portal.login"))
 
 
 @bp.route("/login", methods=["GET", "POST"])

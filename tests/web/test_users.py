@@ -167,7 +167,7 @@ def test_successful_sign_ins_do_not_count(make_app):
 
 def test_root_redirects_and_next_stays_on_this_site(app):
     client = app.test_client()
-    assert client.get("/").headers["Location"] == "/login"
+    assert client.get("/").headers["Location"] == "/affiliate/login"
     assert client.get("/admin/commissions").headers["Location"].startswith(
         "/login?next=%2Fadmin%2Fcommissions")
     add_merchant(app)
