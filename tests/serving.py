@@ -65,9 +65,10 @@ def set_up_merchant(cwd: Path, env: dict[str, str],
 
 class Server:
     def __init__(self, cwd: Path, env: dict[str, str], with_worker: bool = False,
-                 host: str = "127.0.0.1") -> None:
-        """``affsrv serve`` on ``host`` (reached through 127.0.0.1) and a free port."""
-        self.port = free_port()
+                 host: str = "127.0.0.1", port: int | None = None) -> None:
+        """``affsrv serve`` on ``host`` (reached through 127.0.0.1) and ``port`` (default: a
+        free one)."""
+        self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "affsrv", "serve", "--bind", f"{host}:{self.port}",
