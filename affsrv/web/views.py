@@ -35,6 +35,14 @@ def _load_user(session_id: str) -> Any:
     loader = USER_LOADERS.get(kind)
     return loader(rest) if loader is not None else None
 
+# Where the pages are: the only requests with a session (tests/web checks every page route).
+PAGE_PATHS = ("/login", "/logout", "/account", "/admin", "/affiliate")
+
+
+def is_page_path(path: str) -> bool:
+    return path == "/" or path.startswith(PAGE_PATHS)
+
+
 HTMX = "vendor/htmx-2.0.11.min.js"
 ECHARTS = "vendor/echarts-6.1.0.min.js"
 
@@ -56,6 +64,14 @@ class SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie session, with the secret from ``affsrv.web.secret`` (looked up once
     per process, on the first request that needs it), and Secure whenever the request came over
     HTTPS (directly, or through a trusted proxy's X-Forwarded-Proto)."""
+
+    def open_session(self, app: Flask, request: Any) -> Any:
+        # The APIs and the landing link have no sessions: they stay as fast as before there
+        # were pages (no serializer built, no secret read, so they answer with the database
+        # down too) and can never set this cookie. By path: the session opens before routing.
+        if not is_page_path(request.path):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
 
     def get_signing_serializer(self, app: Flask) -> Any:
         if not app.secret_key:

@@ -6,7 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import func, select
 
+from affsrv.extensions import db
+from affsrv.web.models import SiteSecret
 from affsrv.web.views import CONTENT_SECURITY_POLICY
 from tests.helpers import add_affiliate
 from tests.web.support import PASSWORD, add_merchant, merchant_client, sign_in
@@ -68,6 +71,9 @@ def test_the_landing_link_and_the_api_keep_their_own_headers(client, app):
     assert "Content-Security-Policy" not in landing.headers
     api = client.post("/api", json={})
     assert "Content-Security-Policy" not in api.headers and "Set-Cookie" not in api.headers
+    # They open no session: no secret was needed, none was made.
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SiteSecret)) == 0
 
 
 def test_session_cookie_is_httponly_lax_and_secure_over_https(app):
@@ -111,3 +117,12 @@ def test_a_configured_secret_key_signs_instead(make_app):
     stranger = generated.test_client()
     stranger.set_cookie("affsrv_session", client.get_cookie("affsrv_session").value)
     assert stranger.get("/admin/affiliates").status_code == 302  # not signed with its key
+
+
+def test_every_page_route_opens_a_session_and_no_other_route_does(app):
+    from affsrv.web.views import is_page_path
+
+    pages = {"users", "admin", "portal"}
+    for rule in app.url_map.iter_rules():
+        blueprint = rule.endpoint.rpartition(".")[0]
+        assert is_page_path(rule.rule) is (blueprint in pages), rule.rule
