@@ -158,6 +158,10 @@ def login() -> Any:
 
 @bp.errorhandler(429)
 def _too_many(_exc: Exception) -> Any:
+    if request.endpoint == "portal.reset_request":
+        flash("Too many reset links asked for from your address. Try again in an hour.",
+              "error")
+        return render_template("portal/reset_request.html", form=ResetRequestForm()), 429
     flash("Too many failed sign-ins. Wait a quarter of an hour and try again.", "error")
     return render_template("portal/login.html", form=SignInForm()), 429
 
@@ -172,6 +176,7 @@ def logout() -> Response:
 
 
 @bp.route("/reset", methods=["GET", "POST"])
+@throttle.throttle_reset_requests
 def reset_request() -> Any:
     form = ResetRequestForm()
     if form.validate_on_submit():

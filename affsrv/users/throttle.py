@@ -46,6 +46,15 @@ def throttle_signin(view: Any) -> Any:
                          scope="signin-ip")(view)
 
 
+RESET_REQUESTS_PER_IP = "10 per hour"
+
+
+def throttle_reset_requests(view: Any) -> Any:
+    """Decorate a view that e-mails a password-reset link: a few per client IP an hour, so
+    nobody can use affsrv to flood an inbox."""
+    return limiter.limit(RESET_REQUESTS_PER_IP, methods=["POST"], scope="reset-ip")(view)
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["AFFSRV"]["web"]["limiter_storage"])
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)

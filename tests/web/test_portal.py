@@ -161,6 +161,26 @@ def test_password_reset_by_email(make_app):
     assert app.test_client().get(path).status_code == 410  # used up
 
 
+def test_reset_requests_are_limited_per_ip(app):
+    from affsrv.users.throttle import RESET_REQUESTS_PER_IP
+
+    client = app.test_client()
+    token = csrf_token(client, "/affiliate/reset")
+    allowed = int(RESET_REQUESTS_PER_IP.split()[0])
+    for n in range(allowed):
+        answer = client.post("/affiliate/reset", data={"csrf_token": token,
+                                                       "email": f"x{n}@blog.example"},
+                             environ_base={"REMOTE_ADDR": "10.7.7.7"})
+        assert answer.status_code == 303
+    refused = client.post("/affiliate/reset", data={"csrf_token": token,
+                                                    "email": "y@blog.example"},
+                          environ_base={"REMOTE_ADDR": "10.7.7.7"})
+    assert refused.status_code == 429
+    assert "Too many reset links" in refused.get_data(as_text=True)
+    assert client.post("/affiliate/reset", data={"csrf_token": token, "email": "y@blog.example"},
+                       environ_base={"REMOTE_ADDR": "10.7.7.8"}).status_code == 303
+
+
 def test_an_expired_reset_link_does_not_work(make_app):
     with smtp_server() as (inbox, port):
         app = _mail_app(make_app, port)
