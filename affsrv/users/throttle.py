@@ -58,4 +58,7 @@ def throttle_reset_requests(view: Any) -> Any:
 def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["AFFSRV"]["web"]["limiter_storage"])
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
+    # A moving window: a fixed one would forget every failure at each quarter hour of the
+    # clock, letting a guesser double the limit across the boundary.
+    app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
     limiter.init_app(app)
