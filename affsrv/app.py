@@ -41,6 +41,11 @@ DOMAINS = (
     "restapi",
     "reports",
     "health",
+    # The pages: web (layout, session, CSRF, headers, assets) before those built on it.
+    "web",
+    "users",
+    "admin",
+    "portal",
 )
 
 

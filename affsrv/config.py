@@ -87,6 +87,14 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "max_days": 1096,
         "shop_account": "shop",
     },
+    "web": {
+        "secret_key": "",
+        "public_url": "",
+        "session_hours": 12,
+        "signin_link_hours": 24,
+        "signin_failures_per_account": 10,
+        "signin_failures_per_ip": 50,
+    },
     "logs": {
         "dir": "logs",
         "general": True,
@@ -119,6 +127,10 @@ INT_RANGES: dict[str, tuple[int, int]] = {
     "reports.max_days": (1, 36_600),
     "mail.port": (1, 65535),
     "mail.timeout_seconds": (1, 3600),
+    "web.session_hours": (1, 24 * 90),
+    "web.signin_link_hours": (1, 24 * 30),
+    "web.signin_failures_per_account": (1, 1000),
+    "web.signin_failures_per_ip": (1, 100_000),
 }
 
 # What every text key whose value can be wrong must look like, and how to say so. A value
@@ -260,6 +272,13 @@ TEXT_RULES: dict[str, tuple[Callable[[str], bool], str]] = {
     "mail.from": (_is_address, "an e-mail address, such as shop@example.com or "
                                "Shop <shop@example.com>"),
     "mail.admin": (lambda value: not value or _is_address(value), "empty or an e-mail address"),
+    # A session secret shorter than this could be guessed offline from one signed cookie.
+    "web.secret_key": (lambda value: not value or (len(value) >= 32 and value.isprintable()),
+                       "empty (generated and kept in the database) or at least 32 characters"),
+    "web.public_url": (lambda value: not value or (_is_web_url(value) and "?" not in value
+                                                   and "#" not in value),
+                       "empty or an http(s) URL without query, such as "
+                       "https://affiliates.shop.example"),
 }
 
 
@@ -388,8 +407,10 @@ def _validate(settings: dict[str, dict[str, Any]]) -> None:
         section, key = name.split(".")
         value = settings[section][key]
         if not check(value):
-            # A database or Redis URL may hold a password: named, never echoed.
-            shown = "" if name in {"database.url", "limits.storage_url"} else f", got {value!r}"
+            # A database or Redis URL may hold a password, and a secret key is one: named,
+            # never echoed.
+            shown = ("" if name in {"database.url", "limits.storage_url", "web.secret_key"}
+                     else f", got {value!r}")
             raise ConfigError(f"{name}: must be {rule}{shown}")
     for name, problem in LIST_RULES.items():
         section, key = name.split(".")

@@ -65,10 +65,12 @@ def set_up_merchant(cwd: Path, env: dict[str, str],
 
 class Server:
     def __init__(self, cwd: Path, env: dict[str, str], with_worker: bool = False,
-                 host: str = "127.0.0.1", python_flags: tuple[str, ...] = ()) -> None:
-        """``affsrv serve`` on ``host`` (reached through 127.0.0.1) and a free port;
-        ``python_flags`` are the interpreter's (``-P``: not the working folder first)."""
-        self.port = free_port()
+                 host: str = "127.0.0.1", python_flags: tuple[str, ...] = (),
+                 port: int | None = None) -> None:
+        """``affsrv serve`` on ``host`` (reached through 127.0.0.1) and ``port`` (default: a
+        free one); ``python_flags`` are the interpreter's (``-P``: not the working folder
+        first)."""
+        self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
             [sys.executable, *python_flags, "-m", "affsrv", "serve",

@@ -189,6 +189,9 @@ TEXT_CASES = {
     "mail.from": (["", "shop", "a@b\nBcc: x@y", "a@b, c@d"],
                   ["shop@example.com", "Shop <shop@example.com>"]),
     "mail.admin": (["boss", "a@b\r\nBcc: x@y"], ["boss@shop.example"]),
+    "web.secret_key": (["short", "x" * 31, "x" * 31 + "\n"], ["k" * 32]),
+    "web.public_url": (["shop.example", "https://", "https://a.example/?x=1", "ftp://a.example"],
+                       ["https://affiliates.shop.example", "http://127.0.0.1:8000/affsrv"]),
 }
 
 
@@ -218,6 +221,12 @@ def test_a_refused_database_url_is_never_echoed():
     with pytest.raises(ConfigError) as refused:
         load_settings(environ={"AFFSRV_DATABASE_URL": "mysql://shop:s3cret@db.internal/shop"})
     assert "s3cret" not in str(refused.value) and "database.url" in str(refused.value)
+
+
+def test_a_refused_secret_key_is_never_echoed():
+    with pytest.raises(ConfigError) as refused:
+        load_settings(environ={"AFFSRV_WEB_SECRET_KEY": "hunter2-too-short"})
+    assert "hunter2" not in str(refused.value) and "web.secret_key" in str(refused.value)
 
 
 def _cli(tmp_path, *args, **env):

@@ -33,6 +33,22 @@ class AffiliateCreateSchema(Schema):
             raise ValidationError("must be a percentage from 0 to 100")
 
 
+class AffiliateUpdateSchema(Schema):
+    """What the merchant may change of an affiliate (the dashboard's edit form)."""
+
+    email = fields.Email(validate=validate.Length(max=254))
+    fname = fields.String(validate=validate.Length(min=1, max=100))
+    lname = fields.String(validate=validate.Length(min=1, max=100))
+    commtier = fields.Decimal(allow_none=True, places=3, allow_nan=False)
+    payinfo = fields.String(validate=validate.Length(max=10_000))
+    notes = fields.String(validate=validate.Length(max=10_000))
+
+    @validates("commtier")
+    def _commtier_range(self, value: Decimal | None, **_: Any) -> None:
+        if value is not None and not Decimal(0) <= value <= Decimal(100):
+            raise ValidationError("must be a percentage from 0 to 100")
+
+
 def _yes_no(value: bool) -> str:
     return "yes" if value else "no"
 

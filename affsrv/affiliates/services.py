@@ -6,21 +6,26 @@ import uuid
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from werkzeug.security import generate_password_hash
 
 from affsrv.affiliates.models import Affiliate
-from affsrv.affiliates.schemas import AffiliateCreateSchema, AffiliateInfoSchema
+from affsrv.affiliates.schemas import (
+    AffiliateCreateSchema,
+    AffiliateInfoSchema,
+    AffiliateUpdateSchema,
+)
 from affsrv.db.reads import one_row
 from affsrv.db.session import commit_or_conflict
 from affsrv.errors import Conflict, DomainError, Forbidden, NotFound
 from affsrv.extensions import db
+from affsrv.passwords import hash_password, needs_rehash, verify_password
 from affsrv.settings import settings
 from affsrv.validation import format_errors
 
 _create_schema = AffiliateCreateSchema()
 _info_schema = AffiliateInfoSchema()
+_update_schema = AffiliateUpdateSchema()
 
 
 def create_affiliate(**data: Any) -> Affiliate:
@@ -40,7 +45,7 @@ def create_affiliate(**data: Any) -> Affiliate:
         code=code or f"new-{uuid.uuid4().hex}",
         approved=not pending,
         enabled=True,
-        password_hash=generate_password_hash(password) if password else None,
+        password_hash=hash_password(password) if password else None,
     )
     db.session.add(affiliate)
     try:
@@ -126,13 +131,18 @@ def clickbank_nickname_key(nickname: str) -> str:
     return nickname.strip().lower()
 
 
+def _checked_nickname(nickname: str | None) -> str | None:
+    nickname = clickbank_nickname_key(nickname or "") or None
+    if nickname is not None and (len(nickname) > 64 or not nickname.isprintable()):
+        raise DomainError("clickbank nickname: at most 64 printable characters")
+    return nickname
+
+
 def set_clickbank_nickname(code: str, nickname: str | None) -> Affiliate:
     """Match this affiliate to ClickBank notifications naming ``nickname`` as the affiliate,
     in any case (``None`` or ``""`` removes the alias)."""
     affiliate = get_affiliate(code)
-    nickname = clickbank_nickname_key(nickname or "") or None
-    if nickname is not None and (len(nickname) > 64 or not nickname.isprintable()):
-        raise DomainError("clickbank nickname: at most 64 printable characters")
+    nickname = _checked_nickname(nickname)
     affiliate.clickbank_nickname = nickname
     commit_or_conflict(f"another affiliate already has ClickBank nickname {nickname!r}")
     return affiliate
@@ -140,3 +150,85 @@ def set_clickbank_nickname(code: str, nickname: str | None) -> Affiliate:
 
 def list_affiliates() -> list[Affiliate]:
     return list(db.session.scalars(select(Affiliate).order_by(Affiliate.id)))
+
+
+def update_affiliate(code: str, **data: Any) -> Affiliate:
+    """Change the fields ``AffiliateUpdateSchema`` names (a ``commtier`` of None removes the
+    affiliate's own percentage) and ``clickbank_nickname`` (as ``set_clickbank_nickname``);
+    all or nothing."""
+    affiliate = get_affiliate(code)
+    alias = "clickbank_nickname" in data
+    nickname = _checked_nickname(data.pop("clickbank_nickname", None))
+    try:
+        values = _update_schema.load(data)
+    except ValidationError as exc:
+        raise DomainError(format_errors(exc.messages)) from None
+    for name, value in values.items():
+        setattr(affiliate, name, value)
+    if alias:
+        affiliate.clickbank_nickname = nickname
+    commit_or_conflict("another affiliate already has that e-mail or ClickBank nickname")
+    return affiliate
+
+
+AFFILIATE_STATES = ("pending", "active", "disabled")
+
+
+def search_affiliates(text: str = "", state: str = "", limit: int = 200) -> list[Affiliate]:
+    """Affiliates whose code, name or e-mail contains ``text`` (any case), newest first;
+    ``state``: pending (awaiting approval), active (approved and enabled) or disabled."""
+    query = select(Affiliate).order_by(Affiliate.id.desc()).limit(limit)
+    text = text.strip()
+    if text:
+        # Escaped: a '%' or '_' typed into the search box is that character, not a wildcard.
+        pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace(
+            "_", "\\_") + "%"
+        query = query.where(or_(*(
+            func.lower(column).like(pattern, escape="\\")
+            for column in (Affiliate.code, Affiliate.email, Affiliate.fname, Affiliate.lname,
+                           Affiliate.fname + " " + Affiliate.lname)
+        )))
+    if state == "pending":
+        query = query.where(Affiliate.approved.is_(False))
+    elif state == "active":
+        query = query.where(Affiliate.approved.is_(True), Affiliate.enabled.is_(True))
+    elif state == "disabled":
+        query = query.where(Affiliate.enabled.is_(False))
+    return list(db.session.scalars(query))
+
+
+def get_affiliate_by_email(email: str) -> Affiliate | None:
+    """The affiliate with this e-mail address (in any case), or None."""
+    return db.session.scalar(
+        select(Affiliate).where(func.lower(Affiliate.email) == (email or "").strip().lower())
+    )
+
+
+def check_affiliate_password(email: str, password: str) -> Affiliate | None:
+    """The affiliate with this e-mail and password, or None (the same for an unknown e-mail
+    and a wrong password, in about the same time)."""
+    affiliate = get_affiliate_by_email(email)
+    matches = verify_password(affiliate.password_hash if affiliate is not None else None,
+                              password)
+    if affiliate is None or not affiliate.password_hash or not matches:
+        return None
+    if needs_rehash(affiliate.password_hash):
+        affiliate.password_hash = hash_password(password)
+        db.session.commit()
+    return affiliate
+
+
+AFFILIATE_PASSWORD_MIN = 8  # as AffiliateCreateSchema asks
+
+
+def set_affiliate_password(affiliate: Affiliate, password: str) -> None:
+    if not AFFILIATE_PASSWORD_MIN <= len(password) <= 200:
+        raise DomainError(f"password: {AFFILIATE_PASSWORD_MIN} to 200 characters, please")
+    affiliate.password_hash = hash_password(password)
+    db.session.commit()
+
+
+def change_affiliate_password(affiliate: Affiliate, current: str, new: str) -> None:
+    if not verify_password(affiliate.password_hash, current or ""):
+        raise DomainError("current password: that is not your password")
+    set_affiliate_password(affiliate, new)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -341,6 +342,32 @@ def set_status(ids: list[int] | None, status: CommissionStatus) -> int:
     ).rowcount
     db.session.commit()
     return changed
+
+
+def find_commissions(
+    status: str | None = None,
+    affiliate_id: int | None = None,
+    product_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int | None = 500,
+) -> list[Commission]:
+    """Commissions newest first, filtered by each argument given (``since`` inclusive,
+    ``until`` exclusive, both UTC); at most ``limit`` (None: all, for an export)."""
+    query = select(Commission).order_by(Commission.created_at.desc(), Commission.id.desc())
+    if status:
+        query = query.where(Commission.status == status)
+    if affiliate_id is not None:
+        query = query.where(Commission.affiliate_id == affiliate_id)
+    if product_id is not None:
+        query = query.where(Commission.product_id == product_id)
+    if since is not None:
+        query = query.where(Commission.created_at >= since)
+    if until is not None:
+        query = query.where(Commission.created_at < until)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))
 
 
 def list_commissions(status: str | None = None, limit: int = 100) -> list[Commission]:

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import Connection, bindparam, func, select, type_coerce
+from sqlalchemy import Connection, bindparam, case, func, select, type_coerce
 
 from affsrv.affiliates.models import Affiliate
 from affsrv.commissions.models import Commission, CommissionKind, CommissionStatus
 from affsrv.commissions.services import ledger_currency
 from affsrv.db.functions import unix_seconds
 from affsrv.db.reads import all_rows
-from affsrv.db.types import Money
-from affsrv.errors import DomainError
+from affsrv.db.types import Money, to_money
+from affsrv.errors import DomainError, NotFound
 from affsrv.extensions import db
 from affsrv.payments.models import Payment
 from affsrv.payments.schemas import PaymentCreateSchema
@@ -24,10 +25,13 @@ from affsrv.validation import format_errors
 _create_schema = PaymentCreateSchema()
 
 
-def record_payment(affiliate: Affiliate, **data: Any) -> Payment:
+def record_payment(affiliate: Affiliate, *, commit: bool = True, **data: Any) -> Payment:
     """Record a payout and mark the affiliate's approved, unpaid commissions in its currency as
     paid, oldest first, as far as the amount covers them whole. A paid commission that is
-    later refunded is clawed back with a negative commission instead of being reversed."""
+    later refunded is clawed back with a negative commission instead of being reversed.
+
+    ``commit=False`` leaves the transaction open (a payout batch commits all its payments
+    together)."""
     try:
         values = _create_schema.load({k: v for k, v in data.items() if v is not None})
     except ValidationError as exc:
@@ -60,7 +64,8 @@ def record_payment(affiliate: Affiliate, **data: Any) -> Payment:
         commission.payment_id = payment.id
         remaining -= commission.commission_total
     payment_recorded.send(payment)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return payment
 
 
@@ -89,3 +94,101 @@ def payment_totals(affiliate_id: int, connection: Connection | None = None) -> d
         method: {"payments": count, "payment_total": total, "last_payment": last}
         for method, count, total, last in rows
     }
+
+
+@dataclass(frozen=True)
+class Balance:
+    """One affiliate's account in the ledger currency. ``earned``: approved commissions (a
+    clawback subtracts); ``pending``: awaiting approval; ``paid``: payments; ``owed``: earned
+    less paid."""
+
+    affiliate_id: int
+    earned: Decimal
+    pending: Decimal
+    paid: Decimal
+
+    @property
+    def owed(self) -> Decimal:
+        return self.earned - self.paid
+
+
+_ZERO = Decimal("0.00")
+
+
+def balances(affiliate_ids: list[int] | None = None) -> dict[int, Balance]:
+    """Each affiliate's ``Balance`` (those in ``affiliate_ids``, or every one with a
+    commission or payment), in the ledger currency only."""
+    currency = ledger_currency()
+    c = Commission.__table__.c
+    earned_q = (
+        select(
+            c.affiliate_id,
+            type_coerce(func.sum(case((c.status == CommissionStatus.APPROVED.value,
+                                       c.commission_total), else_=0)), Money()),
+            type_coerce(func.sum(case((c.status == CommissionStatus.PENDING.value,
+                                       c.commission_total), else_=0)), Money()),
+        )
+        .where(c.currency == currency)
+        .group_by(c.affiliate_id)
+    )
+    paid_q = (
+        select(_P.affiliate_id, type_coerce(func.sum(_P.amount), Money()))
+        .where(_P.currency == currency)
+        .group_by(_P.affiliate_id)
+    )
+    if affiliate_ids is not None:
+        earned_q = earned_q.where(c.affiliate_id.in_(affiliate_ids))
+        paid_q = paid_q.where(_P.affiliate_id.in_(affiliate_ids))
+    earned = {aid: (e or _ZERO, p or _ZERO) for aid, e, p in db.session.execute(earned_q)}
+    paid = {aid: total or _ZERO for aid, total in db.session.execute(paid_q)}
+    ids = set(affiliate_ids) if affiliate_ids is not None else set(earned) | set(paid)
+    return {
+        aid: Balance(aid, earned.get(aid, (_ZERO, _ZERO))[0], earned.get(aid, (_ZERO, _ZERO))[1],
+                     paid.get(aid, _ZERO))
+        for aid in ids
+    }
+
+
+def owed_at_least(minimum: Decimal) -> list[tuple[Affiliate, Balance]]:
+    """Enabled affiliates owed ``minimum`` or more (at least a cent), most owed first."""
+    minimum = max(to_money(minimum), Decimal("0.01"))
+    owed = [b for b in balances().values() if b.owed >= minimum]
+    affiliates = {
+        a.id: a for a in db.session.scalars(
+            select(Affiliate).where(Affiliate.id.in_([b.affiliate_id for b in owed]),
+                                    Affiliate.enabled.is_(True)))
+    }
+    rows = [(affiliates[b.affiliate_id], b) for b in owed if b.affiliate_id in affiliates]
+    return sorted(rows, key=lambda row: (-row[1].owed, row[0].id))
+
+
+def record_payout_batch(amounts: dict[int, Decimal], method: str, reference: str = ""
+                        ) -> list[Payment]:
+    """Record one payment per affiliate id in ``amounts``, in the ledger currency, all in one
+    transaction: every payment or (on any refusal) none."""
+    if not amounts:
+        raise DomainError("payout batch: choose at least one affiliate")
+    found = {a.id: a for a in db.session.scalars(
+        select(Affiliate).where(Affiliate.id.in_(list(amounts))))}
+    if missing := sorted(set(amounts) - set(found)):
+        raise NotFound(f"no affiliate with id {', '.join(map(str, missing))}")
+    payments = []
+    try:
+        for affiliate_id, amount in amounts.items():
+            payments.append(record_payment(found[affiliate_id], commit=False, method=method,
+                                           amount=str(amount), reference=reference))
+    except DomainError:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return payments
+
+
+def list_payments(affiliate_id: int | None = None, limit: int | None = 500) -> list[Payment]:
+    """Payments, newest first (of one affiliate, when given); at most ``limit`` (None: all)."""
+    query = select(Payment).order_by(Payment.created_at.desc(), Payment.id.desc())
+    if limit is not None:
+        query = query.limit(limit)
+    if affiliate_id is not None:
+        query = query.where(Payment.affiliate_id == affiliate_id)
+    return list(db.session.scalars(query))

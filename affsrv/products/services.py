@@ -34,6 +34,27 @@ def create_product(**data: Any) -> Product:
     return product
 
 
+def update_product(product_id: int | str, **data: Any) -> Product:
+    """Change a product's name, landing URL, SKU (None removes it) and commission rate (None
+    removes it), validated as for a new product; all or nothing."""
+    product = get_product(product_id)
+    given = {k: v for k, v in data.items() if k in {"name", "url", "sku", "commission_rate"}}
+    current = {"name": product.name, "url": product.landing_url}
+    try:
+        values = _create_schema.load({**current, **{k: v for k, v in given.items()
+                                                    if v is not None}})
+    except ValidationError as exc:
+        raise DomainError(format_errors(exc.messages)) from None
+    product.name = values["name"]
+    product.landing_url = values["url"]
+    if "sku" in given:
+        product.sku = values["sku"]
+    if "commission_rate" in given:
+        product.commission_rate = values["commission_rate"]
+    commit_or_conflict(f"a product with SKU {values['sku']!r} already exists")
+    return product
+
+
 def get_product(product_id: int | str) -> Product:
     """The product with this id (as the Data API sends it: a number or a numeric string)."""
     try:

@@ -1,0 +1,1 @@
+"""The merchant's dashboard (/admin): pages over the domains' services."""

@@ -1,0 +1,1 @@
+"""Merchant users: the people who sign in to the dashboard (/admin)."""

@@ -1,0 +1,299 @@
+"""The merchant's dashboard and the affiliate area in a real browser (Debian's Chromium,
+headless, through chromedriver) against `affsrv serve` on loopback.
+
+The merchant signs in with the one-time link `affsrv user add` prints and chooses a password;
+an affiliate signs up in the affiliate area; a shop records commissions through the JSON API.
+The merchant approves one (htmx) and the affiliate's total changes; records a payout and the
+balance falls; downloads CSVs, which are parsed. Every page is checked for browser console
+errors (a CSP violation, a failed script or stylesheet, a 404 asset) and for htmx having run.
+Screenshots of the payouts page and the affiliate dashboard, desktop and phone width, go to
+docs/screenshots/.
+
+The merchant uses http://127.0.0.1:PORT and the affiliate http://localhost:PORT: cookies are
+per host, so the two sessions live side by side in one browser.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import requests
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.serving import Server, affsrv_output, clean_env, free_port
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+MERCHANT_PASSWORD = "merchant pass 123"
+AFFILIATE_PASSWORD = "affiliate pass 123"
+DESKTOP, PHONE = (1280, 900), (390, 844)
+
+
+@dataclass
+class Site:
+    server: Server
+    cwd: Path
+    env: dict[str, str]
+    key: str
+    product: str
+    link: str  # the merchant's one-time sign-in link
+
+    @property
+    def merchant(self) -> str:
+        return self.server.base  # http://127.0.0.1:PORT
+
+    @property
+    def affiliate(self) -> str:
+        return self.server.base.replace("127.0.0.1", "localhost")
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    port = free_port()
+    env = clean_env(AFFSRV_DATABASE_URL="sqlite:///var/affsrv.db",
+                    AFFSRV_WEB_PUBLIC_URL=f"http://127.0.0.1:{port}",
+                    AFFSRV_SERVER_TIMEZONE="Europe/Berlin")
+    affsrv_output(["db", "upgrade"], tmp_path, env)
+    key = affsrv_output(["apikey", "create"], tmp_path, env)
+    product = affsrv_output(["product", "add", "--name", "Widget", "--url",
+                             "https://shop.example/widget", "--rate", "10"],
+                            tmp_path, env)
+    link = affsrv_output(["user", "add", "--email", "owner@shop.example"], tmp_path, env)
+    server = Server(tmp_path, env, port=port)
+    yield Site(server, tmp_path, env, key, product, link)
+    server.stop()
+
+
+@pytest.fixture
+def browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[webdriver.Chrome]:
+    for path in (CHROMIUM, CHROMEDRIVER):
+        if shutil.which(path) is None:
+            pytest.fail(f"{path} is missing: `sudo apt-get install -y chromium chromium-driver`")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+                 f"--user-data-dir={tmp_path / 'chromium'}"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    monkeypatch.setenv("SE_OFFLINE", "true")
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    driver.set_window_size(*DESKTOP)
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    driver.execute_cdp_cmd("Page.setDownloadBehavior",
+                           {"behavior": "allow", "downloadPath": str(downloads)})
+    driver.downloads = downloads  # type: ignore[attr-defined]
+    yield driver
+    driver.quit()
+
+
+def _no_console_errors(browser: webdriver.Chrome) -> None:
+    """Nothing went wrong on the page: no console error (a CSP violation, a script error, a
+    failed request for an asset), and htmx is loaded."""
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert errors == [], errors
+    assert browser.execute_script("return typeof htmx") == "object"
+    # Every stylesheet and script on the page loaded (a 404 would also be in the log).
+    assert browser.execute_script("return document.styleSheets.length") >= 1
+
+
+def _open(browser: webdriver.Chrome, url: str) -> None:
+    browser.get(url)
+    _no_console_errors(browser)
+
+
+def _fill(browser: webdriver.Chrome, values: dict[str, str]) -> None:
+    for name, value in values.items():
+        field = browser.find_element(By.NAME, name)
+        field.clear()
+        field.send_keys(value)
+
+
+def _click_to(browser: webdriver.Chrome, element: object, url: str) -> None:
+    """Click ``element`` and wait for the page at ``url`` to load."""
+    element.click()  # type: ignore[attr-defined]
+    WebDriverWait(browser, 20).until(
+        lambda b: b.current_url == url and b.execute_script(
+            "return document.readyState") == "complete")
+
+
+def _text(browser: webdriver.Chrome, element_id: str) -> str:
+    return browser.find_element(By.ID, element_id).text
+
+
+def _screenshot(browser: webdriver.Chrome, url: str, name: str) -> None:
+    """The whole page at desktop and at phone width (emulated as a phone: its viewport and
+    the page's own meta viewport)."""
+    for label, (width, height) in (("desktop", DESKTOP), ("phone", PHONE)):
+        browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": width, "height": height, "deviceScaleFactor": 1,
+            "mobile": label == "phone"})
+        _open(browser, url)
+        # Nothing sticks out sideways at this width (a phone would have to scroll).
+        overflow = browser.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, (name, label, overflow)
+        shot = browser.execute_cdp_cmd("Page.captureScreenshot", {
+            "format": "png", "captureBeyondViewport": True})
+        (SCREENSHOTS / f"{name}-{label}.png").write_bytes(base64.b64decode(shot["data"]))
+    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def _download(browser: webdriver.Chrome, link_id: str, filename: str) -> list[list[str]]:
+    target = browser.downloads / filename
+    if target.exists():
+        target.unlink()
+    browser.find_element(By.ID, link_id).click()
+    deadline = time.monotonic() + 20
+    while not target.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert target.exists(), f"{filename} was not downloaded"
+    time.sleep(0.2)  # Chromium renames the finished .crdownload file to its name
+    with target.open(newline="", encoding="utf-8") as handle:
+        return list(csv.reader(handle))
+
+
+def _record_commission(site: Site, code: str, ref: str, sale: str) -> None:
+    answer = requests.post(f"{site.merchant}/api", timeout=10, json={
+        "apikey": site.key, "affiliate": code,
+        "commission": {"product": site.product, "saletotal": sale, "ref": ref}}).json()
+    assert answer["status"] == "ok", answer
+
+
+def _money(text: str) -> Decimal:
+    return Decimal(text.split()[0].replace(",", ""))
+
+
+def test_merchant_and_affiliate_in_a_browser(site: Site, browser: webdriver.Chrome) -> None:
+    # The merchant's one-time link: a button, then a password of their choosing.
+    link = site.link.replace(site.env["AFFSRV_WEB_PUBLIC_URL"], site.merchant)
+    _open(browser, link)
+    _click_to(browser, browser.find_element(
+        By.CSS_SELECTOR, "main form button, main form input[type=submit]"),
+        site.merchant + "/account")
+    _fill(browser, {"pw-new": MERCHANT_PASSWORD, "pw-confirm": MERCHANT_PASSWORD})
+    _click_to(browser, browser.find_element(By.NAME, "pw-submit"), site.merchant + "/account")
+    assert "Password changed" in browser.page_source
+    _no_console_errors(browser)
+
+    # An affiliate signs up (no approval needed by default) and sees an empty dashboard.
+    _open(browser, site.affiliate + "/affiliate/signup")
+    _fill(browser, {"fname": "Dana", "lname": "Reed", "email": "dana@blog.example",
+                    "password": AFFILIATE_PASSWORD, "confirm": AFFILIATE_PASSWORD})
+    _click_to(browser, browser.find_element(By.NAME, "submit"), site.affiliate + "/affiliate/")
+    code = _text(browser, "my-code")
+    assert f"{site.env['AFFSRV_WEB_PUBLIC_URL']}/r/{code}?p={site.product}" in browser.page_source
+    assert _text(browser, "bal-earned") == "0.00"
+
+    # A shop records two sales through the API: pending until the merchant approves.
+    _record_commission(site, code, "ORD-1", "100.00")
+    _record_commission(site, code, "ORD-2", "250.00")
+    browser.refresh()
+    assert _text(browser, "bal-pending") == "35.00" and _text(browser, "bal-earned") == "0.00"
+
+    # The merchant signs out, signs in with the new password and approves ORD-2 with htmx.
+    _open(browser, site.merchant + "/account")
+    _click_to(browser, browser.find_element(By.CSS_SELECTOR, "header form button"),
+              site.merchant + "/login")
+    _open(browser, site.merchant + "/admin/commissions?status=pending")
+    assert "/login?next=" in browser.current_url
+    _fill(browser, {"email": "owner@shop.example", "password": MERCHANT_PASSWORD})
+    _click_to(browser, browser.find_element(By.NAME, "submit"),
+              site.merchant + "/admin/commissions?status=pending")
+    rows = browser.find_elements(By.CSS_SELECTOR, "tbody tr[id^=commission-]")
+    assert len(rows) == 2
+    target = next(r for r in rows if "25.00" in r.text)
+    row_id = target.get_attribute("id")
+    target.find_element(By.XPATH, ".//button[text()='Approve']").click()
+    WebDriverWait(browser, 10, ignored_exceptions=[StaleElementReferenceException]).until(
+        lambda b: "approved" in b.find_element(By.ID, row_id).text)
+    assert browser.current_url.endswith("/admin/commissions?status=pending")  # no reload
+    _no_console_errors(browser)
+
+    # The affiliate's total changed: on the merchant's page and in the affiliate area.
+    _open(browser, f"{site.merchant}/admin/affiliates/{code}")
+    assert _text(browser, "bal-earned") == "25.00" and _text(browser, "bal-owed") == "25.00"
+    _open(browser, site.affiliate + "/affiliate/")
+    assert _text(browser, "bal-earned") == "25.00" and _text(browser, "bal-pending") == "10.00"
+
+    # The merchant's commissions CSV, downloaded by the browser and parsed.
+    _open(browser, site.merchant + "/admin/commissions")
+    commissions = _download(browser, "csv", "commissions.csv")
+    assert commissions[0][:3] == ["id", "created", "affiliate"]
+    assert sorted((r[2], r[6], r[8]) for r in commissions[1:]) == [
+        (code, "approved", "25.00"), (code, "pending", "10.00")]
+
+    # Payouts: the affiliate is owed 25.00 at a minimum of 20; the PayPal file says so.
+    _open(browser, site.merchant + "/admin/payouts?minimum=20")
+    assert _money(_text(browser, "owed-total")) == Decimal("25.00")
+    paypal = _download(browser, "paypal-csv", "paypal-payouts.csv")
+    assert paypal == [["dana@blog.example", "25.00", "USD", code, "Affiliate commissions",
+                       "PAYPAL"]]
+    _screenshot(browser, site.merchant + "/admin/payouts?minimum=20", "payouts")
+    _fill(browser, {"reference": "BATCH-1"})
+    _click_to(browser, browser.find_element(By.NAME, "submit"), site.merchant + "/admin/payments")
+    assert "Recorded 1 payment(s), 25.00 USD in all." in browser.page_source
+    payments = _download(browser, "csv", "payments.csv")
+    assert [(r[2], r[3], r[4], r[6]) for r in payments[1:]] == [
+        (code, "paypal", "25.00", "BATCH-1")]
+
+    # The balance fell: nobody is owed 20 now; the affiliate sees the payment.
+    _open(browser, site.merchant + "/admin/payouts?minimum=20")
+    assert _text(browser, "owed-count") == "0"
+    _open(browser, site.affiliate + "/affiliate/")
+    assert _text(browser, "bal-paid") == "25.00" and _text(browser, "bal-owed") == "0.00"
+    _screenshot(browser, site.affiliate + "/affiliate/", "affiliate-dashboard")
+
+    # The affiliate's own CSVs.
+    _open(browser, site.affiliate + "/affiliate/commissions")
+    mine = _download(browser, "csv", "commissions.csv")
+    assert sorted((r[5], r[7], r[9]) for r in mine[1:]) == [
+        ("approved", "25.00", "yes"), ("pending", "10.00", "no")]
+    _open(browser, site.affiliate + "/affiliate/payments")
+    paid = _download(browser, "csv", "payments.csv")
+    assert [(r[2], r[3]) for r in paid[1:]] == [("paypal", "25.00")]
+
+    # Signing out by keyboard: Tab to the button, Enter.
+    browser.find_element(By.CSS_SELECTOR, "header form button").send_keys("\n")
+    WebDriverWait(browser, 10).until(lambda b: "/affiliate/login" in b.current_url)
+    _no_console_errors(browser)
+
+
+def test_the_vendored_files_are_in_the_built_package(tmp_path: Path) -> None:
+    """A wheel built from the source carries the templates, the stylesheet and the vendored
+    scripts with their licenses (package-data), so an installed affsrv serves them."""
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
+                    "-q", "-w", str(tmp_path), str(root)], check=True, timeout=300)
+    import zipfile
+
+    [wheel] = tmp_path.glob("affsrv-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for name in ("affsrv/web/static/vendor/htmx-2.0.11.min.js",
+                 "affsrv/web/static/vendor/echarts-6.1.0.min.js",
+                 "affsrv/web/static/vendor/LICENSE.htmx",
+                 "affsrv/web/static/vendor/LICENSE.echarts",
+                 "affsrv/web/static/vendor/NOTICE.echarts",
+                 "affsrv/web/static/affsrv.css", "affsrv/web/templates/base.html",
+                 "affsrv/admin/templates/admin/payouts.html",
+                 "affsrv/portal/templates/portal/dashboard.html",
+                 "affsrv/users/templates/users/login.html"):
+        assert name in names, name
