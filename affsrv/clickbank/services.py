@@ -143,13 +143,15 @@ def receive_notification(nickname: str, body: bytes, content_type: str = "") -> 
         data = _schema.load(document)
     except ValidationError as exc:
         raise InsRejected("invalid notification: " + format_errors(exc.messages)) from None
-    for _attempt in range(3):
+    for _attempt in range(2):
         try:
             return _store(account_id, account_name, data, raw)
         except IntegrityError:
             # A racing twin committed the same transaction first: look again.
             db.session.rollback()
-    return Outcome(None, duplicate=True)
+    # Refused a third time, it is no twin: the error reaches the view, which answers 503 so
+    # that ClickBank retries (a 200 "duplicate" would lose the notification).
+    return _store(account_id, account_name, data, raw)
 
 
 def _is_form(body: bytes, content_type: str) -> bool:
