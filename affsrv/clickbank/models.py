@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from affsrv.db.types import BigId, UTCDateTime, utcnow
@@ -21,6 +21,10 @@ class ClickbankAccount(db.Model):
     nickname: Mapped[str] = mapped_column(String(64), unique=True)
     # Needed in plain form to derive the AES key; never logged nor shown by the CLI.
     secret_key: Mapped[str] = mapped_column(String(64))
+    # A SALE naming a SKU no product has: False creates the product from the notification
+    # and credits the commission; True stores the order only (``affsrv account set``).
+    refuse_unknown_skus: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                      server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     def __repr__(self) -> str:  # never the key

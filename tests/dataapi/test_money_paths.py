@@ -2,7 +2,6 @@
 that fails when the boundary moves (docs/money-paths.md)."""
 
 from datetime import UTC, datetime
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import select, update
