@@ -5,6 +5,7 @@
 #
 #   bench/mutation.sh                      # every mutant, on SQLite
 #   AFFSRV_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test bench/mutation.sh
+#   bench/mutation.sh --core               # only the functions that compute or move money
 #   bench/mutation.sh 'affsrv.clickbank.services*'   # only these mutants (mutmut's globs)
 #
 # mutmut remembers results in mutants/ and re-tests only functions changed since; remove
@@ -16,6 +17,28 @@ if [ -z "${VIRTUAL_ENV:-}" ] && [ -f .venv/bin/activate ]; then
   . .venv/bin/activate
 fi
 python -c 'import mutmut' 2>/dev/null || pip install -q 'mutmut>=3.8,<4'
+# The functions that compute, record, reverse or pay a commission (the rest of the five files
+# parses, stores and reads; the full run covers it).
+CORE=(
+  'affsrv.clickbank.services.x__count_commissions__*'
+  'affsrv.clickbank.services.x__reversal_already_received__*'
+  'affsrv.clickbank.services.x__reverse__*'
+  'affsrv.clickbank.services.x_commission_ref__*'
+  'affsrv.clickbank.services.x__products_for_unknown_skus__*'
+  'affsrv.clickbank.services.x_reapply_commissions__*'
+  'affsrv.commissions.services.x_commission_amount__*'
+  'affsrv.commissions.services.x_record_commission__*'
+  'affsrv.commissions.services.x__insert__*'
+  'affsrv.commissions.services.x__check_affiliate_may_earn__*'
+  'affsrv.commissions.services.x_reverse_commission__*'
+  'affsrv.payments.services.x_record_payment__*'
+  'affsrv.dataapi.services.x_commission_call__*'
+  'affsrv.db.types.x_to_money__*'
+)
+if [ "${1:-}" = "--core" ]; then
+  shift
+  set -- "${CORE[@]}" "$@"
+fi
 start=$(date +%s)
 mutmut run --max-children "${JOBS:-2}" "$@" || true  # exits non-zero when mutants survive
 end=$(date +%s)

@@ -5,7 +5,7 @@ notification and the commission credited, unless the account refuses unknown SKU
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from affsrv.commissions.models import Commission, CommissionStatus
 from affsrv.extensions import db
@@ -169,3 +169,37 @@ def test_reapply_needs_a_receipt_or_dates(cb):
     assert result.exit_code == 2 and "--receipt" in result.output
     result = run_cli(cb, "clickbank", "reapply", "--from", "2024-03-09", "--to", "2024-03-01")
     assert result.exit_code == 2 and "--to is before --from" in result.output
+
+
+def test_two_sales_of_one_new_sku_arriving_together_create_one_product(cb):
+    """Two receipts naming the same new SKU at the same moment: one creates the product, the
+    other's insert is refused by the unique SKU, intake looks again and finds it. (PostgreSQL's
+    case: SQLite runs one writer at a time.)"""
+    import threading
+
+    from tests.clickbank.support import encrypt
+
+    for n in range(5):
+        sku = f"NEW-{n}"
+        bodies = []
+        for receipt in (f"TWIN{n}A", f"TWIN{n}B"):
+            doc = notification(affiliate="annie", receipt=receipt)
+            doc["lineItems"][0]["itemNo"] = sku
+            bodies.append(encrypt(doc))
+        barrier, answers = threading.Barrier(2), []
+
+        def post(body, barrier=barrier, answers=answers):
+            client = cb.test_client()
+            barrier.wait(timeout=10)
+            answers.append(client.post("/ins/clickbank/myvendor", json=body).status_code)
+
+        threads = [threading.Thread(target=post, args=(body,)) for body in bodies]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert answers == [200, 200], (sku, answers)
+        with cb.app_context():
+            assert db.session.scalar(
+                select(func.count()).select_from(Product).where(Product.sku == sku)) == 1
+    assert len(_commissions(cb)) == 10
