@@ -338,7 +338,7 @@ def _store(account_id: int, account: str, data: dict[str, Any], raw: str,
     # One receipt's notifications are stored one after the other: a refund stored while its
     # sale is being stored would find no commission to reverse, and the sale no refund to
     # apply, and the refund would be lost (ClickBank is answered 200 and never resends it).
-    lock_until_commit("ins-receipt", f"{account}\x1f{data['receipt']}")
+    _lock_receipt(account, data["receipt"])
     order = db.session.scalar(
         select(Order).where(
             Order.account == account,
@@ -396,6 +396,11 @@ def _products_for_unknown_skus(account: str, data: dict[str, Any], items: list[d
                                    receipt=data["receipt"], item=item["itemNo"],
                                    product=product.id)
     return created
+
+
+def _lock_receipt(account: str, receipt: str) -> None:
+    """Until commit, the one writer of this receipt's orders and commissions."""
+    lock_until_commit("ins-receipt", f"{account}\x1f{receipt}")
 
 
 def commission_ref(receipt: str, transaction_type: str) -> str:
@@ -528,9 +533,8 @@ def reapply_commissions(receipt: str | None = None, start: datetime | None = Non
     orders = items = 0
     before = db.session.scalar(select(func.count()).select_from(Commission))
     for order_id, account, order_receipt in found:
-        # Not while intake stores a notification of the same receipt.
-        lock_until_commit("ins-receipt", f"{account}\x1f{order_receipt}")
-        order = db.session.get(Order, order_id, populate_existing=True)
+        _lock_receipt(account, order_receipt)  # not while intake stores one of its notifications
+        order = db.session.get(Order, order_id)
         unmatched = [i for i in order.line_items if i.product_id is None]
         products = {p.sku: p for p in db.session.scalars(
             select(Product).where(Product.sku.in_([i.item_no for i in unmatched])))}

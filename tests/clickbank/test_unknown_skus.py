@@ -149,9 +149,9 @@ def test_reapply_applies_a_refund_stored_before_the_product(cb):
 def test_reapply_over_a_date_range(cb):
     _refuse(cb)
     client = cb.test_client()
-    for receipt, when in (("MARCH001", "2024-03-05T23:30:00-05:00"),  # 6 March in UTC
-                          ("MARCH002", "2024-03-09T10:00:00+00:00"),
-                          ("APRIL001", "2024-04-01T00:00:00+00:00")):
+    for receipt, when in (("MARCH001", "2024-03-05T19:00:00-05:00"),  # 6 March 0:00 UTC
+                          ("MARCH002", "2024-03-09T23:59:59+00:00"),
+                          ("LATER001", "2024-03-10T00:00:00+00:00")):
         assert post_ins(client, notification(affiliate="annie", receipt=receipt,
                                              transactionTime=when)).status_code == 200
     add_product(cb, sku="WIDGET-1", commission_rate=Decimal("20"))
@@ -161,7 +161,7 @@ def test_reapply_over_a_date_range(cb):
     out = _ok(run_cli(cb, "clickbank", "reapply", "--from", "2024-03-01"))
     assert "1 commissions recorded" in out
     _ok(run_cli(cb, "clickbank", "reapply", "--to", "2024-12-31"))
-    assert [c.order_ref for c in _commissions(cb)] == ["MARCH001", "MARCH002", "APRIL001"]
+    assert [c.order_ref for c in _commissions(cb)] == ["MARCH001", "MARCH002", "LATER001"]
 
 
 def test_reapply_needs_a_receipt_or_dates(cb):
