@@ -66,6 +66,22 @@ def test_an_unknown_sku_creates_its_product_and_earns_by_the_usual_rule(cb):
     assert count_rows(cb, Product) == 1 and len(_commissions(cb)) == 2
 
 
+def test_a_cart_creates_the_products_it_lacks_after_one_it_has(cb):
+    known = add_product(cb, sku="WIDGET-1", commission_rate=Decimal("20"))
+    doc = notification(affiliate="annie")
+    doc["lineItems"].append({**doc["lineItems"][0], "itemNo": "BUMP-1", "productPrice": 10.00,
+                             "productTitle": "The Bump", "affiliatePayout": 3.00})
+    assert post_ins(cb.test_client(), doc).status_code == 200
+    with cb.app_context():
+        bump = db.session.scalar(select(Product).where(Product.sku == "BUMP-1"))
+        assert (bump.name, bump.created_by) == ("The Bump", "clickbank")
+        assert db.session.get(Product, known).created_by is None
+    assert [c.commission_total for c in _commissions(cb)] == [Decimal("9.99"), Decimal("3.00")]
+    [created] = [r for r in log_records(cb, "commission") if r["event"].startswith("ins: product")]
+    assert {k: created[k] for k in ("account", "receipt", "item", "product")} == {
+        "account": "myvendor", "receipt": "ABCD1234", "item": "BUMP-1", "product": bump.id}
+
+
 def test_a_product_is_created_even_without_an_affiliate_and_named_by_its_sku(cb):
     doc = notification(affiliate="")
     doc["lineItems"][0]["productTitle"] = None
