@@ -2,6 +2,7 @@
 that fails when the boundary moves (docs/money-paths.md)."""
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select, update
@@ -86,3 +87,26 @@ def test_a_payout_settles_commissions_of_one_instant_in_id_order(shop):
     assert settled == {"earliest", "first"}
     assert api(client, key, code, data={"op": "payments"}).json["data"]["PayPal"][
         "payment_total"] == "11.00"
+
+
+def test_a_payout_settles_sales_only_never_a_clawback(shop):
+    """A clawback (the negative twin of a paid commission charged back) is no debt a payout
+    settles: it neither takes the payout's money nor gives it back for later sales."""
+    app, client, key, code, pid = shop
+    assert _sale(client, key, code, pid, "100.00", "10.00", "A").status_code == 200
+    paid = run_cli(app, "payment", "add", "--affiliate", code, "--method", "PayPal",
+                   "--amount", "10.00")
+    assert paid.exit_code == 0, paid.output
+    assert _sale(client, key, code, pid, "100.00", "6.00", "B").status_code == 200
+    r = api(client, key, code, commission={"product": pid, "type": "chargeback", "ref": "A"})
+    assert r.status_code == 200, r.json
+    assert _sale(client, key, code, pid, "100.00", "9.00", "C").status_code == 200
+    paid = run_cli(app, "payment", "add", "--affiliate", code, "--method", "PayPal",
+                   "--amount", "6.00")
+    assert paid.exit_code == 0, paid.output
+    with app.app_context():
+        rows = db.session.execute(select(Commission.order_ref, Commission.commission_total,
+                                         Commission.payment_id).order_by(Commission.id)).all()
+    assert [(ref, total, payment is not None) for ref, total, payment in rows] == [
+        ("A", Decimal("10.00"), True), ("B", Decimal("6.00"), True),
+        ("A", Decimal("-10.00"), False), ("C", Decimal("9.00"), False)]
