@@ -132,6 +132,62 @@ def test_two_receipts_refunded_before_their_sales_are_both_reversed(cb, api_key)
     assert _totals(cb, api_key, code) == {}
 
 
+def test_a_refund_reverses_the_sale_once_the_rebill_is_clawed_back(cb):
+    """Sale and rebill paid; a first refund claws the rebill back, a second one the sale."""
+    add_affiliate(cb, code="annie")
+    add_product(cb, sku="WIDGET-1", commission_rate=Decimal("20"))
+    client = cb.test_client()
+    for kind in ("SALE", "BILL"):
+        assert post_ins(client, notification(affiliate="annie", transactionType=kind)
+                        ).status_code == 200
+    assert run_cli(cb, "payment", "add", "--affiliate", "annie", "--method", "PayPal",
+                   "--amount", "19.98").exit_code == 0
+    for kind in ("RFND", "CGBK"):
+        doc = notification(affiliate="annie", transactionType=kind)
+        assert post_ins(client, doc).status_code == 200
+    twins = [(c.order_ref, c.reversal_reason) for c in _commissions(cb)
+             if c.kind == CommissionKind.REVERSAL]
+    assert twins == [("ABCD1234/BILL", "refund"), ("ABCD1234", "chargeback")]
+
+
+def test_a_refund_of_one_item_is_not_taken_for_another_items_rebill(cb):
+    """A cart's bump is rebilled, its main item is not: refunding the main item reverses the
+    main item's sale, whatever the bump's rebill."""
+    add_affiliate(cb, code="annie")
+    add_product(cb, sku="WIDGET-1", commission_rate=Decimal("20"))
+    add_product(cb, name="Bump", sku="BUMP-1", commission_rate=Decimal("50"))
+    sale = notification(affiliate="annie")
+    bump = {**sale["lineItems"][0], "itemNo": "BUMP-1", "productPrice": 10.00}
+    sale["lineItems"].append(bump)
+    client = cb.test_client()
+    assert post_ins(client, sale).status_code == 200
+    assert post_ins(client, notification(affiliate="annie", transactionType="BILL",
+                                         lineItems=[bump])).status_code == 200
+    assert post_ins(client, notification(affiliate="annie", transactionType="RFND")
+                    ).status_code == 200
+    assert {(c.order_ref, c.notes.split()[-1]): c.status for c in _commissions(cb)} == {
+        ("ABCD1234", "WIDGET-1"): CommissionStatus.REVERSED,
+        ("ABCD1234", "BUMP-1"): CommissionStatus.APPROVED,
+        ("ABCD1234/BILL", "BUMP-1"): CommissionStatus.APPROVED}
+
+
+def test_a_refund_is_not_taken_for_another_affiliates_commission_with_the_same_ref(cb, api_key):
+    """A commission another affiliate earned through the Data API under the rebill's ref does
+    not stand in for this affiliate's rebill."""
+    add_affiliate(cb, code="annie")
+    bert = add_affiliate(cb, code="bert")
+    pid = add_product(cb, sku="WIDGET-1", commission_rate=Decimal("20"))
+    client = cb.test_client()
+    r = api(client, api_key, bert, commission={"product": pid, "saletotal": "10.00",
+                                              "commtotal": "1.00", "ref": "ABCD1234/BILL"})
+    assert r.status_code == 200, r.json
+    assert post_ins(client, notification(affiliate="annie")).status_code == 200
+    assert post_ins(client, notification(affiliate="annie", transactionType="RFND")
+                    ).status_code == 200
+    assert [(c.order_ref, c.status) for c in _commissions(cb)] == [
+        ("ABCD1234/BILL", CommissionStatus.APPROVED), ("ABCD1234", CommissionStatus.REVERSED)]
+
+
 # 5. One notification, one transaction -----------------------------------------------------------
 
 @contextmanager
@@ -201,6 +257,7 @@ def test_a_paid_eur_commission_charged_back_is_clawed_back_in_eur(make_app, api_
     assert sale.payment_id is not None and sale.status == CommissionStatus.APPROVED
     assert (clawback.kind, clawback.currency, clawback.commission_total) == (
         CommissionKind.REVERSAL, "EUR", Decimal("-9.99"))
+    assert clawback.notes == "ClickBank CGBK ABCD1234"
     assert _totals(app, api_key, code) == {str(pid): {
         "commissions": "0", "sale_total": "0.00", "commission_total": "0.00"}}
 
