@@ -377,7 +377,7 @@ def _store(account_id: int, account: str, data: dict[str, Any], raw: str,
         attempt_count=data["attemptCount"], raw=raw, order_id=order.id,
     ))
     order_recorded.send(order, items=new_items)
-    _count_commissions(order, affiliate, new_items, products, data)
+    _count_commissions(order, affiliate, new_items, products)
     db.session.commit()
     return Outcome(order.id, duplicate=False)
 
@@ -409,7 +409,7 @@ def commission_ref(receipt: str, transaction_type: str) -> str:
 
 
 def _count_commissions(order: Order, affiliate: Affiliate | None, items: list[OrderLineItem],
-                       products: dict[str, Product], data: dict[str, Any]) -> None:
+                       products: dict[str, Product]) -> None:
     kind = order.transaction_type
     if order.is_test or affiliate is None or (
         kind not in EARNING_TYPES and kind not in REVERSING_TYPES
@@ -545,7 +545,7 @@ def reapply_commissions(receipt: str | None = None, start: datetime | None = Non
         for item in matched:
             item.product_id = products[item.item_no].id
         affiliate = db.session.get(Affiliate, order.affiliate_id) if order.affiliate_id else None
-        _count_commissions(order, affiliate, matched, products, {})
+        _count_commissions(order, affiliate, matched, products)
         db.session.commit()
         orders, items = orders + 1, items + len(matched)
     after = db.session.scalar(select(func.count()).select_from(Commission))

@@ -188,6 +188,32 @@ def test_a_refund_is_not_taken_for_another_affiliates_commission_with_the_same_r
         ("ABCD1234/BILL", CommissionStatus.APPROVED), ("ABCD1234", CommissionStatus.REVERSED)]
 
 
+def test_a_sale_arriving_after_its_rebill_was_refunded_stands(cb):
+    """The refund reversed the rebill (the commission standing then): the sale that ClickBank
+    delivers late is not reversed by it again."""
+    add_affiliate(cb, code="annie")
+    add_product(cb, sku="WIDGET-1", commission_rate=Decimal("20"))
+    client = cb.test_client()
+    for kind in ("BILL", "RFND", "SALE"):
+        assert post_ins(client, notification(affiliate="annie", transactionType=kind)
+                        ).status_code == 200
+    assert [(c.order_ref, c.status) for c in _commissions(cb)] == [
+        ("ABCD1234/BILL", CommissionStatus.REVERSED), ("ABCD1234", CommissionStatus.APPROVED)]
+
+
+def test_a_refund_in_another_account_does_not_reverse_a_sale_with_the_same_receipt(cb):
+    add_cb_account(cb, nickname="othervendor", secret="OTHERSECRET12345")
+    add_affiliate(cb, code="annie")
+    add_product(cb, sku="WIDGET-1", commission_rate=Decimal("20"))
+    client = cb.test_client()
+    refund = notification(affiliate="annie", transactionType="RFND", vendor="othervendor")
+    assert post_ins(client, refund, secret="OTHERSECRET12345", account="othervendor"
+                    ).status_code == 200
+    assert post_ins(client, notification(affiliate="annie")).status_code == 200
+    assert [(c.order_ref, c.status) for c in _commissions(cb)] == [
+        ("ABCD1234", CommissionStatus.APPROVED)]
+
+
 # 5. One notification, one transaction -----------------------------------------------------------
 
 @contextmanager

@@ -130,16 +130,16 @@ def test_reapply_credits_a_receipt_once_its_product_exists(cb):
     assert post_ins(client, notification(affiliate="annie", receipt="OTHER001")
                     ).status_code == 200
     out = _ok(run_cli(cb, "clickbank", "reapply", "--receipt", "ABCD1234"))
-    assert "0 line items of 0 orders" in out  # no product yet: nothing to do
+    assert out.startswith("0 line items of 0 orders")  # no product yet: nothing to do
     _ok(run_cli(cb, "product", "add", "--name", "Widget", "--url", "https://shop.example/w",
                 "--sku", "WIDGET-1", "--rate", "20"))
     out = _ok(run_cli(cb, "clickbank", "reapply", "--receipt", "ABCD1234"))
-    assert "1 line items of 1 orders found their product; 1 commissions recorded" in out
+    assert out == "1 line items of 1 orders found their product; 1 commissions recorded\n"
     [sale] = _commissions(cb)
     assert (sale.order_ref, sale.commission_total) == ("ABCD1234", Decimal("9.99"))
     # Twice: credited once.
     out = _ok(run_cli(cb, "clickbank", "reapply", "--receipt", "ABCD1234"))
-    assert "0 line items of 0 orders found their product; 0 commissions recorded" in out
+    assert out == "0 line items of 0 orders found their product; 0 commissions recorded\n"
     assert len(_commissions(cb)) == 1
     # The other receipt's order is left for its own run.
     out = _ok(run_cli(cb, "clickbank", "reapply", "--receipt", "OTHER001"))
@@ -155,7 +155,7 @@ def test_reapply_applies_a_refund_stored_before_the_product(cb):
                         ).status_code == 200
     add_product(cb, sku="WIDGET-1", commission_rate=Decimal("20"))
     out = _ok(run_cli(cb, "clickbank", "reapply", "--receipt", "ABCD1234"))
-    assert "3 line items of 3 orders" in out
+    assert out == "3 line items of 3 orders found their product; 2 commissions recorded\n"
     assert [(c.order_ref, c.status) for c in _commissions(cb)] == [
         ("ABCD1234", CommissionStatus.REVERSED), ("ABCD1234/BILL", CommissionStatus.APPROVED)]
     _ok(run_cli(cb, "clickbank", "reapply", "--receipt", "ABCD1234"))
