@@ -214,6 +214,22 @@ def test_a_refund_in_another_account_does_not_reverse_a_sale_with_the_same_recei
         ("ABCD1234", CommissionStatus.APPROVED)]
 
 
+def test_another_affiliates_reversed_commission_is_not_this_refund_applied(cb, api_key):
+    """Bert's commission under the same ref, reversed through the Data API, does not count as
+    the refund already applied to Annie's sale that arrives after its refund."""
+    add_affiliate(cb, code="annie")
+    bert = add_affiliate(cb, code="bert")
+    pid = add_product(cb, sku="WIDGET-1", commission_rate=Decimal("20"))
+    client = cb.test_client()
+    for call in ({"product": pid, "saletotal": "10.00", "commtotal": "1.00", "ref": "ABCD1234"},
+                 {"product": pid, "type": "refund", "ref": "ABCD1234"}):
+        assert api(client, api_key, bert, commission=call).status_code == 200
+    for kind in ("RFND", "SALE"):
+        assert post_ins(client, notification(affiliate="annie", transactionType=kind)
+                        ).status_code == 200
+    assert [c.status for c in _commissions(cb)] == [CommissionStatus.REVERSED] * 2
+
+
 # 5. One notification, one transaction -----------------------------------------------------------
 
 @contextmanager
