@@ -1,5 +1,7 @@
-"""``affsrv account add|list|set|remove``: the ClickBank accounts whose notifications
-arrive."""
+"""``affsrv account add|list|set|remove``: the ClickBank accounts whose notifications arrive;
+``affsrv clickbank reapply``: the commission rules again for orders whose products came later."""
+
+from datetime import UTC, datetime, timedelta
 
 import click
 from flask.cli import with_appcontext
@@ -33,14 +35,26 @@ def add(nickname: str, secret_key: str, legacy_cverify: bool) -> None:
 
 @group.command("set")
 @click.argument("nickname")
-@click.option("--legacy-cverify/--no-legacy-cverify", required=True, help=LEGACY_HELP)
+@click.option("--legacy-cverify/--no-legacy-cverify", default=None, help=LEGACY_HELP)
+@click.option("--unknown-skus", type=click.Choice(["create", "refuse"]), default=None,
+              help="A sale naming a SKU no product has: create the product and credit the "
+                   "commission (create, the default), or store the order only (refuse).")
 @with_appcontext
 @domain_errors
-def set_(nickname: str, legacy_cverify: bool) -> None:
-    """Change an account's settings."""
-    account = services.set_legacy_cverify(nickname, legacy_cverify)
-    state = "accepted" if account.legacy_cverify else "refused"
-    click.echo(f"account {account.nickname}: legacy cverify posts {state}")
+def set_(nickname: str, legacy_cverify: bool | None, unknown_skus: str | None) -> None:
+    """Change an account's settings (name at least one)."""
+    if legacy_cverify is None and unknown_skus is None:
+        raise click.UsageError("name a setting: --legacy-cverify, --no-legacy-cverify or "
+                               "--unknown-skus create|refuse")
+    if legacy_cverify is not None:
+        account = services.set_legacy_cverify(nickname, legacy_cverify)
+        state = "accepted" if account.legacy_cverify else "refused"
+        click.echo(f"account {account.nickname}: legacy cverify posts {state}")
+    if unknown_skus is not None:
+        account = services.set_refuse_unknown_skus(nickname, unknown_skus == "refuse")
+        click.echo(f"account {account.nickname}: unknown SKUs "
+                   + ("refused (order stored, no commission)" if account.refuse_unknown_skus
+                      else "create their product"))
 
 
 @group.command("list")
@@ -48,9 +62,9 @@ def set_(nickname: str, legacy_cverify: bool) -> None:
 def list_() -> None:
     """List accounts (secret keys are not shown)."""
     print_table(
-        ["id", "nickname", "url path", "legacy cverify", "added"],
+        ["id", "nickname", "url path", "legacy cverify", "unknown SKUs", "added"],
         [[a.id, a.nickname, f"/ins/clickbank/{a.nickname}", "on" if a.legacy_cverify else "off",
-          local_time(a.created_at)]
+          "refused" if a.refuse_unknown_skus else "create product", local_time(a.created_at)]
          for a in services.list_accounts()],
     )
 
@@ -63,3 +77,35 @@ def remove(nickname: str) -> None:
     """Remove an account: its notifications are refused from now on (stored ones stay)."""
     services.remove_account(nickname)
     click.echo(f"account {nickname} removed")
+
+
+@click.group("clickbank")
+def clickbank_group() -> None:
+    """ClickBank orders already stored."""
+
+
+@clickbank_group.command("reapply")
+@click.option("--receipt", default=None, help="Only this receipt's orders.")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Orders of this day (UTC) and later.")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Orders up to this day (UTC), inclusive.")
+@with_appcontext
+@domain_errors
+def reapply(receipt: str | None, start: datetime | None, end: datetime | None) -> None:
+    """Credit the commissions of stored orders whose SKU had no product when they arrived and
+    has one now. Running it again credits nothing twice."""
+    if receipt is None and start is None and end is None:
+        raise click.UsageError("name --receipt, or a date range with --from and/or --to")
+    if start and end and end < start:
+        raise click.UsageError("--to is before --from")
+    done = services.reapply_commissions(
+        receipt=receipt,
+        start=start.replace(tzinfo=UTC) if start else None,
+        end=end.replace(tzinfo=UTC) + timedelta(days=1) if end else None,
+    )
+    click.echo(f"{done.items} line items of {done.orders} orders found their product; "
+               f"{done.commissions} commissions recorded")
+
+
+extra_commands = (clickbank_group,)

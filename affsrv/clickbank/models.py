@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from affsrv.db.types import BigId, UTCDateTime, utcnow
@@ -24,6 +24,10 @@ class ClickbankAccount(db.Model):
     # Accept legacy (up to 4.0) form posts, proved by an 8-hex-character cverify (32 bits,
     # guessable): off for new accounts; accounts older than the setting have it on.
     legacy_cverify: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A SALE naming a SKU no product has: False creates the product from the notification
+    # and credits the commission; True stores the order only (``affsrv account set``).
+    refuse_unknown_skus: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                      server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     def __repr__(self) -> str:  # never the key

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from marshmallow import ValidationError
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from affsrv.affiliates.models import Affiliate
@@ -46,6 +46,7 @@ from affsrv.extensions import db
 from affsrv.logs import get_log
 from affsrv.orders.models import CONTACT_FIELDS, Order, OrderLineItem
 from affsrv.products.models import Product
+from affsrv.products.services import add_clickbank_product
 from affsrv.reports.rollups import roll_up_order
 from affsrv.signals import order_recorded
 from affsrv.text import replace_surrogates
@@ -119,6 +120,16 @@ def remove_account(nickname: str) -> None:
     db.session.commit()
 
 
+def set_refuse_unknown_skus(nickname: str, refuse: bool) -> ClickbankAccount:
+    """Whether a sale naming an unknown SKU creates its product (and earns) or is only stored."""
+    account = find_account(nickname)
+    if account is None:
+        raise NotFound(f"unknown account {nickname!r}")
+    account.refuse_unknown_skus = refuse
+    db.session.commit()
+    return account
+
+
 def list_accounts() -> list[ClickbankAccount]:
     return list(db.session.scalars(select(ClickbankAccount).order_by(ClickbankAccount.id)))
 
@@ -133,6 +144,7 @@ def receive_notification(nickname: str, body: bytes, content_type: str = "") -> 
     account_id = account.id if account is not None else None
     account_name = account.nickname if account is not None else ""
     legacy_allowed = account is not None and account.legacy_cverify
+    create_products = account is not None and not account.refuse_unknown_skus
     db.session.rollback()  # end the read; the store below is its own transaction
     document: Any
     if _is_form(body, content_type):
@@ -167,13 +179,15 @@ def receive_notification(nickname: str, body: bytes, content_type: str = "") -> 
         data = _schema.load(document)
     except ValidationError as exc:
         raise InsRejected("invalid notification: " + format_errors(exc.messages)) from None
-    for _attempt in range(3):
+    for _attempt in range(2):
         try:
-            return _store(account_id, account_name, data, raw)
+            return _store(account_id, account_name, data, raw, create_products)
         except IntegrityError:
             # A racing twin committed the same transaction first: look again.
             db.session.rollback()
-    return Outcome(None, duplicate=True)
+    # Refused a third time, it is no twin: the error reaches the view, which answers 503 so
+    # that ClickBank retries (a 200 "duplicate" would lose the notification).
+    return _store(account_id, account_name, data, raw, create_products)
 
 
 def _unknown(nickname: str) -> str:
@@ -347,11 +361,12 @@ def _new_item(item: dict[str, Any], product: Product | None) -> OrderLineItem:
     )
 
 
-def _store(account_id: int | None, account: str, data: dict[str, Any], raw: str) -> Outcome:
+def _store(account_id: int | None, account: str, data: dict[str, Any], raw: str,
+           create_products: bool) -> Outcome:
     # One receipt's notifications are stored one after the other: a refund stored while its
     # sale is being stored would find no commission to reverse, and the sale no refund to
     # apply, and the refund would be lost (ClickBank is answered 200 and never resends it).
-    lock_until_commit("ins-receipt", f"{account}\x1f{data['receipt']}")
+    _lock_receipt(account, data["receipt"])
     order = db.session.scalar(
         select(Order).where(
             Order.account == account,
@@ -375,6 +390,9 @@ def _store(account_id: int | None, account: str, data: dict[str, Any], raw: str)
     products = {
         p.sku: p for p in db.session.scalars(select(Product).where(Product.sku.in_(skus)))
     } if skus else {}
+    if create_products and data["transactionType"] in EARNING_TYPES and not is_test_type(
+            data["transactionType"]):
+        products.update(_products_for_unknown_skus(account, data, wanted, products))
     new_items = []
     for item in wanted:
         line = _new_item(item, products.get(item["itemNo"]))
@@ -389,9 +407,30 @@ def _store(account_id: int | None, account: str, data: dict[str, Any], raw: str)
     order_recorded.send(order, items=new_items)
     if is_new_order:
         roll_up_order(order)
-    _count_commissions(order, affiliate, new_items, products, data)
+    _count_commissions(order, affiliate, new_items, products)
     db.session.commit()
     return Outcome(order.id, duplicate=False)
+
+
+def _products_for_unknown_skus(account: str, data: dict[str, Any], items: list[dict[str, Any]],
+                               known: dict[str, Product]) -> dict[str, Product]:
+    """A product for each SKU of a sale that none has yet, made from the notification (a racing
+    notification creating the same SKU makes the flush fail: intake then looks again)."""
+    created = {}
+    for item in items:
+        if item["itemNo"] in known:
+            continue
+        product = add_clickbank_product(item["itemNo"], item["productTitle"])
+        created[product.sku] = product
+        get_log("commission").info("ins: product created for an unknown SKU", account=account,
+                                   receipt=data["receipt"], item=item["itemNo"],
+                                   product=product.id)
+    return created
+
+
+def _lock_receipt(account: str, receipt: str) -> None:
+    """Until commit, the one writer of this receipt's orders and commissions."""
+    lock_until_commit("ins-receipt", f"{account}\x1f{receipt}")
 
 
 def commission_ref(receipt: str, transaction_type: str) -> str:
@@ -400,7 +439,7 @@ def commission_ref(receipt: str, transaction_type: str) -> str:
 
 
 def _count_commissions(order: Order, affiliate: Affiliate | None, items: list[OrderLineItem],
-                       products: dict[str, Product], data: dict[str, Any]) -> None:
+                       products: dict[str, Product]) -> None:
     kind = order.transaction_type
     if order.is_test or affiliate is None or (
         kind not in EARNING_TYPES and kind not in REVERSING_TYPES
@@ -493,3 +532,56 @@ def _reverse(affiliate: Affiliate, product: Product, order: Order, reason: str) 
         reason, notes=f"ClickBank {order.transaction_type} {order.receipt}",
         commit=False, order=order,
     )
+
+
+# --- re-applying the commission rules ------------------------------------------------------
+
+@dataclass(frozen=True)
+class Reapplied:
+    orders: int  # orders with a line item that found its product
+    items: int  # such line items
+    commissions: int  # commissions (and clawbacks) recorded
+
+
+def reapply_commissions(receipt: str | None = None, start: datetime | None = None,
+                        end: datetime | None = None) -> Reapplied:
+    """Run the commission rules again for stored ClickBank orders (one receipt's, or those of
+    transaction times in [start, end)) whose line items named a SKU no product had then and
+    one has now. Each line item found its product once: a second run changes nothing."""
+    query = (
+        select(Order.id, Order.account, Order.receipt)
+        .where(Order.source == "clickbank",
+               Order.id.in_(select(OrderLineItem.order_id).where(
+                   OrderLineItem.product_id.is_(None),
+                   OrderLineItem.item_no.in_(select(Product.sku)))))
+        .order_by(Order.id)  # as they arrived: a refund stored first is found by its sale
+    )
+    if receipt is not None:
+        query = query.where(Order.receipt == receipt)
+    if start is not None:
+        query = query.where(Order.transaction_time >= start)
+    if end is not None:
+        query = query.where(Order.transaction_time < end)
+    found = db.session.execute(query).all()
+    db.session.rollback()
+    orders = items = 0
+    before = db.session.scalar(select(func.count()).select_from(Commission))
+    for order_id, account, order_receipt in found:
+        _lock_receipt(account, order_receipt)  # not while intake stores one of its notifications
+        order = db.session.get(Order, order_id)
+        unmatched = [i for i in order.line_items if i.product_id is None]
+        products = {p.sku: p for p in db.session.scalars(
+            select(Product).where(Product.sku.in_([i.item_no for i in unmatched])))}
+        matched = [i for i in unmatched if i.item_no in products]
+        if not matched:  # linked meanwhile by a concurrent run
+            db.session.rollback()
+            continue
+        for item in matched:
+            item.product_id = products[item.item_no].id
+        affiliate = db.session.get(Affiliate, order.affiliate_id) if order.affiliate_id else None
+        _count_commissions(order, affiliate, matched, products)
+        db.session.commit()
+        orders, items = orders + 1, items + len(matched)
+    after = db.session.scalar(select(func.count()).select_from(Commission))
+    db.session.rollback()
+    return Reapplied(orders, items, after - before)

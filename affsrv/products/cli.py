@@ -34,10 +34,11 @@ def add(name: str, url: str, sku: str | None, commission_rate: str | None) -> No
 def list_() -> None:
     """List products."""
     print_table(
-        ["id", "sku", "site", "name", "landing url", "rate", "enabled"],
+        ["id", "sku", "site", "name", "landing url", "rate", "enabled", "created by"],
         [[p.id, p.sku or "", p.site or "", p.name, p.landing_url,
           "" if p.commission_rate is None else f"{p.commission_rate.normalize():f}%",
-          "yes" if p.enabled else "no"] for p in services.list_products()],
+          "yes" if p.enabled else "no", p.created_by or "merchant"]
+         for p in services.list_products()],
     )
 
 

@@ -26,6 +26,9 @@ class Product(db.Model):
     # Default commission percentage for this product (after the affiliate's own commtier).
     commission_rate: Mapped[Decimal | None] = mapped_column(Percent())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Who added it when not the merchant: "clickbank" for a product created from an Instant
+    # Notification naming an unknown SKU (``affsrv product list`` shows it).
+    created_by: Mapped[str | None] = mapped_column(String(16))
 
     # ClickBank REST API 1.3 product fields (``PUT /rest/1.3/products/{sku}``); ``name`` is its
     # title, ``commission_rate`` its purchaseCommission, ``landing_url`` its pitch page.

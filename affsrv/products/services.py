@@ -12,6 +12,7 @@ from affsrv.errors import DomainError, NotFound
 from affsrv.extensions import db
 from affsrv.products.models import Product
 from affsrv.products.schemas import ProductCreateSchema
+from affsrv.settings import settings
 from affsrv.validation import check_site, format_errors
 
 _create_schema = ProductCreateSchema()
@@ -52,6 +53,22 @@ def update_product(product_id: int | str, **data: Any) -> Product:
     if "commission_rate" in given:
         product.commission_rate = values["commission_rate"]
     commit_or_conflict(f"a product with SKU {values['sku']!r} already exists")
+    return product
+
+
+#: ``Product.created_by`` of a product created from a ClickBank notification.
+CREATED_BY_CLICKBANK = "clickbank"
+
+
+def add_clickbank_product(sku: str, title: str | None) -> Product:
+    """A product for a SKU first seen in a ClickBank notification: named by its title (else
+    its SKU), landing on ``[tracking] default_url``, no rate of its own. Added and flushed in
+    the caller's transaction, not committed."""
+    name = (title or "").strip()[:255] or sku
+    product = Product(name=name, landing_url=settings("tracking")["default_url"], sku=sku,
+                      enabled=True, created_by=CREATED_BY_CLICKBANK)
+    db.session.add(product)
+    db.session.flush()
     return product
 
 

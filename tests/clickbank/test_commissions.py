@@ -155,8 +155,10 @@ def test_rebill_earns_its_own_commission_and_a_refund_reverses_it(cb):
 
 
 def test_no_commission_without_matching_affiliate_or_product(cb):
+    """(An account that creates products for unknown SKUs: tests/clickbank/test_unknown_skus.)"""
     add_affiliate(cb, code="annie")
     add_product(cb, sku="OTHER", commission_rate=Decimal("10"))
+    assert run_cli(cb, "account", "set", "myvendor", "--unknown-skus", "refuse").exit_code == 0
     client = cb.test_client()
     assert post_ins(client, notification(affiliate="nobody", receipt="R1")).status_code == 200
     assert post_ins(client, notification(affiliate="annie", receipt="R2")).status_code == 200

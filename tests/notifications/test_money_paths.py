@@ -1,0 +1,65 @@
+"""Outbound notifications of a clawback: the type names the reason (a chargeback is CGBK), and
+each transaction is announced exactly once (docs/money-paths.md)."""
+
+from decimal import Decimal
+
+import pytest
+
+from tests.clickbank.support import Receiver, add_cb_account, notification, post_ins, run_cli
+from tests.helpers import add_affiliate, add_product, api
+from tests.notifications.support import opened, run_due, subscribe
+
+
+@pytest.fixture
+def shop(make_app):
+    app = make_app(commissions={"require_approval": False}, mail={"enabled": False})
+    add_affiliate(app, code="annie")
+    return app
+
+
+def _pay(app, amount: str) -> None:
+    paid = run_cli(app, "payment", "add", "--affiliate", "annie", "--method", "PayPal",
+                   "--amount", amount)
+    assert paid.exit_code == 0, paid.output
+
+
+def _delivered(app, receiver: Receiver) -> list[dict]:
+    while run_due(app):
+        pass
+    return [opened(body) for body in receiver.bodies]
+
+
+def test_a_paid_commission_charged_back_by_the_data_api_is_announced_once_as_cgbk(shop, api_key):
+    pid = add_product(shop, sku="WIDGET-1")
+    merchant = Receiver()
+    with merchant.running():
+        subscribe(shop, merchant.url)
+        client = shop.test_client()
+        r = api(client, api_key, "annie", commission={
+            "product": pid, "saletotal": "100.00", "commtotal": "10.00", "ref": "A"})
+        assert r.status_code == 200, r.json
+        _pay(shop, "10.00")
+        r = api(client, api_key, "annie", commission={
+            "product": pid, "type": "chargeback", "ref": "A"})
+        assert r.status_code == 200, r.json
+        sent = _delivered(shop, merchant)
+    assert [n["transactionType"] for n in sent] == ["SALE", "PAYMENT", "CGBK"]
+    clawback = sent[2]
+    assert clawback["receipt"] == "A" and clawback["totalOrderAmount"] == Decimal("-100.00")
+    assert clawback["lineItems"][0]["affiliatePayout"] == Decimal("-10.00")
+
+
+def test_a_paid_clickbank_commission_charged_back_is_announced_once(shop):
+    """ClickBank's CGBK is announced as the order it is; the clawback it causes adds none."""
+    add_cb_account(shop)
+    add_product(shop, sku="WIDGET-1", commission_rate=Decimal("20"))
+    merchant = Receiver()
+    with merchant.running():
+        subscribe(shop, merchant.url)
+        client = shop.test_client()
+        assert post_ins(client, notification(affiliate="annie")).status_code == 200
+        _pay(shop, "9.99")
+        assert post_ins(client, notification(affiliate="annie", transactionType="CGBK")
+                        ).status_code == 200
+        sent = _delivered(shop, merchant)
+    assert [n["transactionType"] for n in sent] == ["SALE", "PAYMENT", "CGBK"]
