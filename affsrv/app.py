@@ -38,6 +38,7 @@ DOMAINS = (
     "clerkkeys",
     "shipping",
     "restapi",
+    "totals",
     "health",
 )
 
