@@ -1,5 +1,7 @@
 """``affsrv totals recount|check``."""
 
+from typing import Any
+
 import click
 from flask.cli import with_appcontext
 
@@ -33,14 +35,15 @@ def check() -> None:
         found = [d for kept in KEPT_TOTALS for d in differences(connection, kept)]
     for difference in found:
         key = " ".join(f"{name}={value}" for name, value in difference.key.items())
-        click.echo(f"{difference.table} {key}: kept {_shown(difference.kept)}, "
-                   f"the rows give {_shown(difference.computed)}")
+        kept, computed = (_shown(values, difference.key)
+                          for values in (difference.kept, difference.computed))
+        click.echo(f"{difference.table} {key}: kept {kept}, the rows give {computed}")
     if found:
         raise SystemExit(1)
     click.echo("every kept total equals the sum of its rows")
 
 
-def _shown(values: dict | None) -> str:
+def _shown(values: dict[str, Any] | None, key: dict[str, Any]) -> str:
     if values is None:
         return "nothing"
-    return ", ".join(f"{name}={value}" for name, value in values.items())
+    return ", ".join(f"{name}={value}" for name, value in values.items() if name not in key)
