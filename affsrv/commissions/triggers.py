@@ -54,11 +54,12 @@ _SQLITE_SUBTRACT = (
 
 TRIGGERS: dict[str, list[str]] = {
     "sqlite": [
-        "CREATE TRIGGER commission_totals_on_insert AFTER INSERT ON commissions "
+        "CREATE TRIGGER IF NOT EXISTS commission_totals_on_insert AFTER INSERT ON commissions "
         f"BEGIN {_SQLITE_ADD} END",
-        "CREATE TRIGGER commission_totals_on_delete AFTER DELETE ON commissions "
+        "CREATE TRIGGER IF NOT EXISTS commission_totals_on_delete AFTER DELETE ON commissions "
         f"BEGIN {_SQLITE_SUBTRACT} END",
-        f"CREATE TRIGGER commission_totals_on_update AFTER UPDATE OF {_FOLLOWED} ON commissions "
+        "CREATE TRIGGER IF NOT EXISTS commission_totals_on_update "
+        f"AFTER UPDATE OF {_FOLLOWED} ON commissions "
         f"BEGIN {_SQLITE_SUBTRACT} {_SQLITE_ADD} END",
     ],
     "postgresql": [
@@ -81,6 +82,8 @@ TRIGGERS: dict[str, list[str]] = {
         "  END IF;\n"
         "  RETURN NULL;\n"
         "END $$",
+        # Made again as it stands (PostgreSQL has no CREATE TRIGGER IF NOT EXISTS).
+        "DROP TRIGGER IF EXISTS commission_totals_follow ON commissions",
         f"CREATE TRIGGER commission_totals_follow AFTER INSERT OR DELETE OR UPDATE OF {_FOLLOWED} "
         "ON commissions FOR EACH ROW EXECUTE FUNCTION commission_totals_follow()",
     ],

@@ -26,10 +26,12 @@ _SQLITE_SUBTRACT = (
 
 TRIGGERS: dict[str, list[str]] = {
     "sqlite": [
-        f"CREATE TRIGGER payment_totals_on_insert AFTER INSERT ON payments BEGIN {_SQLITE_ADD} END",
-        "CREATE TRIGGER payment_totals_on_delete AFTER DELETE ON payments "
+        "CREATE TRIGGER IF NOT EXISTS payment_totals_on_insert AFTER INSERT ON payments "
+        f"BEGIN {_SQLITE_ADD} END",
+        "CREATE TRIGGER IF NOT EXISTS payment_totals_on_delete AFTER DELETE ON payments "
         f"BEGIN {_SQLITE_SUBTRACT} END",
-        f"CREATE TRIGGER payment_totals_on_update AFTER UPDATE OF {_FOLLOWED} ON payments "
+        "CREATE TRIGGER IF NOT EXISTS payment_totals_on_update "
+        f"AFTER UPDATE OF {_FOLLOWED} ON payments "
         f"BEGIN {_SQLITE_SUBTRACT} {_SQLITE_ADD} END",
     ],
     "postgresql": [
@@ -51,6 +53,8 @@ TRIGGERS: dict[str, list[str]] = {
         "  END IF;\n"
         "  RETURN NULL;\n"
         "END $$",
+        # Made again as it stands (PostgreSQL has no CREATE TRIGGER IF NOT EXISTS).
+        "DROP TRIGGER IF EXISTS payment_totals_follow ON payments",
         f"CREATE TRIGGER payment_totals_follow AFTER INSERT OR DELETE OR UPDATE OF {_FOLLOWED} "
         "ON payments FOR EACH ROW EXECUTE FUNCTION payment_totals_follow()",
     ],

@@ -21,30 +21,30 @@ depends_on = None
 # affsrv/payments/triggers.py), frozen here.
 _COMMISSION_TRIGGERS = {
     'sqlite': [
-        ('CREATE TRIGGER commission_totals_on_insert AFTER INSERT ON commissions BEGIN INSERT '
-         'INTO commission_totals (affiliate_id, currency, product_id, commissions, sale_total, '
-         'commission_total, approved_rows, last_at) SELECT NEW.affiliate_id, NEW.currency, '
-         "NEW.product_id, CASE WHEN NEW.kind = 'reversal' THEN -1 ELSE 1 END, NEW.sale_total, "
-         "NEW.commission_total, 1, NEW.created_at WHERE NEW.status = 'approved' ON CONFLICT "
-         '(affiliate_id, currency, product_id) DO UPDATE SET commissions = '
+        ('CREATE TRIGGER IF NOT EXISTS commission_totals_on_insert AFTER INSERT ON commissions '
+         'BEGIN INSERT INTO commission_totals (affiliate_id, currency, product_id, commissions, '
+         'sale_total, commission_total, approved_rows, last_at) SELECT NEW.affiliate_id, '
+         "NEW.currency, NEW.product_id, CASE WHEN NEW.kind = 'reversal' THEN -1 ELSE 1 END, "
+         "NEW.sale_total, NEW.commission_total, 1, NEW.created_at WHERE NEW.status = 'approved' "
+         'ON CONFLICT (affiliate_id, currency, product_id) DO UPDATE SET commissions = '
          'commission_totals.commissions + excluded.commissions, sale_total = '
          'commission_totals.sale_total + excluded.sale_total, commission_total = '
          'commission_totals.commission_total + excluded.commission_total, approved_rows = '
          'commission_totals.approved_rows + excluded.approved_rows, last_at = '
          'max(coalesce(commission_totals.last_at, excluded.last_at), excluded.last_at); END'),
-        ('CREATE TRIGGER commission_totals_on_delete AFTER DELETE ON commissions BEGIN UPDATE '
-         "commission_totals SET commissions = commissions - CASE WHEN OLD.kind = 'reversal' THEN "
-         '-1 ELSE 1 END, sale_total = sale_total - OLD.sale_total, commission_total = '
-         'commission_total - OLD.commission_total, approved_rows = approved_rows - 1, last_at = '
-         'CASE WHEN last_at > OLD.created_at THEN last_at ELSE (SELECT max(c.created_at) FROM '
-         'commissions AS c WHERE c.affiliate_id = OLD.affiliate_id AND c.currency = OLD.currency '
-         "AND c.product_id = OLD.product_id AND c.status = 'approved') END WHERE OLD.status = "
-         "'approved' AND affiliate_id = OLD.affiliate_id AND currency = OLD.currency AND "
-         'product_id = OLD.product_id; END'),
-        ('CREATE TRIGGER commission_totals_on_update AFTER UPDATE OF affiliate_id, product_id, '
-         'currency, kind, status, sale_total, commission_total, created_at ON commissions BEGIN '
-         'UPDATE commission_totals SET commissions = commissions - CASE WHEN OLD.kind = '
+        ('CREATE TRIGGER IF NOT EXISTS commission_totals_on_delete AFTER DELETE ON commissions '
+         'BEGIN UPDATE commission_totals SET commissions = commissions - CASE WHEN OLD.kind = '
          "'reversal' THEN -1 ELSE 1 END, sale_total = sale_total - OLD.sale_total, "
+         'commission_total = commission_total - OLD.commission_total, approved_rows = '
+         'approved_rows - 1, last_at = CASE WHEN last_at > OLD.created_at THEN last_at ELSE '
+         '(SELECT max(c.created_at) FROM commissions AS c WHERE c.affiliate_id = OLD.affiliate_id '
+         'AND c.currency = OLD.currency AND c.product_id = OLD.product_id AND c.status = '
+         "'approved') END WHERE OLD.status = 'approved' AND affiliate_id = OLD.affiliate_id AND "
+         'currency = OLD.currency AND product_id = OLD.product_id; END'),
+        ('CREATE TRIGGER IF NOT EXISTS commission_totals_on_update AFTER UPDATE OF affiliate_id, '
+         'product_id, currency, kind, status, sale_total, commission_total, created_at ON '
+         'commissions BEGIN UPDATE commission_totals SET commissions = commissions - CASE WHEN '
+         "OLD.kind = 'reversal' THEN -1 ELSE 1 END, sale_total = sale_total - OLD.sale_total, "
          'commission_total = commission_total - OLD.commission_total, approved_rows = '
          'approved_rows - 1, last_at = CASE WHEN last_at > OLD.created_at THEN last_at ELSE '
          '(SELECT max(c.created_at) FROM commissions AS c WHERE c.affiliate_id = OLD.affiliate_id '
@@ -84,6 +84,7 @@ _COMMISSION_TRIGGERS = {
          'commission_totals.commission_total + excluded.commission_total, approved_rows = '
          'commission_totals.approved_rows + excluded.approved_rows, last_at = '
          'GREATEST(commission_totals.last_at, excluded.last_at);\n  END IF;\n  RETURN NULL;\nEND $$'),
+        ('DROP TRIGGER IF EXISTS commission_totals_follow ON commissions'),
         ('CREATE TRIGGER commission_totals_follow AFTER INSERT OR DELETE OR UPDATE OF '
          'affiliate_id, product_id, currency, kind, status, sale_total, commission_total, '
          'created_at ON commissions FOR EACH ROW EXECUTE FUNCTION commission_totals_follow()'),
@@ -91,31 +92,31 @@ _COMMISSION_TRIGGERS = {
 }
 _PAYMENT_TRIGGERS = {
     'sqlite': [
-        ('CREATE TRIGGER payment_totals_on_insert AFTER INSERT ON payments BEGIN INSERT INTO '
-         'payment_totals (affiliate_id, currency, method, payments, total, last_at) SELECT '
-         'NEW.affiliate_id, NEW.currency, NEW.method, 1, NEW.amount, NEW.created_at WHERE true ON '
-         'CONFLICT (affiliate_id, currency, method) DO UPDATE SET payments = '
-         'payment_totals.payments + excluded.payments, total = payment_totals.total + '
-         'excluded.total, last_at = max(coalesce(payment_totals.last_at, excluded.last_at), '
-         'excluded.last_at); END'),
-        ('CREATE TRIGGER payment_totals_on_delete AFTER DELETE ON payments BEGIN UPDATE '
-         'payment_totals SET payments = payments - 1, total = total - OLD.amount, last_at = CASE '
-         'WHEN last_at > OLD.created_at THEN last_at ELSE (SELECT max(p.created_at) FROM payments '
-         'AS p WHERE p.affiliate_id = OLD.affiliate_id AND p.currency = OLD.currency AND p.method '
-         '= OLD.method) END WHERE affiliate_id = OLD.affiliate_id AND currency = OLD.currency AND '
-         'method = OLD.method; END'),
-        ('CREATE TRIGGER payment_totals_on_update AFTER UPDATE OF affiliate_id, currency, method, '
-         'amount, created_at ON payments BEGIN UPDATE payment_totals SET payments = payments - 1, '
-         'total = total - OLD.amount, last_at = CASE WHEN last_at > OLD.created_at THEN last_at '
-         'ELSE (SELECT max(p.created_at) FROM payments AS p WHERE p.affiliate_id = '
-         'OLD.affiliate_id AND p.currency = OLD.currency AND p.method = OLD.method) END WHERE '
-         'affiliate_id = OLD.affiliate_id AND currency = OLD.currency AND method = OLD.method; '
+        ('CREATE TRIGGER IF NOT EXISTS payment_totals_on_insert AFTER INSERT ON payments BEGIN '
          'INSERT INTO payment_totals (affiliate_id, currency, method, payments, total, last_at) '
          'SELECT NEW.affiliate_id, NEW.currency, NEW.method, 1, NEW.amount, NEW.created_at WHERE '
          'true ON CONFLICT (affiliate_id, currency, method) DO UPDATE SET payments = '
          'payment_totals.payments + excluded.payments, total = payment_totals.total + '
          'excluded.total, last_at = max(coalesce(payment_totals.last_at, excluded.last_at), '
          'excluded.last_at); END'),
+        ('CREATE TRIGGER IF NOT EXISTS payment_totals_on_delete AFTER DELETE ON payments BEGIN '
+         'UPDATE payment_totals SET payments = payments - 1, total = total - OLD.amount, last_at '
+         '= CASE WHEN last_at > OLD.created_at THEN last_at ELSE (SELECT max(p.created_at) FROM '
+         'payments AS p WHERE p.affiliate_id = OLD.affiliate_id AND p.currency = OLD.currency AND '
+         'p.method = OLD.method) END WHERE affiliate_id = OLD.affiliate_id AND currency = '
+         'OLD.currency AND method = OLD.method; END'),
+        ('CREATE TRIGGER IF NOT EXISTS payment_totals_on_update AFTER UPDATE OF affiliate_id, '
+         'currency, method, amount, created_at ON payments BEGIN UPDATE payment_totals SET '
+         'payments = payments - 1, total = total - OLD.amount, last_at = CASE WHEN last_at > '
+         'OLD.created_at THEN last_at ELSE (SELECT max(p.created_at) FROM payments AS p WHERE '
+         'p.affiliate_id = OLD.affiliate_id AND p.currency = OLD.currency AND p.method = '
+         'OLD.method) END WHERE affiliate_id = OLD.affiliate_id AND currency = OLD.currency AND '
+         'method = OLD.method; INSERT INTO payment_totals (affiliate_id, currency, method, '
+         'payments, total, last_at) SELECT NEW.affiliate_id, NEW.currency, NEW.method, 1, '
+         'NEW.amount, NEW.created_at WHERE true ON CONFLICT (affiliate_id, currency, method) DO '
+         'UPDATE SET payments = payment_totals.payments + excluded.payments, total = '
+         'payment_totals.total + excluded.total, last_at = max(coalesce(payment_totals.last_at, '
+         'excluded.last_at), excluded.last_at); END'),
     ],
     'postgresql': [
         ('CREATE OR REPLACE FUNCTION payment_totals_follow() RETURNS trigger LANGUAGE plpgsql AS '
@@ -133,6 +134,7 @@ _PAYMENT_TRIGGERS = {
          'UPDATE SET payments = payment_totals.payments + excluded.payments, total = '
          'payment_totals.total + excluded.total, last_at = GREATEST(payment_totals.last_at, '
          'excluded.last_at);\n  END IF;\n  RETURN NULL;\nEND $$'),
+        ('DROP TRIGGER IF EXISTS payment_totals_follow ON payments'),
         ('CREATE TRIGGER payment_totals_follow AFTER INSERT OR DELETE OR UPDATE OF affiliate_id, '
          'currency, method, amount, created_at ON payments FOR EACH ROW EXECUTE FUNCTION '
          'payment_totals_follow()'),
