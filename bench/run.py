@@ -41,6 +41,7 @@ LANDING_TARGET = 0.80  # of bare Flask's redirect throughput
 FLOOR_SHARE = 0.90  # a Data API op's ratio to the echo, as a share of its floor's (--floor)
 DEPTH_TARGET = 0.95  # an op's ratio for the deepest affiliate, as a share of the shallowest's
 DEPTHS = (10, 10_000, 100_000)  # commissions (and payments) of the depth rows' affiliates
+DEEP_PRODUCTS = 10  # the products the depth rows' affiliates sell (all: their answers' size)
 REFERERS = [f"https://blog{i}.example/post/{i * 7}" for i in range(20)]
 AGENTS = ["Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0",
           "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Safari/604.1",
@@ -164,23 +165,27 @@ class Seeder:
         return self.affiliates(self.scale.affiliates + start, count)
 
     def deep_commissions(self, start: int, count: int) -> list[tuple]:
-        rng, t, nprod = self.rng, self.times, self.scale.products
+        """Every deep affiliate's commissions go to the same products, in turn (and the first
+        of each product is approved), so each answers the same number of products whatever
+        its depth: the depth rows then differ in history only, not in the answer's size."""
+        rng, t = self.rng, self.times
+        products = min(DEEP_PRODUCTS, self.scale.products)
         statuses = ["approved"] * 16 + ["pending", "pending", "rejected", "reversed"]
         rows = []
         for i, affiliate in self._deep(start, count):
             sale = rng.randrange(500, 50_000)
             created = t[rng.randrange(4096)]
             rows.append((
-                affiliate, rng.randrange(1, nprod + 1), "sale", statuses[rng.randrange(20)],
+                affiliate, 1 + i % products, "sale", statuses[i % len(statuses)],
                 self._money(sale), self._money(sale // 5), "USD", f"deep{i}", "api",
                 "203.0.113.9", "", created, created,
             ))
         return rows
 
     def deep_payments(self, start: int, count: int) -> list[tuple]:
-        rng, t = self.rng, self.times
+        rng, t = self.rng, self.times  # every method in turn, as products above
         return [
-            (affiliate, METHODS[rng.randrange(3)], self._money(rng.randrange(1000, 100_000)),
+            (affiliate, METHODS[i % len(METHODS)], self._money(rng.randrange(1000, 100_000)),
              "USD", f"deep{i}", t[rng.randrange(4096)])
             for i, affiliate in self._deep(start, count)
         ]
