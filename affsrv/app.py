@@ -40,6 +40,7 @@ DOMAINS = (
     "shipping",
     "restapi",
     "reports",
+    "totals",
     "health",
     # The pages: web (layout, session, CSRF, headers, assets) before those built on it.
     "web",

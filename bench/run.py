@@ -38,7 +38,10 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 WRK_INSTALL = "apt-get install -y wrk"
 LANDING_TARGET = 0.80  # of bare Flask's redirect throughput
-API_TARGET = 0.70  # of bare Flask's JSON echo throughput
+FLOOR_SHARE = 0.90  # a Data API op's ratio to the echo, as a share of its floor's (--floor)
+DEPTH_TARGET = 0.95  # an op's ratio for the deepest affiliate, as a share of the shallowest's
+DEPTHS = (10, 10_000, 100_000)  # commissions (and payments) of the depth rows' affiliates
+DEEP_PRODUCTS = 10  # the products the depth rows' affiliates sell (all: their answers' size)
 REFERERS = [f"https://blog{i}.example/post/{i * 7}" for i in range(20)]
 AGENTS = ["Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0",
           "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Safari/604.1",
@@ -61,6 +64,12 @@ class Scale:
     payments: int
     clicks: int
     seed: int = 1
+    # One more affiliate per depth (ids affiliates+1, ...), with that many commissions and
+    # payments of its own: the depth rows measure the ops for it alone.
+    depths: tuple[int, ...] = ()
+
+    def deep_affiliate(self, depth: int) -> int:
+        return self.affiliates + 1 + self.depths.index(depth)
 
 
 def _chunks(total: int, size: int) -> Iterator[tuple[int, int]]:
@@ -139,6 +148,48 @@ class Seeder:
             for i in range(start, start + count)
         ]
 
+    def _deep(self, start: int, count: int) -> Iterator[tuple[int, int]]:
+        """(row index, deep affiliate id) for rows ``start`` .. ``start + count`` of the deep
+        affiliates' rows, which come affiliate after affiliate, ``depth`` rows each."""
+        ends, total = [], 0
+        for depth in self.scale.depths:
+            total += depth
+            ends.append(total)
+        owner = 0
+        for i in range(start, start + count):
+            while i >= ends[owner]:
+                owner += 1
+            yield i, self.scale.affiliates + 1 + owner
+
+    def deep_affiliates(self, start: int, count: int) -> list[tuple]:
+        return self.affiliates(self.scale.affiliates + start, count)
+
+    def deep_commissions(self, start: int, count: int) -> list[tuple]:
+        """Every deep affiliate's commissions go to the same products, in turn (and the first
+        of each product is approved), so each answers the same number of products whatever
+        its depth: the depth rows then differ in history only, not in the answer's size."""
+        rng, t = self.rng, self.times
+        products = min(DEEP_PRODUCTS, self.scale.products)
+        statuses = ["approved"] * 16 + ["pending", "pending", "rejected", "reversed"]
+        rows = []
+        for i, affiliate in self._deep(start, count):
+            sale = rng.randrange(500, 50_000)
+            created = t[rng.randrange(4096)]
+            rows.append((
+                affiliate, 1 + i % products, "sale", statuses[i % len(statuses)],
+                self._money(sale), self._money(sale // 5), "USD", f"deep{i}", "api",
+                "203.0.113.9", "", created, created,
+            ))
+        return rows
+
+    def deep_payments(self, start: int, count: int) -> list[tuple]:
+        rng, t = self.rng, self.times  # every method in turn, as products above
+        return [
+            (affiliate, METHODS[i % len(METHODS)], self._money(rng.randrange(1000, 100_000)),
+             "USD", f"deep{i}", t[rng.randrange(4096)])
+            for i, affiliate in self._deep(start, count)
+        ]
+
     def referral_links(self, start: int, count: int) -> list[tuple]:
         """The referring pages the clicks name (ids 1 to len(REFERERS))."""
         import hashlib
@@ -196,15 +247,22 @@ def seed(url: str, scale: Scale, workdir: Path) -> str:
                     if not ix.get("unique"):
                         conn.execute(text(f'DROP INDEX IF EXISTS "{ix["name"]}"'))
         seeder.add_products()
+        if dialect == "sqlite":  # PostgreSQL's load skips them (session_replication_role)
+            set_totals_triggers(engine, on=False)
         raw = engine.raw_connection()
         try:
             loader = _load_sqlite if dialect == "sqlite" else _load_postgres
             loader(raw.driver_connection, seeder, scale)
         finally:
             raw.close()
+        if dialect == "sqlite":
+            set_totals_triggers(engine, on=True)
         started = time.monotonic()
         count_seeded_clicks(engine)
         log(f"  click counts built in {time.monotonic() - started:.1f} s")
+        started = time.monotonic()
+        count_seeded_totals(engine)
+        log(f"  commission and payment totals built in {time.monotonic() - started:.1f} s")
         started = time.monotonic()
         ensure_model_indexes(engine)
         log(f"  indexes built in {time.monotonic() - started:.1f} s")
@@ -231,6 +289,36 @@ def count_seeded_clicks(engine: Any) -> None:
         recount_clicks(conn, shuffled=True)
 
 
+def count_seeded_totals(engine: Any) -> None:
+    """Fill ``commission_totals`` and ``payment_totals`` from the seeded rows, as
+    ``affsrv totals recount`` does (the load bypassed the triggers that keep them)."""
+    from affsrv.commissions.models import CommissionTotal
+    from affsrv.payments.models import PaymentTotal
+    from affsrv.totals.services import KEPT_TOTALS, recount
+
+    with engine.begin() as conn:
+        for kept in KEPT_TOTALS:
+            if kept.table in (CommissionTotal.__table__, PaymentTotal.__table__):
+                recount(conn, kept)
+
+
+def set_totals_triggers(engine: Any, on: bool) -> None:
+    """Drop (for a bulk load) or make again SQLite's triggers keeping the totals, as affsrv
+    makes them."""
+    from sqlalchemy import text
+
+    from affsrv.commissions.triggers import TRIGGERS as COMMISSION_TRIGGERS
+    from affsrv.payments.triggers import TRIGGERS as PAYMENT_TRIGGERS
+
+    with engine.begin() as conn:
+        for statement in [*COMMISSION_TRIGGERS["sqlite"], *PAYMENT_TRIGGERS["sqlite"]]:
+            if on:
+                conn.execute(text(statement))
+            else:
+                name = statement.split()[5]  # CREATE TRIGGER IF NOT EXISTS <name> ...
+                conn.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
+
+
 def ensure_model_indexes(engine: Any) -> None:
     """Create the models' indexes that the database lacks (the migrations may lag behind the
     models until they are regenerated), and tables likewise."""
@@ -249,12 +337,16 @@ def ensure_model_indexes(engine: Any) -> None:
 
 
 def _plan(scale: Scale) -> list[tuple[str, int, Any]]:
+    deep = sum(scale.depths)
     return [
         ("affiliates", scale.affiliates, "affiliates"),
         ("commissions", scale.commissions, "commissions"),
         ("payments", scale.payments, "payments"),
         ("referral_links", len(REFERERS), "referral_links"),
         ("clicks", scale.clicks, "clicks"),
+        ("affiliates", len(scale.depths), "deep_affiliates"),
+        ("commissions", deep, "deep_commissions"),
+        ("payments", deep, "deep_payments"),
     ]
 
 
@@ -275,7 +367,7 @@ def _load_sqlite(conn: Any, seeder: Seeder, scale: Scale) -> None:
         for start, count in _chunks(total, 200_000):
             insert(table, getattr(seeder, method)(start, count))
             conn.commit()
-        log(f"  {table}: {total:,} rows in {time.monotonic() - started:.1f} s")
+        log(f"  {method}: {total:,} rows in {time.monotonic() - started:.1f} s")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
 
@@ -299,7 +391,7 @@ def _load_postgres(conn: Any, seeder: Seeder, scale: Scale) -> None:
             for start, count in _chunks(total, 200_000):
                 copy(table, getattr(seeder, method)(start, count))
                 conn.commit()
-            log(f"  {table}: {total:,} rows in {time.monotonic() - started:.1f} s")
+            log(f"  {method}: {total:,} rows in {time.monotonic() - started:.1f} s")
         for table in ("affiliates", "products", "referral_links"):  # ids were given explicitly
             cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                         f"(SELECT max(id) FROM {table}))")
@@ -386,6 +478,7 @@ LUA = r"""
 -- generated by bench/run.py
 local kind, op, product_filter = "%(kind)s", "%(op)s", %(product_filter)s
 local n_aff, n_prod, apikey = %(affiliates)d, %(products)d, "%(apikey)s"
+local fixed = %(fixed)d  -- a depth row's affiliate (0: one drawn at random per request)
 local referers = {%(referers)s}
 local close = %(close)s  -- one connection per request, as browsers following a link and most
                          -- API clients do (and as gunicorn's sync workers serve anyway)
@@ -404,6 +497,7 @@ end
 
 function request()
   local code = "aff" .. math.random(1, n_aff)
+  if fixed > 0 then code = "aff" .. fixed end
   if kind == "redirect" then
     local headers = {["Referer"] = referers[math.random(1, #referers)]}
     if close then headers["Connection"] = "close" end
@@ -453,6 +547,8 @@ class Target:
     product_filter: bool = False
     key: str = ""  # how ``--only`` names a subject
     floor: str = ""  # a floor (bench/floor.py) the bare app serves, not affsrv
+    depth: int = 0  # a depth row: the op for the affiliate with this many commissions
+    affiliate: int = 0  # that affiliate's id (0: a random seeded affiliate per request)
 
     @property
     def path(self) -> str:
@@ -611,7 +707,7 @@ def lua_script(workdir: Path, target: Target, scale: Scale, apikey: str, salt: i
         "product_filter": "true" if target.product_filter else "false",
         "affiliates": scale.affiliates, "products": scale.products, "apikey": apikey,
         "referers": ", ".join(f'"{r}"' for r in REFERERS), "salt": salt,
-        "close": "false" if keepalive else "true",
+        "close": "false" if keepalive else "true", "fixed": target.affiliate,
     })
     return path
 
@@ -644,11 +740,30 @@ FLOOR_NAMES = {
 }
 
 
+# The ops whose cost could grow with an affiliate's history, measured per depth.
+DEPTH_OPS = {"commissions": "commissions", "commissions-product": "commissions",
+             "payments": "payments"}
+
+
+def depth_targets(subjects: list[Target], scale: Scale) -> list[Target]:
+    """For each op among ``subjects`` that reads an affiliate's totals, one row per depth:
+    the op for the seeded affiliate with that many commissions and payments (depth order)."""
+    targets = []
+    for target in subjects:
+        if target.key in DEPTH_OPS:
+            for depth in scale.depths:
+                targets.append(Target(
+                    f"{target.name}, affiliate with {depth:,} {DEPTH_OPS[target.key]}", "api",
+                    True, op=target.op, product_filter=target.product_filter, key=target.key,
+                    depth=depth, affiliate=scale.deep_affiliate(depth)))
+    return targets
+
+
 def floor_targets(subjects: list[Target]) -> list[Target]:
     """The floors of the Data API ops among ``subjects``, after the round trip and the schema
     load alone. Each sends the body of its op (the round trip and the schema load: the first
     op's)."""
-    ops = {t.key: t for t in subjects if t.kind == "api"}
+    ops = {t.key: t for t in subjects if t.kind == "api" and not t.depth}
     if not ops:
         return []
     floors = []
@@ -665,8 +780,8 @@ def check_answers(url: str, apikey: str, scale: Scale, targets: list[Target] = S
     rng = random.Random(7)
     for target in targets:
         for _ in range(5):
-            body: dict[str, Any] = {"apikey": apikey,
-                                    "affiliate": f"aff{rng.randrange(1, scale.affiliates + 1)}",
+            affiliate = target.affiliate or rng.randrange(1, scale.affiliates + 1)
+            body: dict[str, Any] = {"apikey": apikey, "affiliate": f"aff{affiliate}",
                                     "data": {"op": target.op}}
             if target.product_filter:
                 body["data"]["product"] = rng.randrange(1, scale.products + 1)
@@ -727,6 +842,7 @@ def bench_database(db: str, args: argparse.Namespace, scale: Scale, workdir: Pat
         wait_ready(affsrv, "/r/aff1")
         wait_ready(bare, "/r/aff1")
         check_answers(affsrv.url, apikey, scale)
+        check_answers(affsrv.url, apikey, scale, depth_targets(selected(args.only), scale))
         if args.floor:
             check_answers(bare.url, apikey, scale, floor_targets(selected(args.only)))
         results = measure(args, scale, apikey, affsrv, bare, work, db)
@@ -795,6 +911,7 @@ def measure(args: argparse.Namespace, scale: Scale, apikey: str, affsrv: Server,
     settle = args.flush_seconds + 0.1  # the click buffer's last batch belongs to the run
     durations = {"redirect": landing_duration(args), "api": args.duration}
     subjects = selected(args.only)
+    subjects += depth_targets(subjects, scale)
     if args.floor:
         subjects += floor_targets(subjects)
     targets = [*baselines(subjects), *subjects]
@@ -855,7 +972,9 @@ def render_table(db: str, args: argparse.Namespace, scale: Scale, results: dict[
         "| ratio to bare | target ratio | result |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
-    for target in [BARE_REDIRECT, BARE_ECHO, *SUBJECTS, *floor_targets(SUBJECTS)]:
+    floors = {t.floor: results[t.name] for t in floor_targets(SUBJECTS) if t.name in results}
+    for target in [BARE_REDIRECT, BARE_ECHO, *SUBJECTS, *depth_targets(SUBJECTS, scale),
+                   *floor_targets(SUBJECTS)]:
         if target.name not in results:  # not measured (--only, no --floor)
             continue
         res = results[target.name]
@@ -868,13 +987,47 @@ def render_table(db: str, args: argparse.Namespace, scale: Scale, results: dict[
         # The median of the per-round ratios: each compares two runs made back to back, and
         # two rounds disturbed by other jobs on the machine do not move the median of 5.
         ratio = med(res.ratios)
-        shown = math.floor(ratio * 100) / 100  # truncated: 0.697 shows as 0.69, not 0.70
         if target.floor:  # an upper bound for affsrv's op, not a target
-            lines.append(row + f" {shown:.2f} | - | floor |")
-            continue
-        goal = LANDING_TARGET if target.kind == "redirect" else API_TARGET
-        lines.append(row + f" {shown:.2f} | {goal:.2f} | {'pass' if ratio >= goal else 'FAIL'} |")
+            lines.append(row + f" {_shown(ratio)} | - | floor |")
+        elif target.depth:  # judged by the depth rows below, against its shallowest twin
+            lines.append(row + f" {_shown(ratio)} | - | depth |")
+        elif target.kind == "redirect":
+            lines.append(row + f" {_shown(ratio)} | {LANDING_TARGET:.2f} | "
+                         f"{_verdict(ratio, LANDING_TARGET)} |")
+        elif target.key in floors:  # a share of what its floor reached in the same rounds
+            goal = FLOOR_SHARE * med(floors[target.key].ratios)
+            lines.append(row + f" {_shown(ratio)} | {_shown(goal)} | {_verdict(ratio, goal)} |")
+        else:
+            lines.append(row + f" {_shown(ratio)} | - | no floor measured |")
+    lines.extend(_depth_rows(scale, results))
     return "\n".join(lines) + "\n"
+
+
+def _shown(ratio: float) -> str:
+    """Truncated to two decimals: 0.697 shows as 0.69, not 0.70 (a FAIL never shows the
+    target's figure)."""
+    return f"{math.floor(ratio * 100) / 100:.2f}"
+
+
+def _verdict(ratio: float, goal: float) -> str:
+    return "pass" if ratio >= goal else "FAIL"
+
+
+def _depth_rows(scale: Scale, results: dict[str, Result]) -> list[str]:
+    """Per op with depth rows: its ratio for the deepest affiliate as a share of its ratio for
+    the shallowest (flat in depth: at least DEPTH_TARGET)."""
+    rows = []
+    for target in SUBJECTS:
+        measured = [t for t in depth_targets([target], scale) if t.name in results]
+        if len(measured) < 2:
+            continue
+        shallow, deep = measured[0], measured[-1]
+        share = (statistics.median(results[deep.name].ratios)
+                 / statistics.median(results[shallow.name].ratios))
+        rows.append(f"| depth: {target.name}, ratio at {deep.depth:,} / ratio at "
+                    f"{shallow.depth:,} | - | - | - | - | - | {_shown(share)} | "
+                    f"{DEPTH_TARGET:.2f} | {_verdict(share, DEPTH_TARGET)} |")
+    return rows
 
 
 # --------------------------------------------------------------------------------- main
@@ -889,6 +1042,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--payments", type=int, default=None,
                    help="default: 2 per affiliate")
     p.add_argument("--clicks", type=int, default=5_000_000)
+    p.add_argument("--depths", default=",".join(map(str, DEPTHS)),
+                   help="commissions (and payments) of the depth rows' affiliates, one "
+                        "affiliate per number (comma-separated; 0: no depth rows)")
     p.add_argument("--duration", type=float, default=10, help="seconds per wrk run")
     p.add_argument("--warmup", type=float, default=3,
                    help="seconds of warm-up per target (0: none)")
@@ -922,6 +1078,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.payments is None:
         args.payments = 2 * args.affiliates
+    try:
+        depths = sorted({int(d) for d in args.depths.split(",") if d.strip()} - {0})
+    except ValueError:
+        p.error(f"--depths {args.depths!r}: expected numbers separated by commas")
+    if any(d < 0 for d in depths):
+        p.error("--depths: numbers of commissions cannot be negative")
+    args.depths = tuple(depths)
     if args.reuse and not (args.sqlite_path or args.pg_database):
         p.error("--reuse needs --sqlite-path or --pg-database")
     if min(args.affiliates, args.products, args.rounds, args.connections) < 1:
@@ -938,7 +1101,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrk is not installed: the benchmark needs it. Install it with `{WRK_INSTALL}` "
               "(Debian/Ubuntu; on macOS `brew install wrk`).", file=sys.stderr)
         return 2
-    scale = Scale(args.affiliates, args.products, args.commissions, args.payments, args.clicks)
+    scale = Scale(args.affiliates, args.products, args.commissions, args.payments, args.clicks,
+                  depths=args.depths)
     databases = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     results_dir = Path(args.results)
     results_dir.mkdir(parents=True, exist_ok=True)

@@ -45,6 +45,15 @@ def test_every_floor_answers_the_echo(seeded: str) -> None:
     assert client.post("/floor/nothing", json=body).status_code == 404
 
 
+def test_the_floors_run_the_totals_reads_affsrv_runs() -> None:
+    """The floors of `commissions` and `payments` read the kept totals rows, as affsrv does."""
+    reader = RawReader("sqlite:///unused.db")
+    for name, table in (("commissions", "commission_totals"),
+                        ("commissions-product", "commission_totals"),
+                        ("payments", "payment_totals")):
+        assert f"FROM {table} " in reader.compiled[name].sql, reader.compiled[name].sql
+
+
 def test_run_measures_every_floor_the_bare_app_serves() -> None:
     assert list(_run_module().FLOOR_NAMES) == list(FLOORS)
 

@@ -58,6 +58,7 @@ def test_benchmark_runs_end_to_end_on_sqlite(tmp_path: Path) -> None:
     done = _run_bench(
         tmp_path, "--affiliates", "50", "--products", "5", "--commissions", "500",
         "--clicks", "2000", "--connections", "4", "--keep", "--sqlite-path", str(tmp_path / "b.db"),
+        "--depths", "10,300",
         # Landing runs last at least 10 flush intervals: 1 s here.
         "--set", "tracking.click_flush_ms=100",
     )
@@ -72,6 +73,15 @@ def test_benchmark_runs_end_to_end_on_sqlite(tmp_path: Path) -> None:
         cells = [c.strip() for c in line.strip("|").split("|")]
         # The app's CPU per request was measured (a number); SQLite has no database process.
         assert cells[4].replace(".", "").isdigit() and cells[5] == "-", line
+    for op, rows in (("commissions", "commissions"), ("commissions (product)", "commissions"),
+                     ("payments", "payments")):
+        for depth in ("10", "300"):
+            row = f"| Data API {op}, affiliate with {depth} {rows} |"
+            assert row in done.stdout, f"no row {row!r}:\n{output}"
+        line = next(x for x in done.stdout.splitlines()
+                    if x.startswith(f"| depth: Data API {op}, ratio at 300 / ratio at 10 |"))
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        assert float(cells[6]) > 0 and cells[7] == "0.95" and cells[8] in ("pass", "FAIL")
     written = list(tmp_path.glob("bench-*-sqlite.md"))
     assert len(written) == 1 and "| Data API referrals |" in written[0].read_text()
 
@@ -86,8 +96,15 @@ def test_benchmark_runs_end_to_end_on_sqlite(tmp_path: Path) -> None:
         counted = conn.execute("SELECT SUM(clicks) FROM click_counts").fetchone()[0]
         clicks = conn.execute("SELECT COUNT(*) FROM clicks").fetchone()[0]
     assert counted == clicks > 2000
+    # The seed built the kept totals (its load bypassed their triggers) as affsrv keeps them.
+    check = subprocess.run(
+        [sys.executable, "-m", "affsrv", "totals", "check"], capture_output=True, text=True,
+        timeout=120, cwd=tmp_path,
+        env={**_clean_env(), "AFFSRV_DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}"})
+    assert check.returncode == 0, check.stdout + check.stderr
     directory = _run_parts(tmp_path, "directory")
-    assert "affiliate directory: 50 affiliates, " in directory.stdout, directory.stdout
+    # 50 affiliates and the two of the depth rows
+    assert "affiliate directory: 52 affiliates, " in directory.stdout, directory.stdout
     # Last: it adds an affiliate.
     top = _run_parts(tmp_path, "top-affiliate", "--products", "5", "--clicks", "3000",
                      "--count", "2")
@@ -178,6 +195,7 @@ def test_floor_measures_the_echo_plus_each_part_against_the_echo(tmp_path: Path)
     done = _run_bench(
         tmp_path, "--affiliates", "20", "--products", "3", "--commissions", "100",
         "--clicks", "200", "--connections", "2", "--only", "payments", "--floor",
+        "--depths", "5,50",
     )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
@@ -185,10 +203,36 @@ def test_floor_measures_the_echo_plus_each_part_against_the_echo(tmp_path: Path)
     rows = [x.split("|")[1].strip() for x in lines]
     assert rows == [
         "target", "bare Flask JSON echo", "Data API payments",
+        "Data API payments, affiliate with 5 payments",
+        "Data API payments, affiliate with 50 payments",
         "floor: echo + one database round trip (SELECT 1)",
         "floor: echo + the call's schema load",
         "floor: echo + schema load + the payments query",
+        "depth: Data API payments, ratio at 50 / ratio at 5",
     ], output
-    for line in lines[-3:]:  # a ratio to the echo, no target of their own
+    for line in lines[-4:-1]:  # a ratio to the echo, no target of their own
         cells = [c.strip() for c in line.strip("|").split("|")]
         assert float(cells[6]) > 0 and cells[7:] == ["-", "floor"], line
+    # The op's target is a share of its floor's ratio, measured in the same rounds.
+    cells = [c.strip() for c in lines[2].strip("|").split("|")]
+    assert 0 < float(cells[7]) <= float(lines[-2].split("|")[7]) and cells[8] in ("pass", "FAIL")
+
+
+def test_an_op_is_judged_against_its_floor_and_flatness_against_its_shallowest_row() -> None:
+    run = _run_module()
+    args = run.parse_args(["--floor", "--depths", "10,100000"])
+    scale = run.Scale(10, 2, 10, 10, 10, depths=args.depths)
+    figures = {"rps": [100.0], "p50": [1.0], "p99": [2.0], "app_cpu": [300.0], "db_cpu": [0.0]}
+    op = run.SUBJECTS[4]  # payments
+    shallow, deep = run.depth_targets([op], scale)
+    floor = next(t for t in run.floor_targets([op]) if t.floor == "payments")
+    ratios = {op.name: 0.55, shallow.name: 0.60, deep.name: 0.57, floor.name: 0.60}
+    results = {name: run.Result(**figures, ratios=[ratio]) for name, ratio in ratios.items()}
+    results[run.BARE_ECHO.name] = run.Result(**figures)
+    table = run.render_table("postgresql", args, scale, results, 0)
+    assert "| Data API payments | 100 | 1.00 | 2.00 | 300 | 0 | 0.55 | 0.54 | pass |" in table
+    assert ("| depth: Data API payments, ratio at 100,000 / ratio at 10 | - | - | - | - | - "
+            "| 0.95 | 0.95 | pass |") in table
+    results[op.name].ratios, results[deep.name].ratios = [0.53], [0.56]
+    table = run.render_table("postgresql", args, scale, results, 0)
+    assert "| 0.53 | 0.54 | FAIL |" in table and "| 0.93 | 0.95 | FAIL |" in table

@@ -316,3 +316,91 @@ def test_accounts_existing_before_the_cverify_setting_keep_legacy_posts(empty_ur
             "oldvendor": True, "newvendor": False}
         db.session.remove()
         db.engine.dispose()
+
+
+def test_commissions_and_payments_stored_before_their_totals_are_summed(empty_url, tmp_path):
+    """Migration f3b8d2c6a1e7 sums the rows already stored into commission_totals and
+    payment_totals (approved commissions only, a negative twin counting -1, per currency)
+    and leaves triggers that keep them from then on; downgraded, both are gone."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from flask_migrate import downgrade
+    from sqlalchemy import insert, text
+
+    from affsrv.commissions.models import Commission
+    from affsrv.payments.models import Payment
+    from affsrv.products.models import Product
+
+    t1, t2 = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, 12, 30, tzinfo=UTC)
+    app = _app(empty_url, tmp_path)
+    with app.app_context():
+        directory = app.extensions["migrate"].directory
+        upgrade(directory=directory, revision="e4a7c1d2b9f0")
+        _affiliates_with_aliases([None, None])
+        with db.engine.begin() as conn:
+            conn.execute(insert(Product.__table__), [
+                dict(id=product, name="P", landing_url="https://shop.example/")
+                for product in (1, 2)])
+            money = Decimal
+
+            def commission(**values):  # every row names every column (one executemany)
+                return {"kind": "sale", "currency": "USD", "order_ref": None, **values}
+
+            conn.execute(insert(Commission.__table__), [commission(**row) for row in [
+                dict(affiliate_id=1, product_id=1, status="approved", sale_total=money("40.00"),
+                     commission_total=money("10.00"), created_at=t1, order_ref="o1"),
+                dict(affiliate_id=1, product_id=1, status="approved", sale_total=money("3.33"),
+                     commission_total=money("1.11"), created_at=t2, order_ref="o2"),
+                dict(affiliate_id=1, product_id=1, status="approved", kind="reversal",
+                     sale_total=money("-3.33"), commission_total=money("-1.11"),
+                     created_at=t1, order_ref="o2"),
+                dict(affiliate_id=1, product_id=1, status="pending", sale_total=money("9.00"),
+                     commission_total=money("1.00"), created_at=t2, order_ref="o3"),
+                dict(affiliate_id=1, product_id=2, status="reversed", sale_total=money("9.00"),
+                     commission_total=money("1.00"), created_at=t2, order_ref="o4"),
+                dict(affiliate_id=2, product_id=2, status="approved", currency="EUR",
+                     sale_total=money("5.00"), commission_total=money("0.50"), created_at=t1,
+                     order_ref=None),
+            ]])
+            conn.execute(insert(Payment.__table__), [
+                dict(affiliate_id=1, method="PayPal", amount=money("1.10"), currency="USD",
+                     created_at=t1),
+                dict(affiliate_id=1, method="PayPal", amount=money("2.20"), currency="USD",
+                     created_at=t2),
+                dict(affiliate_id=2, method="Stripe", amount=money("3.90"), currency="EUR",
+                     created_at=t2),
+            ])
+        upgrade(directory=directory)
+
+        def totals():
+            with db.engine.connect() as conn:
+                return (
+                    [tuple(row) for row in conn.execute(text(
+                        "SELECT affiliate_id, currency, product_id, commissions, sale_total, "
+                        "commission_total, approved_rows FROM commission_totals "
+                        "ORDER BY affiliate_id, currency, product_id"))],
+                    [tuple(row) for row in conn.execute(text(
+                        "SELECT affiliate_id, currency, method, payments, total "
+                        "FROM payment_totals ORDER BY affiliate_id, currency, method"))],
+                )
+
+        sqlite = db.engine.dialect.name == "sqlite"
+        cents = (lambda n: int(Decimal(n) * 100)) if sqlite else Decimal  # as stored
+        assert totals() == (
+            [(1, "USD", 1, 1, cents("40.00"), cents("10.00"), 3),
+             (2, "EUR", 2, 1, cents("5.00"), cents("0.50"), 1)],
+            [(1, "USD", "PayPal", 2, cents("3.30")), (2, "EUR", "Stripe", 1, cents("3.90"))],
+        )
+        with db.engine.begin() as conn:  # the triggers keep them from now on
+            conn.execute(insert(Commission.__table__).values(
+                affiliate_id=1, product_id=1, status="approved", sale_total=Decimal("1.00"),
+                commission_total=Decimal("0.10"), created_at=t2, order_ref="o5"))
+        assert totals()[0][0] == (1, "USD", 1, 2, cents("41.00"), cents("10.10"), 4)
+        downgrade(directory=directory, revision="f3b8d2c6a1e7-1")  # before the totals
+        with db.engine.begin() as conn:
+            conn.execute(insert(Payment.__table__).values(
+                affiliate_id=1, method="PayPal", amount=Decimal("1.00"), created_at=t2))
+            tables = set(inspect(conn).get_table_names())
+        assert not {"commission_totals", "payment_totals"} & tables
+        db.engine.dispose()

@@ -4,9 +4,20 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
+from affsrv.commissions.triggers import TRIGGERS
+from affsrv.db.triggers import create_with_tables
 from affsrv.db.types import BigId, Money, UTCDateTime, utcnow
 from affsrv.extensions import db
 
@@ -60,3 +71,37 @@ class Commission(db.Model):
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class CommissionTotal(db.Model):
+    """The Data API's `commissions` answer for one affiliate, ledger currency and product: its
+    approved commissions' count (a negative twin counts -1), sale and commission totals and
+    latest time, kept by triggers on ``commissions`` in the transaction of every write that
+    changes them (``commissions.triggers``), so the op reads a few rows by key however many
+    commissions the affiliate has. Derived from ``commissions``; ``affsrv totals recount``
+    rebuilds it.
+
+    ``approved_rows`` counts the approved rows themselves: a product whose sale and its
+    negative twin cancel out still shows (count 0) as long as it has approved rows, as the
+    sum over the rows does; at 0 the row stays, empty, and the op skips it."""
+
+    __tablename__ = "commission_totals"
+    # One affiliate's rows sit together in the key (SQLite: WITHOUT ROWID), in the order the
+    # op answers them.
+    __table_args__ = (
+        PrimaryKeyConstraint("affiliate_id", "currency", "product_id"),
+        {"sqlite_with_rowid": False},
+    )
+
+    affiliate_id: Mapped[int] = mapped_column(Integer, autoincrement=False)
+    currency: Mapped[str] = mapped_column(String(3))
+    product_id: Mapped[int] = mapped_column(Integer, autoincrement=False)
+    commissions: Mapped[int] = mapped_column(BigInteger)
+    sale_total: Mapped[Decimal] = mapped_column(Money())
+    commission_total: Mapped[Decimal] = mapped_column(Money())
+    approved_rows: Mapped[int] = mapped_column(BigInteger)
+    # NULL only when no approved row is left.
+    last_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+create_with_tables(db.metadata, TRIGGERS)

@@ -7,14 +7,19 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, case, func, select, type_coerce, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from affsrv.affiliates.models import Affiliate
-from affsrv.commissions.models import Commission, CommissionKind, CommissionStatus
+from affsrv.commissions.models import (
+    Commission,
+    CommissionKind,
+    CommissionStatus,
+    CommissionTotal,
+)
 from affsrv.db.functions import unix_seconds
 from affsrv.db.reads import all_rows
-from affsrv.db.types import Money, to_money, utcnow
+from affsrv.db.types import to_money, utcnow
 from affsrv.errors import Conflict, DomainError, Forbidden, NotFound
 from affsrv.extensions import db
 from affsrv.products.models import Product
@@ -268,22 +273,18 @@ def reverse_commission(
 
 
 def _totals_statement(by_product: bool) -> Any:
-    c = Commission.__table__.c  # Core columns: no ORM compile step on the hot path
+    t = CommissionTotal.__table__  # Core columns: no ORM compile step on the hot path
+    # A few rows by key, however many commissions the affiliate has (commissions.totals keeps
+    # them); a row whose approved commissions were all taken out is empty and not answered.
     query = (
-        select(
-            c.product_id,
-            func.sum(case((c.kind == CommissionKind.REVERSAL.value, -1), else_=1)),
-            type_coerce(func.sum(c.sale_total), Money()),
-            type_coerce(func.sum(c.commission_total), Money()),
-            unix_seconds(func.max(c.created_at)),
-        )
-        .where(c.affiliate_id == bindparam("affiliate_id"),
-               c.status == CommissionStatus.APPROVED.value,
-               c.currency == bindparam("currency"))
-        .group_by(c.product_id)
-        .order_by(c.product_id)
+        select(t.c.product_id, t.c.commissions, t.c.sale_total, t.c.commission_total,
+               unix_seconds(t.c.last_at))
+        .where(t.c.affiliate_id == bindparam("affiliate_id"),
+               t.c.currency == bindparam("currency"),
+               t.c.approved_rows > 0)
+        .order_by(t.c.product_id)
     )
-    return query.where(c.product_id == bindparam("product_id")) if by_product else query
+    return query.where(t.c.product_id == bindparam("product_id")) if by_product else query
 
 
 # Built once (the Data API asks for totals on every `commissions` call).

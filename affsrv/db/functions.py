@@ -55,3 +55,4 @@ def _json_array_has_sqlite(element: json_array_has, compiler: Any, **kw: Any) ->
     # json_each's value is the element as SQL text (a string element unquoted).
     return (f"EXISTS (SELECT 1 FROM json_each({column}) AS element "
             f"WHERE element.type = 'text' AND element.value = {value})")
+

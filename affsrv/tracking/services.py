@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit, urlunsplit
 
 from flask import Flask, current_app
-from sqlalchemy import Connection, bindparam, delete, func, insert, select
+from sqlalchemy import Connection, Select, bindparam, delete, func, insert, select
 from sqlalchemy.exc import DBAPIError
 
 from affsrv.affiliates.directory import find_affiliate
@@ -199,15 +199,20 @@ def count_clicks(connection: Connection, clicks: Iterable[tuple[int, int | None,
     add_counts(connection, ClickCount.__table__, "clicks", counted)
 
 
+def counts_from_clicks() -> Select[Any]:
+    """``ClickCount``'s rows computed from the clicks (recount and check)."""
+    product = func.coalesce(Click.product_id, 0)
+    return select(Click.affiliate_id, product.label("product_id"), Click.link_id,
+                  func.count().label("clicks")).group_by(
+                      Click.affiliate_id, product, Click.link_id)
+
+
 def recount_clicks(connection: Connection, shuffled: bool = False) -> int:
     """Rebuild ``ClickCount`` from the clicks (after clicks were deleted or loaded with SQL),
     in the caller's transaction; the number of rows made. ``shuffled`` adds them in random
     order, as traffic would (a b-tree filled in key order is packed full, and new rows then
     split a page nearly every time): for a benchmark's seeded database."""
-    product = func.coalesce(Click.product_id, 0)
-    counted = select(Click.affiliate_id, product.label("product_id"), Click.link_id,
-                     func.count().label("clicks")).group_by(
-                         Click.affiliate_id, product, Click.link_id)
+    counted = counts_from_clicks()
     if shuffled:
         counted = select(counted.subquery()).order_by(func.random())
     connection.execute(delete(ClickCount))

@@ -1,7 +1,8 @@
 """Seeded random sequences of ClickBank notifications for one customer's receipts (a cart
 sale, partial and full refunds, chargebacks, rebills, retries, a test sale) in any order, as
 ClickBank's retries can deliver them: whatever the order, each earning line item has one
-commission, reversed exactly when a refund or chargeback of that receipt named that item.
+commission, reversed exactly when a refund or chargeback of that receipt named that item; and
+after every notification the kept totals rows equal sums of the rows made afresh.
 ``INS_WALKS=300`` runs more seeds."""
 
 import os
@@ -15,6 +16,7 @@ from affsrv.commissions.models import Commission, CommissionKind, CommissionStat
 from affsrv.extensions import db
 from tests.clickbank.support import add_cb_account, notification, post_ins
 from tests.helpers import add_affiliate, add_product
+from tests.kept_totals import assert_kept_totals_match_rows
 
 PRICES = {"W": 49.95, "B": 10.00}  # item numbers are the products' SKUs
 EARNING, REVERSING = ("SALE", "BILL"), ("RFND", "CGBK", "INSF")
@@ -48,6 +50,7 @@ def test_commissions_do_not_depend_on_delivery_order(make_app, seed):
             affiliate="annie", transactionType=kind, receipt=receipt,
             lineItems=[_line_item(i) for i in items], attemptCount=rng.randint(1, 3)))
         assert r.status_code == 200, (sent, r.data)
+        assert_kept_totals_match_rows(app)
         keys = {(receipt, i) for i in items}
         if kind in EARNING:
             earned |= keys

@@ -1,7 +1,8 @@
 """Seeded random walks of sales, repeats, refunds, chargebacks, approvals, rejections and
 payouts, checked after every step against a small model of the rules the README states: each
 sale's status and whether it is paid, and the Data API's `commissions` and `payments` totals,
-must be what the model says. ``LEDGER_WALKS=50`` walks more seeds (a longer hunt)."""
+must be what the model says; and the kept totals rows must equal sums of the rows made afresh.
+``LEDGER_WALKS=50`` walks more seeds (a longer hunt)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from affsrv.errors import DomainError
 from affsrv.extensions import db
 from affsrv.payments.services import record_payment
 from tests.helpers import add_affiliate, add_product, api
+from tests.kept_totals import assert_kept_totals_match_rows
 
 CODES = ("ann", "bob")
 REFS = ("o1", "o2", "o3", "o4")
@@ -156,6 +158,7 @@ class Walk:
             r = api(self.client, self.key, code, data={"op": "payments"})
             got = {m: (t["payments"], t["payment_total"]) for m, t in r.json["data"].items()}
             assert got == self._payment_totals(code)
+        assert_kept_totals_match_rows(self.app)
 
     def _commission_totals(self, code: str) -> dict[str, tuple[str, str, str]]:
         totals: dict[str, list[Any]] = {}
