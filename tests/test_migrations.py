@@ -336,7 +336,7 @@ def test_commissions_and_payments_stored_before_their_totals_are_summed(empty_ur
     app = _app(empty_url, tmp_path)
     with app.app_context():
         directory = app.extensions["migrate"].directory
-        upgrade(directory=directory, revision="e4a7c1d2b9f0")
+        upgrade(directory=directory, revision="f3b8d2c6a1e7-1")  # just before the totals
         _affiliates_with_aliases([None, None])
         with db.engine.begin() as conn:
             conn.execute(insert(Product.__table__), [
