@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from affsrv.commissions.triggers import TRIGGERS
 from affsrv.db.triggers import create_with_tables
-from affsrv.db.types import BigId, Money, UTCDateTime, utcnow
+from affsrv.db.types import BigId, Money, MoneySum, UTCDateTime, utcnow
 from affsrv.extensions import db
 
 
@@ -97,8 +97,8 @@ class CommissionTotal(db.Model):
     currency: Mapped[str] = mapped_column(String(3))
     product_id: Mapped[int] = mapped_column(Integer, autoincrement=False)
     commissions: Mapped[int] = mapped_column(BigInteger)
-    sale_total: Mapped[Decimal] = mapped_column(Money())
-    commission_total: Mapped[Decimal] = mapped_column(Money())
+    sale_total: Mapped[Decimal] = mapped_column(MoneySum())
+    commission_total: Mapped[Decimal] = mapped_column(MoneySum())
     approved_rows: Mapped[int] = mapped_column(BigInteger)
     # NULL only when no approved row is left.
     last_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -79,6 +79,13 @@ def Money() -> FixedDecimal:  # noqa: N802 - reads as a column type
     return FixedDecimal(14, 2)
 
 
+def MoneySum() -> FixedDecimal:  # noqa: N802 - reads as a column type
+    """A kept sum of Money (a total, a rollup): 16 digits before the point, so that summing
+    amounts of up to 12 digits cannot overflow where a single amount fits (on SQLite the
+    cents still fit a 64-bit integer)."""
+    return FixedDecimal(18, 2)
+
+
 def Percent() -> FixedDecimal:  # noqa: N802 - reads as a column type
     """A percentage such as 17.5 (for 17.5%), three decimals."""
     return FixedDecimal(6, 3)

@@ -7,7 +7,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, PrimaryKeyConstra
 from sqlalchemy.orm import Mapped, mapped_column
 
 from affsrv.db.triggers import create_with_tables
-from affsrv.db.types import BigId, Money, UTCDateTime, utcnow
+from affsrv.db.types import BigId, Money, MoneySum, UTCDateTime, utcnow
 from affsrv.extensions import db
 from affsrv.payments.triggers import TRIGGERS
 
@@ -48,7 +48,7 @@ class PaymentTotal(db.Model):
     currency: Mapped[str] = mapped_column(String(3))
     method: Mapped[str] = mapped_column(String(64))
     payments: Mapped[int] = mapped_column(BigInteger)
-    total: Mapped[Decimal] = mapped_column(Money())
+    total: Mapped[Decimal] = mapped_column(MoneySum())
     last_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 

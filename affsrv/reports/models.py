@@ -34,7 +34,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Column, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column
 
-from affsrv.db.types import BigId, Money, UTCDateTime, utcnow
+from affsrv.db.types import BigId, MoneySum, UTCDateTime, utcnow
 from affsrv.extensions import db
 
 QUARTER_SECONDS = 900
@@ -88,7 +88,7 @@ def _sales_rollup(name: str, grain: str, dimensions: tuple[str, ...]) -> Rollup:
         name, db.metadata,
         Column("bucket", Integer, primary_key=True, autoincrement=False),
         *(_dimension(d) for d in dimensions),
-        *(Column(m, Money() if m in MONEY_MEASURES else BigInteger, nullable=False)
+        *(Column(m, MoneySum() if m in MONEY_MEASURES else BigInteger, nullable=False)
           for m in SALES_MEASURES),
     )
     return Rollup(table, grain, dimensions)

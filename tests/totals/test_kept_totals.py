@@ -134,3 +134,25 @@ def test_the_ops_read_the_kept_rows_by_primary_key(app):
                     "EXPLAIN QUERY PLAN " + sql, (1, "USD", 0, 1)[:sql.count("?")])]
                 assert plan[0].startswith(f"SEARCH {table} USING PRIMARY KEY (affiliate_id=? "
                                           "AND currency=?"), plan
+
+
+def test_totals_hold_sums_wider_than_any_one_amount(make_app, api_key):
+    """Each amount fits 12 digits before the point; their kept sum need not (PostgreSQL
+    refused the write with a numeric overflow when totals had an amount's width)."""
+    app = make_app(commissions={"require_approval": False})
+    client, code, product = app.test_client(), add_affiliate(app), add_product(app)
+    ids = [_sell(client, api_key, code, product, f"o{n}") for n in range(3)]
+    with app.app_context():
+        db.session.execute(update(Commission).values(sale_total="999999999999.99",
+                                                     commission_total="999999999999.99",
+                                                     created_at=T1))
+        for _ in range(3):
+            record_payment(get_affiliate(code), method="Wire", amount="999999999999.99")
+        db.session.commit()
+    assert len(ids) == 3
+    assert _commissions(client, api_key, code)[str(product)] == {
+        "commissions": "3", "sale_total": "2999999999999.97",
+        "commission_total": "2999999999999.97", "last_commission": "1536163200"}
+    assert api(client, api_key, code, data={"op": "payments"}).json["data"]["Wire"][
+        "payment_total"] == "2999999999999.97"
+    assert_kept_totals_match_rows(app)
