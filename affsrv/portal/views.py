@@ -18,7 +18,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import UserMixin, current_user, login_user, logout_user
+from flask_login import UserMixin, current_user, login_user
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
@@ -39,7 +39,8 @@ from affsrv.portal.forms import (
 from affsrv.products.services import get_product, list_products
 from affsrv.tracking.services import normalise_ip
 from affsrv.users import throttle
-from affsrv.users.forms import ButtonForm, SignInForm
+from affsrv.users.forms import SignInForm
+from affsrv.users.views import sign_out
 from affsrv.web.csvout import csv_response
 from affsrv.web.params import day_end, day_start, int_arg
 from affsrv.web.views import USER_LOADERS, local_time, login_manager, protect, public_url
@@ -168,11 +169,7 @@ def _too_many(_exc: Exception) -> Any:
 
 @bp.post("/logout")
 def logout() -> Response:
-    if not ButtonForm().validate_on_submit():
-        abort(400)
-    logout_user()
-    session.clear()
-    return redirect(url_for("portal.login"), code=303)
+    return sign_out("portal.login")
 
 
 @bp.route("/reset", methods=["GET", "POST"])

@@ -138,13 +138,19 @@ def _too_many(_exc: Exception) -> Any:
     return render_template("users/login.html", form=SignInForm()), 429
 
 
-@bp.post("/logout")
-def logout() -> Response:
+def sign_out(login_endpoint: str) -> Response:
+    """A sign-out button's POST, for merchants and affiliates alike: the form's CSRF token
+    checked, the session ended and cleared, then the sign-in page."""
     if not ButtonForm().validate_on_submit():
         abort(400)
     logout_user()
     session.clear()
-    return redirect(url_for("users.login"), code=303)
+    return redirect(url_for(login_endpoint), code=303)
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    return sign_out("users.login")
 
 
 @bp.route("/login/link/<token>", methods=["GET", "POST"])
