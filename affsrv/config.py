@@ -80,6 +80,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "ins_failures_per_address": "10 per minute; 100 per day",
         "ins_failures_per_account": "30 per minute; 300 per day",
         "api_key_failures_per_address": "10 per minute; 100 per day",
+        "report_key_failures_per_address": "10 per minute; 100 per day",
         "rest_key_failures_per_address": "10 per minute; 100 per day",
         "rest_key_failures_per_key": "10 per minute; 100 per day",
     },
@@ -264,8 +265,8 @@ TEXT_RULES: dict[str, tuple[Callable[[str], bool], str]] = {
                           "1 to 64 letters, digits, '_', '-', '.' or ':'"),
     **{f"limits.{name}": (_is_rate_limits, "limits such as \"10 per minute; 100 per day\"")
        for name in ("ins_failures_per_address", "ins_failures_per_account",
-                    "api_key_failures_per_address", "rest_key_failures_per_address",
-                    "rest_key_failures_per_key")},
+                    "api_key_failures_per_address", "report_key_failures_per_address",
+                    "rest_key_failures_per_address", "rest_key_failures_per_key")},
     "reports.shop_account": (re.compile(r"[A-Za-z0-9._-]{1,64}").fullmatch,
                              "1 to 64 letters, digits, '.', '_' or '-'"),
     "mail.security": ({"none", "starttls", "ssl"}.__contains__, "none, starttls or ssl"),

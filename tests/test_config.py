@@ -182,8 +182,8 @@ TEXT_CASES = {
     **{f"limits.{name}": (["", "lots", "10 per fortnight", "0 per minute", "10/minute junk"],
                           ["5/second", "10 per minute; 100 per day", "1 per 2 hours"])
        for name in ("ins_failures_per_address", "ins_failures_per_account",
-                    "api_key_failures_per_address", "rest_key_failures_per_address",
-                    "rest_key_failures_per_key")},
+                    "api_key_failures_per_address", "report_key_failures_per_address",
+                    "rest_key_failures_per_address", "rest_key_failures_per_key")},
     "reports.shop_account": (["", "my shop", "x" * 65, "shop/1"], ["shop", "my-shop.eu_2"]),
     "mail.security": (["tls", ""], ["starttls", "ssl"]),
     "mail.from": (["", "shop", "a@b\nBcc: x@y", "a@b, c@d"],

@@ -11,12 +11,15 @@ from flask import Blueprint, Flask, Response, jsonify, request
 from affsrv.db.reads import run_read
 from affsrv.error_formats import json_error, register_error_format
 from affsrv.errors import DomainError, Forbidden
+from affsrv.ratelimits import count_failure, failure_limit
 from affsrv.reports import schemas, services
 from affsrv.reports.keys import is_valid_report_key
 from affsrv.settings import settings
 
 PREFIX = "/reports/v1"
 bp = Blueprint("reports", __name__, url_prefix=PREFIX)
+# Wrong reporting keys are throttled per address like every other key (affsrv.ratelimits).
+failure_limit("report_key_failures_per_address")(bp)
 
 
 def init_app(app: Flask) -> None:
@@ -39,6 +42,7 @@ def _presented_key() -> str | None:
 @bp.before_request
 def _require_key() -> None:
     if not is_valid_report_key(_presented_key()):
+        count_failure()
         raise Forbidden("a valid reporting key is required (affsrv report key create)")
 
 
