@@ -12,8 +12,11 @@ from flask import Blueprint, Flask, Response, current_app, g, render_template, r
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
+from affsrv.error_formats import register_error_format
+from affsrv.extensions import db
 from affsrv.web.secret import stored_secret
 
 # Served from the installed package at /assets/...: the layout's stylesheet and the vendored
@@ -41,6 +44,10 @@ PAGE_PATHS = ("/login", "/logout", "/account", "/admin", "/affiliate")
 
 def is_page_path(path: str) -> bool:
     return path == "/" or path.startswith(PAGE_PATHS)
+
+
+# Where open_session leaves a database error for the request to raise (see open_session).
+_DEFERRED_ERROR = "affsrv.web.session_error"
 
 
 HTMX = "vendor/htmx-2.0.11.min.js"
@@ -71,7 +78,16 @@ class SessionInterface(SecureCookieSessionInterface):
         # down too) and can never set this cookie. By path: the session opens before routing.
         if not is_page_path(request.path):
             return self.make_null_session(app)
-        return super().open_session(app, request)
+        try:
+            return super().open_session(app, request)
+        except DBAPIError as exc:
+            # Reading the generated secret failed (the database is down). Flask opens the
+            # session before any error handler can answer, so raised here it would be a bare
+            # 500: the request raises it instead (raise_deferred_error), and the app's
+            # handler answers 503 with the error page.
+            db.session.rollback()
+            request.environ[_DEFERRED_ERROR] = exc
+            return self.make_null_session(app)
 
     def get_signing_serializer(self, app: Flask) -> Any:
         if not app.secret_key:
@@ -134,6 +150,24 @@ def public_url(path: str) -> str:
     return base.rstrip("/") + path
 
 
+def raise_deferred_error() -> None:
+    """Raise the database error the session could not be opened with, if any."""
+    error = request.environ.pop(_DEFERRED_ERROR, None)
+    if error is not None:
+        raise error
+
+
+def page_error(status: int, message: str) -> Response:
+    """An error the app answers itself on a page path (the database down, an unknown page):
+    the error page without anything that needs the session or the database (no navigation,
+    no CSRF token, no flashed messages), since either may be what failed."""
+    page = render_template("error.html", status=status, message=message, bare=True,
+                           title={404: "Not Found", 405: "Method Not Allowed",
+                                  503: "Service Unavailable"}.get(status, "Error"))
+    # Also where no blueprint matched the path (so none of their after_request ran).
+    return security_headers(current_app.make_response((page, status)))
+
+
 def init_app(app: Flask) -> None:
     web = app.config["AFFSRV"]["web"]
     app.session_interface = SessionInterface()
@@ -147,6 +181,8 @@ def init_app(app: Flask) -> None:
         # browser with a session: only the blueprints that hold pages check the form token.
         WTF_CSRF_CHECK_DEFAULT=False,
     )
+    app.before_request_funcs.setdefault(None, []).insert(0, raise_deferred_error)
+    register_error_format(app, ("/", *PAGE_PATHS), page_error)
     csrf.init_app(app)
     login_manager.init_app(app)
     app.jinja_env.filters.update(local_time=local_time, money=money, percent=percent)
