@@ -14,6 +14,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "database": {
@@ -432,3 +433,48 @@ def database_url(settings: Mapping[str, Mapping[str, Any]]) -> str:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
+
+
+# Words in a key's name that make its value a secret: shown only as set or not set.
+_SECRET_WORDS = frozenset({"secret", "password", "token", "dsn", "credentials"})
+
+
+def is_secret_key(key: str) -> bool:
+    """Whether the setting called ``key`` holds a secret (``secret_key``, ``password``, ...).
+    A name ending in ``key`` is one; ``key_prefix`` or ``api_key_failures_per_address`` are
+    not."""
+    words = key.lower().split("_")
+    return words[-1] == "key" or bool(_SECRET_WORDS.intersection(words))
+
+
+def _without_password(url: str) -> str:
+    """``url`` with the password in its user part (``user:password@``) replaced by ***."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.netloc.rpartition("@")[0].partition(":")[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{parts.netloc.rpartition('@')[2]}"))
+
+
+def shown_value(key: str, value: Any) -> str:
+    """A setting as the configuration page shows it: a secret as ``set``/``not set``, a URL
+    without its password, a list comma-separated."""
+    if is_secret_key(key):
+        return "set" if value else "not set"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value) or "(none)"
+    if isinstance(value, str):
+        if "://" in value:
+            return _without_password(value)
+        return value if value else "(empty)"
+    return str(value)
+
+
+def shown_settings(settings: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, list[
+        tuple[str, str]]]]:
+    """Every setting in force, section by section in ``DEFAULTS``' order, as shown to people
+    (``shown_value``)."""
+    return [(section, [(key, shown_value(key, settings[section][key])) for key in keys])
+            for section, keys in DEFAULTS.items()]

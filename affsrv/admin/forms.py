@@ -2,10 +2,14 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DecimalField,
     EmailField,
     HiddenField,
+    IntegerField,
+    PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -13,6 +17,9 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from affsrv.clerkkeys.services import ROLES as CLERK_ROLES
 
 
 class AffiliateForm(FlaskForm):
@@ -59,5 +66,48 @@ class PayoutForm(FlaskForm):
 
 
 class KeyForm(FlaskForm):
+    label = StringField("Label", validators=[Length(max=100)])
+    submit = SubmitField("Create key")
+
+
+class AccountForm(FlaskForm):
+    """A new ClickBank account; the nickname and key are checked by the clickbank service."""
+
+    nickname = StringField("Nickname", validators=[DataRequired(), Length(max=64)])
+    # Write-only: a PasswordField is never filled back into the page.
+    secret_key = PasswordField("Secret key", validators=[DataRequired(), Length(max=64)])
+    legacy_cverify = BooleanField("Accept legacy (4.0 and older) form posts")
+    submit = SubmitField("Add account")
+
+
+class AccountSettingsForm(FlaskForm):
+    """What ``affsrv account set`` changes."""
+
+    legacy_cverify = BooleanField("Accept legacy (4.0 and older) form posts")
+    unknown_skus = SelectField("A sale naming an unknown SKU", choices=[
+        SelectChoice("create", "creates its product and earns the commission"),
+        SelectChoice("refuse", "is stored only (no product, no commission)")])
+    submit = SubmitField("Save")
+
+
+class SubscriptionForm(FlaskForm):
+    """``affsrv notify add``: checked by the notifications service."""
+
+    url = URLField("Receiver URL", validators=[DataRequired(), Length(max=2048)])
+    secret_key = PasswordField("Secret key", validators=[Optional(), Length(max=64)])
+    affiliate = StringField("Only this affiliate (code)", validators=[Optional(),
+                                                                      Length(max=64)])
+    product_id = IntegerField("Only this product (id)",
+                              validators=[Optional(), NumberRange(1, 2**31 - 1)])
+    submit = SubmitField("Add subscription")
+
+
+class ClerkKeyForm(FlaskForm):
+    """``affsrv clerk-key add``: the roles and sites are checked by the clerkkeys service."""
+
+    roles = SelectMultipleField("Roles", choices=[(r, r) for r in CLERK_ROLES],
+                                widget=ListWidget(prefix_label=False),
+                                option_widget=CheckboxInput())
+    sites = StringField("Sites", validators=[DataRequired(), Length(max=1000)])
     label = StringField("Label", validators=[Length(max=100)])
     submit = SubmitField("Create key")

@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Flask, abort
+from flask_login import current_user
 
 from affsrv.errors import DomainError
+from affsrv.users.models import Role
 from affsrv.users.views import merchant_required
 from affsrv.web.views import protect
 
@@ -21,13 +23,27 @@ PAGES: list[tuple[str, str]] = [
     ("admin.commissions", "Commissions"),
     ("admin.payouts", "Payouts"),
     ("admin.products", "Products"),
-    ("admin.keys", "API keys"),
+    ("admin.accounts", "ClickBank accounts"),
+    ("admin.notifications", "Notifications"),
+    ("admin.keys", "Keys"),
+    ("admin.settings", "Configuration"),
 ]
+# What only an owner may open: the pages that hold or make secrets (keys, ClickBank secret
+# keys) and the configuration. Staff run the day-to-day pages, and may read the notification
+# subscriptions and their delivery log and send a failed notification again.
+OWNER_PAGES = frozenset({"admin.keys", "admin.accounts", "admin.settings"})
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.jinja_env.globals["admin_pages"] = PAGES
+    app.jinja_env.globals["owner_pages"] = OWNER_PAGES
+
+
+def owner_only(what: str) -> None:
+    """Refuse (403) a merchant user who is not an owner."""
+    if current_user.role != Role.OWNER:
+        abort(403, f"only an owner manages {what}")
 
 
 def refuse(exc: DomainError) -> None:
@@ -37,11 +53,14 @@ def refuse(exc: DomainError) -> None:
 
 def _register_pages() -> Any:
     from affsrv.admin import (  # noqa: F401 - each adds its routes to bp
+        accounts,
         affiliates,
         commissions,
         keys,
+        notifications,
         payouts,
         products,
+        settings,
     )
 
 

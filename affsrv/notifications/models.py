@@ -72,6 +72,8 @@ class OutboxMessage(db.Model):
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     claim_token: Mapped[str | None] = mapped_column(String(32))
     last_error: Mapped[str] = mapped_column(Text, default="")
+    # The HTTP status the receiver answered the last try with (None: no answer, or an e-mail).
+    response_code: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

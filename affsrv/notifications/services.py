@@ -125,8 +125,9 @@ def list_subscriptions(include_removed: bool = False) -> list[Subscription]:
 
 
 def outbox_log(status: str | None = None, limit: int = 100,
-               subscription_id: int | None = None) -> list[OutboxMessage]:
-    query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+               subscription_id: int | None = None, offset: int = 0) -> list[OutboxMessage]:
+    query = (select(OutboxMessage).order_by(OutboxMessage.id.desc())
+             .limit(limit).offset(offset))
     if status:
         query = query.where(OutboxMessage.status == status)
     if subscription_id is not None:
@@ -134,11 +135,14 @@ def outbox_log(status: str | None = None, limit: int = 100,
     return list(db.session.scalars(query))
 
 
-def retry_failed(ids: Iterable[int] | None = None) -> int:
-    """Queue failed messages again (all, or those in ``ids``) with a fresh attempt budget."""
+def retry_failed(ids: Iterable[int] | None = None, subscription_id: int | None = None) -> int:
+    """Queue failed messages again (all, or those in ``ids``; only ``subscription_id``'s when
+    given) with a fresh attempt budget."""
     query = update(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)
     if ids is not None:
         query = query.where(OutboxMessage.id.in_(list(ids)))
+    if subscription_id is not None:
+        query = query.where(OutboxMessage.subscription_id == subscription_id)
     changed = db.session.execute(
         query.values(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=utcnow(),
                      claimed_until=None, claim_token=None)
@@ -522,7 +526,8 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=base * random.uniform(0.8, 1.2))
 
 
-def _deliver_ins(message: OutboxMessage) -> None:
+def _deliver_ins(message: OutboxMessage) -> int:
+    """Send one notification; the receiver's HTTP status when it is 2xx."""
     subscription = db.session.get(Subscription, message.subscription_id)
     if (subscription is None or not subscription.enabled
             or subscription.removed_at is not None):
@@ -544,7 +549,9 @@ def _deliver_ins(message: OutboxMessage) -> None:
     except Exception as exc:  # noqa: BLE001 - the receiver failed: retried, described safely
         raise _Retry(describe_failure(exc, url)) from None
     if not 200 <= response.status_code < 300:
-        raise _Refused(f"HTTP {response.status_code} from {safe_url(url)}")
+        raise _Refused(f"HTTP {response.status_code} from {safe_url(url)}",
+                       response.status_code)
+    return response.status_code
 
 
 def _deliver_email(message: OutboxMessage) -> None:
@@ -565,6 +572,10 @@ class _Permanent(Exception):
 
 class _Refused(Exception):
     """The receiver answered, but not 2xx."""
+
+    def __init__(self, message: str, status_code: int) -> None:
+        super().__init__(message)
+        self.status_code = status_code
 
 
 class _Retry(Exception):
@@ -600,12 +611,17 @@ def deliver(message_id: int, token: str, now: datetime | None = None) -> bool:
         db.session.rollback()
         return False
     attempts, kind = message.attempts, message.kind
-    error, permanent = "", False
+    error, permanent, code = "", False, None
     try:
-        (_deliver_ins if kind == OutboxKind.INS else _deliver_email)(message)
+        if kind == OutboxKind.INS:
+            code = _deliver_ins(message)
+        else:
+            _deliver_email(message)
     except _Permanent as exc:
         error, permanent = str(exc), True
-    except (_Refused, _Retry) as exc:
+    except _Refused as exc:
+        error, code = str(exc), exc.status_code
+    except _Retry as exc:
         error = str(exc)
     except Exception as exc:  # noqa: BLE001 - any failure of the receiver is retried
         error = f"{type(exc).__name__}: {exc}"[:1000]
@@ -620,7 +636,7 @@ def deliver(message_id: int, token: str, now: datetime | None = None) -> bool:
         values = {"next_attempt_at": now + retry_delay(attempts), "last_error": error}
     db.session.execute(
         update(OutboxMessage).where(mine)
-        .values(claimed_until=None, claim_token=None, **values)
+        .values(claimed_until=None, claim_token=None, response_code=code, **values)
         .execution_options(synchronize_session=False)
     )
     db.session.commit()

@@ -187,6 +187,7 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     app.jinja_env.filters.update(local_time=local_time, money=money, percent=percent)
     app.jinja_env.globals.update(HTMX=HTMX, ECHARTS=ECHARTS, admin_pages=[],
+                                 owner_pages=frozenset(),
                                  viewer_zone_name=lambda: viewer_zone().key)
     app.register_blueprint(bp)
 

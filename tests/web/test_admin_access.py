@@ -13,7 +13,8 @@ from tests.helpers import add_affiliate, add_product
 from tests.web.support import csrf_token, merchant_client
 
 SAMPLE = {"code": "ann", "product_id": "1", "commission_id": "1", "key_id": "1",
-          "action": "approve"}
+          "action": "approve", "nickname": "myshop", "subscription_id": "1",
+          "message_id": "1"}
 
 
 def _admin_routes() -> list[tuple[str, str]]:
