@@ -105,7 +105,7 @@ class SubscriptionForm(FlaskForm):
 class ClerkKeyForm(FlaskForm):
     """``affsrv clerk-key add``: the roles and sites are checked by the clerkkeys service."""
 
-    roles = SelectMultipleField("Roles", choices=[(r, r) for r in CLERK_ROLES],
+    roles = SelectMultipleField("Roles", choices=[SelectChoice(r, r) for r in CLERK_ROLES],
                                 widget=ListWidget(prefix_label=False),
                                 option_widget=CheckboxInput())
     sites = StringField("Sites", validators=[DataRequired(), Length(max=1000)])
