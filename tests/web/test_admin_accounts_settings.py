@@ -125,3 +125,26 @@ def test_staff_and_affiliates_cannot_open_the_owners_pages(app):
                  "/admin/keys/clerk"):
         answer = affiliate.get(path)
         assert answer.status_code == 302 and answer.headers["Location"].startswith("/login")
+
+
+def test_no_page_shows_a_secret(make_app):
+    """Every /admin page (read from the app's routes), with an account, a subscription and
+    secret settings in place: none of their secrets is in any page's HTML."""
+    from tests.helpers import add_affiliate, add_product
+    from tests.notifications.support import subscribe
+    from tests.web.test_admin_access import ROUTES, SAMPLE
+
+    app = make_app(web={"secret_key": "W" * 40}, mail={"password": "mail-pass-123"})
+    add_affiliate(app, code=SAMPLE["code"])
+    add_product(app)
+    subscribe(app, "https://hooks.example/ins", key="SUBSCRIPTIONKEY0123")
+    client = merchant_client(app)
+    post_form(client, "/admin/accounts", "/admin/accounts", nickname=SAMPLE["nickname"],
+              secret_key=SECRET)
+    pages = sorted({path for method, path in ROUTES if method == "GET"})
+    assert "/admin/settings" in pages and "/admin/accounts/myshop" in pages
+    for path in pages:
+        answer = client.get(path, follow_redirects=True)  # /admin/ leads to a page
+        assert answer.status_code == 200, path
+        for secret in (SECRET, "SUBSCRIPTIONKEY0123", "W" * 40, "mail-pass-123"):
+            assert secret not in answer.text, (path, secret)
