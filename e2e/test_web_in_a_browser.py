@@ -277,6 +277,34 @@ def test_merchant_and_affiliate_in_a_browser(site: Site, browser: webdriver.Chro
     _no_console_errors(browser)
 
 
+def test_the_owners_integration_pages_in_a_browser(site: Site, browser: webdriver.Chrome) -> None:
+    """ClickBank accounts, notifications, the three kinds of key and the configuration open
+    without a console error; an account added and a clerk key made through their forms."""
+    link = site.link.replace(site.env["AFFSRV_WEB_PUBLIC_URL"], site.merchant)
+    _open(browser, link)
+    _click_to(browser, browser.find_element(
+        By.CSS_SELECTOR, "main form button, main form input[type=submit]"),
+        site.merchant + "/account")
+    _open(browser, site.merchant + "/admin/accounts")
+    _fill(browser, {"nickname": "myshop", "secret_key": "ABCDEF0123456789"})
+    _click_to(browser, browser.find_element(By.NAME, "submit"), site.merchant + "/admin/accounts")
+    assert "/ins/clickbank/myshop" in browser.page_source
+    assert "ABCDEF0123456789" not in browser.page_source
+    _no_console_errors(browser)
+    _open(browser, site.merchant + "/admin/keys/clerk")
+    browser.find_element(By.CSS_SELECTOR, "input[value=api_order_read]").click()
+    _fill(browser, {"sites": "myshop", "label": "warehouse"})
+    _click_to(browser, browser.find_element(By.NAME, "submit"),
+              site.merchant + "/admin/keys/clerk")
+    assert _text(browser, "new-key").startswith("DEV-")
+    _no_console_errors(browser)
+    for path in ("/admin/accounts/myshop", "/admin/notifications", "/admin/keys",
+                 "/admin/keys/reporting", "/admin/settings"):
+        _open(browser, site.merchant + path)
+        assert "500" not in browser.title, path
+    assert "[database]" in browser.page_source and "Europe/Berlin" in browser.page_source
+
+
 def test_the_vendored_files_are_in_the_built_package(tmp_path: Path) -> None:
     """A wheel built from the source carries the templates, the stylesheet and the vendored
     scripts with their licenses (package-data), so an installed affsrv serves them."""
