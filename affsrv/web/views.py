@@ -14,6 +14,7 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
 from affsrv.error_formats import register_error_format
 from affsrv.extensions import db
@@ -162,8 +163,7 @@ def page_error(status: int, message: str) -> Response:
     the error page without anything that needs the session or the database (no navigation,
     no CSRF token, no flashed messages), since either may be what failed."""
     page = render_template("error.html", status=status, message=message, bare=True,
-                           title={404: "Not Found", 405: "Method Not Allowed",
-                                  503: "Service Unavailable"}.get(status, "Error"))
+                           title=HTTP_STATUS_CODES.get(status, "Error"))
     # Also where no blueprint matched the path (so none of their after_request ran).
     return security_headers(current_app.make_response((page, status)))
 

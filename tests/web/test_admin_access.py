@@ -44,7 +44,10 @@ def test_the_dashboard_has_the_pages_it_lists():
     paths = {path for _m, path in ROUTES}
     assert {"/admin/affiliates", "/admin/commissions", "/admin/payouts", "/admin/payments",
             "/admin/products", "/admin/keys", "/admin/commissions.csv",
-            "/admin/payments.csv", "/admin/payouts/paypal.csv"} <= paths
+            "/admin/payments.csv", "/admin/payouts/paypal.csv", "/admin/accounts",
+            "/admin/accounts/myshop", "/admin/notifications", "/admin/notifications/1",
+            "/admin/notifications/1/messages/1/resend", "/admin/keys/clerk",
+            "/admin/keys/reporting", "/admin/settings"} <= paths
     assert len(POSTS) >= 10
 
 

@@ -58,3 +58,11 @@ def test_a_page_that_reads_the_database_answers_503_with_a_configured_secret(app
                                          "password": "correct horse battery"})
     assert answer.status_code == 503
     assert _is_error_page(answer)
+
+
+def test_an_unknown_page_is_the_error_page_with_the_security_headers(client):
+    answer = client.get("/admin/no-such-page")
+    assert answer.status_code == 404
+    assert "<h1>404 Not Found</h1>" in answer.text
+    assert answer.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in answer.headers["Content-Security-Policy"]
