@@ -272,10 +272,10 @@ def _period(first: date, last: date) -> Period:
         abort(exc.status, exc.message)
 
 
-def _date_arg(name: str, default: date) -> date:
+def _date_arg(name: str) -> date | None:
     text = request.args.get(name, "").strip()
     if not text:
-        return default
+        return None
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -283,9 +283,12 @@ def _date_arg(name: str, default: date) -> date:
 
 
 def _requested_period() -> Period:
-    """``from`` to ``to`` in the viewer's zone; this month so far by default."""
+    """``from`` to ``to`` in the viewer's zone; as the reports default them: this month so
+    far, or from the first of ``to``'s month, or from ``from`` to today."""
     first, today = this_month(viewer_zone())
-    return _period(_date_arg("from", first), _date_arg("to", today))
+    until = _date_arg("to")
+    since = _date_arg("from") or (until.replace(day=1) if until else first)
+    return _period(since, until or max(since, today))
 
 
 def _product_names() -> dict[str, str]:

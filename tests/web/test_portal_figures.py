@@ -104,6 +104,10 @@ def test_clicks_and_earnings_by_product_link_and_day(shop):
         page = ann.get("/affiliate/performance?from=2026-03-01&to=2026-03-05")
         assert page.status_code == 200
         html = page.get_data(as_text=True)
+        only_to = ann.get("/affiliate/performance?to=2026-03-02").get_data(as_text=True)
+        only_from = ann.get("/affiliate/performance?from=2026-03-04").get_data(as_text=True)
+        since_3rd = ann.get("/affiliate/performance?from=2026-03-03&to=2026-03-05").get_data(
+            as_text=True)
     assert _table(html, "overall") == {
         ("all", "USD"): ("5", "2", "40%", "10.00", "2.0000")}
     assert _table(html, "by-product") == {
@@ -119,12 +123,15 @@ def test_clicks_and_earnings_by_product_link_and_day(shop):
         ("2026-03-02", "USD"): ("3", "1", "33.33%", "6.00", "2.0000"),
         ("2026-03-03", "USD"): ("1", "0", "0%", "0.00", "0.0000"),
         ("2026-03-04", "USD"): ("1", "1", "100%", "4.00", "4.0000")}
+    # Without from: the first of to's month; without to: today.
+    assert _table(only_to, "overall") == {("all", "USD"): ("3", "1", "33.33%", "6.00", "2.0000")}
+    assert 'value="2026-03-01"' in only_to
+    assert _table(only_from, "overall") == {("all", "USD"): ("1", "1", "100%", "4.00", "4.0000")}
+    assert 'value="2026-03-05"' in only_from
     # From 3 March: the Widget sale of the 4th without a Widget click has no rate.
-    with time_machine.travel(at(NOW), tick=True):
-        html = ann.get("/affiliate/performance?from=2026-03-03&to=2026-03-05").get_data(
-            as_text=True)
-    assert _table(html, "overall") == {("all", "USD"): ("2", "1", "50%", "4.00", "2.0000")}
-    assert _table(html, "by-product")[(widget, "USD")] == ("0", "1", "–", "4.00", "–")
+    assert _table(since_3rd, "overall") == {
+        ("all", "USD"): ("2", "1", "50%", "4.00", "2.0000")}
+    assert _table(since_3rd, "by-product")[(widget, "USD")] == ("0", "1", "–", "4.00", "–")
 
 
 def test_days_are_the_viewers_zone(shop):
