@@ -39,6 +39,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "affiliates": {
         "require_approval": False,
+        # Whether affiliates may close their own account in the affiliate area.
+        "allow_close": True,
     },
     "commissions": {
         "require_approval": True,
@@ -84,6 +86,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "report_key_failures_per_address": "10 per minute; 100 per day",
         "rest_key_failures_per_address": "10 per minute; 100 per day",
         "rest_key_failures_per_key": "10 per minute; 100 per day",
+        # Sign-ups in the affiliate area from one address (an IPv6 /64).
+        "signups_per_address": "5 per hour; 20 per day",
     },
     "reports": {
         "max_days": 1096,
@@ -267,7 +271,8 @@ TEXT_RULES: dict[str, tuple[Callable[[str], bool], str]] = {
     **{f"limits.{name}": (_is_rate_limits, "limits such as \"10 per minute; 100 per day\"")
        for name in ("ins_failures_per_address", "ins_failures_per_account",
                     "api_key_failures_per_address", "report_key_failures_per_address",
-                    "rest_key_failures_per_address", "rest_key_failures_per_key")},
+                    "rest_key_failures_per_address", "rest_key_failures_per_key",
+                    "signups_per_address")},
     "reports.shop_account": (re.compile(r"[A-Za-z0-9._-]{1,64}").fullmatch,
                              "1 to 64 letters, digits, '.', '_' or '-'"),
     "mail.security": ({"none", "starttls", "ssl"}.__contains__, "none, starttls or ssl"),

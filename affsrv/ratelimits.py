@@ -110,6 +110,12 @@ def _retry_after(breached: RequestLimit | None) -> int:
     return max(1, math.ceil(breached.window.reset_time - time.time()))
 
 
+def retry_after_seconds() -> int:
+    """For a request refused by one of this limiter's limits: the seconds until it passes
+    (``Retry-After``), for views that answer the refusal in their own format."""
+    return _retry_after(limiter.current_limit)
+
+
 def _throttled(_exc: RateLimitExceeded) -> Response:
     seconds = _retry_after(limiter.current_limit)
     render = error_format(current_app, request.path) or json_error

@@ -18,13 +18,16 @@ from __future__ import annotations
 import base64
 import csv
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -67,7 +70,11 @@ def site(tmp_path: Path) -> Iterator[Site]:
     port = free_port()
     env = clean_env(AFFSRV_DATABASE_URL="sqlite:///var/affsrv.db",
                     AFFSRV_WEB_PUBLIC_URL=f"http://127.0.0.1:{port}",
-                    AFFSRV_SERVER_TIMEZONE="Europe/Berlin")
+                    AFFSRV_SERVER_TIMEZONE="Europe/Berlin",
+                    # As behind nginx: the visitors' landing clicks come from their own
+                    # address (X-Forwarded-For), not the affiliate's 127.0.0.1, which affsrv
+                    # would refuse to count as a self-referral.
+                    AFFSRV_SERVER_TRUSTED_PROXIES="1")
     affsrv_output(["db", "upgrade"], tmp_path, env)
     key = affsrv_output(["apikey", "create"], tmp_path, env)
     product = affsrv_output(["product", "add", "--name", "Widget", "--url",
@@ -203,6 +210,14 @@ def test_merchant_and_affiliate_in_a_browser(site: Site, browser: webdriver.Chro
     assert f"{site.env['AFFSRV_WEB_PUBLIC_URL']}/r/{code}?p={site.product}" in browser.page_source
     assert _text(browser, "bal-earned") == "0.00"
 
+    # Four visitors come through the affiliate's link from a blog.
+    for n in range(4):
+        landing = requests.get(f"{site.merchant}/r/{code}?p={site.product}", timeout=10,
+                               allow_redirects=False,
+                               headers={"Referer": "https://blog.example/post",
+                                        "X-Forwarded-For": f"203.0.113.{n + 1}"})
+        assert landing.status_code == 302 and f"maff={code}" in landing.headers["Location"]
+
     # A shop records two sales through the API: pending until the merchant approves.
     _record_commission(site, code, "ORD-1", "100.00")
     _record_commission(site, code, "ORD-2", "250.00")
@@ -260,6 +275,7 @@ def test_merchant_and_affiliate_in_a_browser(site: Site, browser: webdriver.Chro
     assert _text(browser, "owed-count") == "0"
     _open(browser, site.affiliate + "/affiliate/")
     assert _text(browser, "bal-paid") == "25.00" and _text(browser, "bal-owed") == "0.00"
+    _check_clicks_and_earnings(browser, site, code)
     _screenshot(browser, site.affiliate + "/affiliate/", "affiliate-dashboard")
 
     # The affiliate's own CSVs.
@@ -303,6 +319,60 @@ def test_the_owners_integration_pages_in_a_browser(site: Site, browser: webdrive
         _open(browser, site.merchant + path)
         assert "500" not in browser.title, path
     assert "[database]" in browser.page_source and "Europe/Berlin" in browser.page_source
+
+
+def _figures(browser: webdriver.Chrome, table_id: str) -> list[str]:
+    """The cells of a figures table's first row: clicks, sales, conversion, earnings, EPC."""
+    row = browser.find_element(By.CSS_SELECTOR, f"#{table_id} tbody tr")
+    return [cell.text for cell in row.find_elements(By.CSS_SELECTOR, "td.num")]
+
+
+def _check_clicks_and_earnings(browser: webdriver.Chrome, site: Site, code: str) -> None:
+    """The affiliate's clicks, sales, conversion rate and earnings per click, on the
+    dashboard, the clicks-and-earnings page and its CSV, against the database's rows."""
+    database = sqlite3.connect(site.cwd / "var" / "affsrv.db")
+    try:
+        [(affiliate_id,)] = database.execute("SELECT id FROM affiliates WHERE code = ?", (code,))
+
+        def stored_clicks() -> int:
+            return database.execute("SELECT count(*) FROM clicks WHERE affiliate_id = ?",
+                                    (affiliate_id,)).fetchone()[0]
+
+        deadline = time.monotonic() + 20  # the click writer flushes every 2 s
+        while stored_clicks() < 4 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        clicks = stored_clicks()
+        # Every sale's commission, pending or approved (none reversed here); SQLite keeps
+        # amounts as whole cents (affsrv.db.types.FixedDecimal).
+        sales, earned = database.execute(
+            "SELECT count(*), sum(commission_total) FROM commissions "
+            "WHERE affiliate_id = ? AND kind = 'sale'", (affiliate_id,)).fetchone()
+    finally:
+        database.close()
+    earned = Decimal(int(earned)).scaleb(-2)
+    assert (clicks, sales, earned) == (4, 2, Decimal("35.00"))
+    conversion = f"{(Decimal(sales) / clicks * 100).normalize():f}%"
+    epc = str((earned / clicks).quantize(Decimal("0.0001")))
+    expected = [str(clicks), str(sales), conversion, f"{earned} USD", f"{epc} USD"]
+    _open(browser, site.affiliate + "/affiliate/")
+    assert [browser.find_element(By.CSS_SELECTOR, f"#recent-overall-USD b.{name}").text
+            for name in ("clicks", "sales", "conversion", "earnings", "epc")] == expected
+    _open(browser, site.affiliate + "/affiliate/performance")
+    assert _figures(browser, "overall") == expected
+    assert _figures(browser, "by-product") == expected  # one product
+    assert browser.find_element(By.CSS_SELECTOR, "#by-link tbody tr").text == (
+        f"https://blog.example/post {clicks}")
+    today = datetime.now(ZoneInfo(site.env["AFFSRV_SERVER_TIMEZONE"])).date()
+    rows = _download(browser, "csv-product",
+                     f"clicks-by-product-{today.replace(day=1)}-{today}.csv")
+    assert rows[0] == ["product", "product_name", "clicks", "sales", "conversion_rate",
+                       "earnings", "earnings_per_click", "currency"]
+    assert rows[1:] == [[site.product, "Widget", str(clicks), str(sales),
+                         str((Decimal(sales) / clicks).quantize(Decimal("0.0001"))),
+                         str(earned), epc, "USD"]]
+    _open(browser, site.affiliate + "/affiliate/referrals")
+    assert browser.find_element(By.CSS_SELECTOR, "#referrals tbody tr").text == (
+        f"Widget https://blog.example/post {clicks}")
 
 
 def test_the_vendored_files_are_in_the_built_package(tmp_path: Path) -> None:

@@ -183,7 +183,8 @@ TEXT_CASES = {
                           ["5/second", "10 per minute; 100 per day", "1 per 2 hours"])
        for name in ("ins_failures_per_address", "ins_failures_per_account",
                     "api_key_failures_per_address", "report_key_failures_per_address",
-                    "rest_key_failures_per_address", "rest_key_failures_per_key")},
+                    "rest_key_failures_per_address", "rest_key_failures_per_key",
+                    "signups_per_address")},
     "reports.shop_account": (["", "my shop", "x" * 65, "shop/1"], ["shop", "my-shop.eu_2"]),
     "mail.security": (["tls", ""], ["starttls", "ssl"]),
     "mail.from": (["", "shop", "a@b\nBcc: x@y", "a@b, c@d"],

@@ -1,8 +1,9 @@
-"""Affiliate accounts: creation, lookup, approval."""
+"""Affiliate accounts: creation, lookup, approval, closing."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import ValidationError
@@ -119,6 +120,8 @@ def set_approved(code: str, approved: bool = True) -> Affiliate:
 
 def set_enabled(code: str, enabled: bool) -> Affiliate:
     affiliate = get_affiliate(code)
+    if enabled and is_closed(affiliate):
+        raise Conflict(f"affiliate {code!r} closed their account: it cannot be enabled again")
     affiliate.enabled = enabled
     db.session.commit()
     return affiliate
@@ -232,3 +235,39 @@ def change_affiliate_password(affiliate: Affiliate, current: str, new: str) -> N
     if not verify_password(affiliate.password_hash, current or ""):
         raise DomainError("current password: that is not your password")
     set_affiliate_password(affiliate, new)
+
+
+# A closed account's e-mail: unique (the column is), and no address anybody can receive mail at
+# (RFC 2606 reserves .invalid), so no reset link or e-mail can reach anyone through it.
+CLOSED_DOMAIN = "closed.invalid"
+CLOSED_NAME = "(closed)"
+
+
+def closed_email(affiliate_id: int) -> str:
+    return f"closed-{affiliate_id}@{CLOSED_DOMAIN}"
+
+
+def is_closed(affiliate: Any) -> bool:
+    """Whether the affiliate closed their account (``close_affiliate``)."""
+    return affiliate.email == closed_email(affiliate.id)
+
+
+def close_affiliate(affiliate: Affiliate, now: datetime | None = None) -> None:
+    """Close the account for good: the personal data erased (name, e-mail, sign-up IP, payment
+    info, the merchant's notes and extra fields, ClickBank alias, password), disabled so the
+    code earns nothing more and nobody can sign in. The id and code stay, so the commissions,
+    payments and the reports' rows (kept by code) still add up in the merchant's books; the
+    record says it was closed (name "(closed)", a closed-<id>@closed.invalid address, a note
+    with the date). Commits, with whatever else the caller's session holds."""
+    day = (now or datetime.now(UTC)).date().isoformat()
+    affiliate.fname = CLOSED_NAME
+    affiliate.lname = ""
+    affiliate.email = closed_email(affiliate.id)
+    affiliate.ip = ""
+    affiliate.payinfo = ""
+    affiliate.notes = f"Closed by the affiliate on {day} (UTC); personal data erased."
+    affiliate.extra = {}
+    affiliate.clickbank_nickname = None
+    affiliate.password_hash = None
+    affiliate.enabled = False
+    db.session.commit()

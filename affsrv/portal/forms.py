@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from affsrv.affiliates.services import AFFILIATE_PASSWORD_MIN
@@ -43,3 +43,10 @@ class PasswordChangeForm(FlaskForm):
 class TimezoneForm(FlaskForm):
     timezone = SelectField("Show times in", validate_choice=True)
     submit = SubmitField("Save")
+
+
+class CloseAccountForm(FlaskForm):
+    understood = BooleanField("I understand that this cannot be undone",
+                              validators=[DataRequired("tick this to close the account")])
+    password = PasswordField("Your password", validators=[DataRequired(), Length(max=200)])
+    submit = SubmitField("Close my account")

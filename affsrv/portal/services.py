@@ -1,11 +1,15 @@
 """The affiliate area's own records: sign-up (and telling the merchant), password-reset
-tokens, the affiliate's time zone. Accounts, passwords and money stay with their domains."""
+tokens, the affiliate's time zone, closing the account; the affiliate's clicks and earnings
+from the reports. Accounts, passwords and money stay with their domains."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -13,15 +17,19 @@ from sqlalchemy import select
 
 from affsrv.affiliates.models import Affiliate
 from affsrv.affiliates.services import (
+    close_affiliate,
     create_affiliate,
     get_affiliate_by_email,
     set_affiliate_password,
 )
+from affsrv.commissions.services import ledger_currency
 from affsrv.db.types import utcnow
 from affsrv.errors import DomainError
 from affsrv.extensions import db
 from affsrv.notifications.services import enqueue_email
+from affsrv.passwords import verify_password
 from affsrv.portal.models import AffiliateLogin
+from affsrv.reports.services import AffiliateRow, Filters, Period, affiliates_report
 from affsrv.settings import settings
 
 RESET_HOURS = 2
@@ -128,3 +136,56 @@ def set_timezone(affiliate_id: int, zone: str) -> None:
             raise DomainError(f"time zone: unknown zone {zone!r}") from None
     login_record(affiliate_id).timezone = zone
     db.session.commit()
+
+
+def close_account(affiliate: Affiliate, password: str) -> None:
+    """Close the affiliate's own account (``[affiliates] allow_close``), after their password
+    again: ``affiliates.services.close_affiliate``, and the area's record of them (zone, reset
+    link, last sign-in) deleted in the same transaction."""
+    if not settings("affiliates")["allow_close"]:
+        raise DomainError("closing an account here is turned off: ask the merchant", 403)
+    if not verify_password(affiliate.password_hash, password or ""):
+        raise DomainError("password: that is not your password", 401)
+    record = db.session.get(AffiliateLogin, affiliate.id)
+    if record is not None:
+        db.session.delete(record)
+    close_affiliate(affiliate)
+
+
+@dataclass(frozen=True)
+class Performance:
+    """An affiliate's clicks, sales, earnings, conversion rate and earnings per click over a
+    period, by product, by referring link, by day and overall (one row per currency)."""
+
+    by_product: list[AffiliateRow]
+    by_link: list[AffiliateRow]
+    by_day: list[AffiliateRow]
+    overall: list[AffiliateRow]
+
+
+def performance(code: str, period: Period) -> Performance:
+    """The affiliates report (``affsrv.reports.services``) narrowed to affiliate ``code``."""
+    connection = db.session.connection()
+    filters = Filters(affiliate=code)
+    by_product = affiliates_report(connection, "product", period, filters)
+    return Performance(
+        by_product=by_product,
+        by_link=affiliates_report(connection, "link", period, filters),
+        by_day=affiliates_report(connection, "day", period, filters),
+        overall=overall(by_product),
+    )
+
+
+def overall(rows: list[AffiliateRow]) -> list[AffiliateRow]:
+    """The rows of one grouping summed: every click once (a group's clicks repeat in each of
+    its currencies' rows), sales and earnings per currency."""
+    clicks = sum({row.key: row.clicks for row in rows}.values())
+    sales: dict[str, int] = defaultdict(int)
+    earned: dict[str, Decimal] = defaultdict(Decimal)
+    for row in rows:
+        sales[row.currency] += row.sales or 0
+        earned[row.currency] += row.commissions or Decimal("0.00")
+    if not rows:
+        return [AffiliateRow("all", ledger_currency(), 0, 0, Decimal("0.00"))]
+    return [AffiliateRow("all", currency, clicks, sales[currency], earned[currency])
+            for currency in sales]

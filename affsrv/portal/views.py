@@ -4,6 +4,7 @@ records only: no page takes an affiliate from the URL or a form."""
 from __future__ import annotations
 
 import hashlib
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -11,6 +12,7 @@ from flask import (
     Blueprint,
     Flask,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -18,7 +20,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import UserMixin, current_user, login_user
+from flask_login import UserMixin, current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
@@ -30,6 +32,7 @@ from affsrv.extensions import db
 from affsrv.payments.services import balances, list_payments
 from affsrv.portal import services
 from affsrv.portal.forms import (
+    CloseAccountForm,
     NewPasswordForm,
     PasswordChangeForm,
     ResetRequestForm,
@@ -37,13 +40,23 @@ from affsrv.portal.forms import (
     TimezoneForm,
 )
 from affsrv.products.services import get_product, list_products
-from affsrv.tracking.services import normalise_ip
+from affsrv.ratelimits import address_key, limiter, retry_after_seconds
+from affsrv.reports.services import Period, make_period, this_month, today_in
+from affsrv.settings import settings
+from affsrv.tracking.services import normalise_ip, referral_stats
 from affsrv.users import throttle
 from affsrv.users.forms import SignInForm
 from affsrv.users.views import sign_out
 from affsrv.web.csvout import csv_response
 from affsrv.web.params import day_end, day_start, int_arg
-from affsrv.web.views import USER_LOADERS, local_time, login_manager, protect, public_url
+from affsrv.web.views import (
+    USER_LOADERS,
+    local_time,
+    login_manager,
+    protect,
+    public_url,
+    viewer_zone,
+)
 
 bp = Blueprint("portal", __name__, url_prefix="/affiliate", template_folder="templates")
 PUBLIC = {"portal.login", "portal.signup", "portal.reset_request", "portal.reset"}
@@ -116,7 +129,19 @@ def _sign_in(affiliate: Affiliate) -> None:
     services.note_signin(affiliate)
 
 
+def _signup_limit() -> str:
+    return current_app.config["AFFSRV"]["limits"]["signups_per_address"]
+
+
+def _counts_as_signup(response: Response) -> bool:
+    # A sign-up made, or refused because the e-mail is taken (which would otherwise let anyone
+    # test addresses without limit); not a form sent back for a typo.
+    return response.status_code in (303, 409)
+
+
 @bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(_signup_limit, key_func=address_key, methods=["POST"], scope="signup",
+               deduct_when=_counts_as_signup)
 def signup() -> Any:
     form = SignUpForm()
     status = 200
@@ -159,6 +184,18 @@ def login() -> Any:
 
 @bp.errorhandler(429)
 def _too_many(_exc: Exception) -> Any:
+    if request.endpoint == "portal.signup":
+        seconds = retry_after_seconds()
+        flash(f"Too many sign-ups from your address. Try again in {seconds} seconds.", "error")
+        page = render_template("portal/signup.html", form=SignUpForm())
+        return page, 429, {"Retry-After": str(seconds)}
+    if request.endpoint == "portal.close_account":
+        seconds = retry_after_seconds()
+        flash(f"Too many wrong passwords. Try again in {seconds} seconds.", "error")
+        me = _me()
+        page = render_template("portal/close.html", form=CloseAccountForm(),
+                               currency=ledger_currency(), balance=balances([me.id])[me.id])
+        return page, 429, {"Retry-After": str(seconds)}
     if request.endpoint == "portal.reset_request":
         flash("Too many reset links asked for from your address. Try again in an hour.",
               "error")
@@ -210,15 +247,114 @@ def _links(code: str) -> list[tuple[Any, str]]:
     return [(p, f"{base}?p={p.id}") for p in list_products() if p.enabled]
 
 
+RECENT_DAYS = 7
+
+
 @bp.get("/")
 def dashboard() -> str:
     me = _me()
     products = {p.id: p for p in list_products()}
+    today = today_in(viewer_zone())
+    recent = _period(today - timedelta(days=RECENT_DAYS - 1), today)
     return render_template(
         "portal/dashboard.html", me=me, links=_links(me.code), currency=ledger_currency(),
         balance=balances([me.id])[me.id], products=products,
         commissions=find_commissions(affiliate_id=me.id, limit=10),
-        payments=list_payments(me.id, limit=10),
+        payments=list_payments(me.id, limit=10), recent=services.performance(me.code, recent),
+        recent_days=RECENT_DAYS,
+    )
+
+
+def _period(first: date, last: date) -> Period:
+    try:
+        return make_period(first, last, viewer_zone(), settings("reports")["max_days"])
+    except DomainError as exc:
+        abort(exc.status, exc.message)
+
+
+def _date_arg(name: str) -> date | None:
+    text = request.args.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        abort(400, f"{name}: a date as YYYY-MM-DD, please")
+
+
+def _requested_period() -> Period:
+    """``from`` to ``to`` in the viewer's zone; as the reports default them: this month so
+    far, or from the first of ``to``'s month, or from ``from`` to today."""
+    first, today = this_month(viewer_zone())
+    until = _date_arg("to")
+    since = _date_arg("from") or (until.replace(day=1) if until else first)
+    return _period(since, until or max(since, today))
+
+
+def _product_names() -> dict[str, str]:
+    """The reports' product keys (ids as text; "" for clicks naming no product) to names."""
+    names = {str(p.id): p.name for p in list_products()}
+    names[""] = "(no product)"
+    return names
+
+
+@bp.get("/performance")
+def performance() -> str:
+    me = _me()
+    period = _requested_period()
+    return render_template("portal/performance.html", period=period,
+                           figures=services.performance(me.code, period),
+                           product_names=_product_names())
+
+
+PERFORMANCE_GROUPS = ("product", "link", "day")
+
+
+@bp.get("/performance.csv")
+def performance_csv() -> Response:
+    me = _me()
+    by = request.args.get("by", "product")
+    if by not in PERFORMANCE_GROUPS:
+        abort(400, f"by: one of {', '.join(PERFORMANCE_GROUPS)}")
+    period = _requested_period()
+    figures = services.performance(me.code, period)
+    rows = {"product": figures.by_product, "link": figures.by_link, "day": figures.by_day}[by]
+    names = _product_names()
+    return csv_response(
+        f"clicks-by-{by}-{period.first.isoformat()}-{period.last.isoformat()}.csv",
+        [by, *(["product_name"] if by == "product" else []), "clicks", "sales",
+         "conversion_rate", "earnings", "earnings_per_click", "currency"],
+        ([r.key, *([names.get(r.key, r.key)] if by == "product" else []), r.clicks, r.sales,
+          r.conversion_rate, r.commissions, r.earnings_per_click, r.currency] for r in rows),
+    )
+
+
+def _referrals(me: Affiliate) -> list[tuple[int, str, int]]:
+    product_id = int_arg("product")
+    if product_id is not None:
+        try:
+            get_product(product_id)
+        except DomainError as exc:
+            abort(exc.status, exc.message)
+    return referral_stats(me.id, product_id)
+
+
+@bp.get("/referrals")
+def referrals() -> str:
+    me = _me()
+    products = {p.id: p for p in list_products()}
+    return render_template("portal/referrals.html", referrals=_referrals(me),
+                           products=products, args=request.args)
+
+
+@bp.get("/referrals.csv")
+def referrals_csv() -> Response:
+    me = _me()
+    products = {p.id: p.name for p in list_products()}
+    return csv_response(
+        "referrals.csv", ["product_id", "product", "link", "clicks"],
+        ([pid or "", products.get(pid, "(no product)"), link, clicks]
+         for pid, link, clicks in _referrals(me)),
     )
 
 
@@ -307,3 +443,41 @@ def account() -> Any:
         abort(400)
     return render_template("portal/account.html", password_form=password_form,
                            zone_form=zone_form), status
+
+
+def _close_failure_limit() -> str:
+    # Wrong passwords here count like failed sign-ins: a stolen session cannot guess on.
+    failures = current_app.config["AFFSRV"]["web"]["signin_failures_per_account"]
+    return f"{failures} per {throttle.WINDOW}"
+
+
+def _close_key() -> str:
+    return f"close-account/{getattr(current_user, 'affiliate_id', 0)}"
+
+
+@bp.route("/account/close", methods=["GET", "POST"])
+@limiter.limit(_close_failure_limit, key_func=_close_key, methods=["POST"],
+               scope="close-account",
+               deduct_when=lambda response: response.status_code == throttle.FAILED_SIGNIN)
+def close_account() -> Any:
+    """Closing the account: a page that says what happens, then the password again."""
+    if not settings("affiliates")["allow_close"]:
+        abort(404)
+    me = _me()
+    form = CloseAccountForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.close_account(me, form.password.data)
+        except DomainError as exc:
+            flash(exc.message, "error")
+            status = exc.status
+        else:
+            logout_user()
+            session.clear()
+            flash("Your affiliate account is closed and your personal data erased.", "info")
+            return redirect(url_for("portal.login"), code=303)
+    elif form.is_submitted():
+        status = 400
+    return render_template("portal/close.html", form=form, currency=ledger_currency(),
+                           balance=balances([me.id])[me.id]), status

@@ -276,7 +276,9 @@ def test_payments_with_csv(make_app):
 
 
 ROUTES = ["/affiliate/", "/affiliate/commissions", "/affiliate/commissions.csv",
-          "/affiliate/payments", "/affiliate/payments.csv", "/affiliate/account"]
+          "/affiliate/payments", "/affiliate/payments.csv", "/affiliate/account",
+          "/affiliate/performance", "/affiliate/performance.csv", "/affiliate/referrals",
+          "/affiliate/referrals.csv", "/affiliate/account/close"]
 
 
 @pytest.mark.parametrize("path", ROUTES)
