@@ -17,6 +17,8 @@ protect(bp)
 
 # The navigation, in order: (endpoint, label). A page is listed once its module is imported.
 PAGES: list[tuple[str, str]] = [
+    ("admin.overview", "Overview"),
+    ("admin.reports", "Reports"),
     ("admin.affiliates", "Affiliates"),
     ("admin.commissions", "Commissions"),
     ("admin.payouts", "Payouts"),
@@ -40,8 +42,10 @@ def _register_pages() -> Any:
         affiliates,
         commissions,
         keys,
+        overview,
         payouts,
         products,
+        reports,
     )
 
 
