@@ -187,3 +187,190 @@ def test_the_overview_last_30_days_top_lists_and_heat_map(shop, time_machine):
                     ("Tuesday", 9): 1, ("Tuesday", 10): 1, ("Tuesday", 13): 1,
                     ("Tuesday", 15): 1}
     assert heat["max"] == 1
+
+
+# --- the report pages --------------------------------------------------------------------
+
+MARCH = "from=2026-03-01&to=2026-03-31&tz=Europe/Berlin"
+
+
+def test_sales_by_country_table_chart_and_csv(shop, time_machine):
+    app, _pid = shop
+    time_machine.move_to(NOW, tick=False)
+    client = merchant_client(app)
+    page = _page(client, f"/admin/reports/sales?by=country&{MARCH}")
+    # March in Berlin: MON1, TUE0, S1 (refunded), S2 (charged back), E1 and the shop's sale.
+    assert _table(page, "report-table") == [
+        ["(none)", "1", "200.00", "0", "0.00", "0", "0.00", "200.00", "20.00", "0.0000", "USD"],
+        ["US", "3", "150.00", "1", "40.00", "0", "0.00", "110.00", "0.00", "0.3333", "USD"],
+        ["GB", "1", "60.00", "0", "0.00", "1", "60.00", "0.00", "0.00", "0.0000", "USD"],
+        ["DE", "1", "25.00", "0", "0.00", "0", "0.00", "25.00", "0.00", "0.0000", "EUR"]]
+    chart = _chart(page, "report-chart")
+    assert chart["kind"] == "bar" and chart["categories"] == ["(none)", "US", "GB", "DE"]
+    assert chart["series"][0] == {"name": "Gross USD", "data": ["200.00", "150.00", "60.00",
+                                                               "0.00"]}
+    assert 'href="/admin/reports/sales.csv?by=country&amp;from=2026-03-01' in page
+    rows = _csv(client.get(f"/admin/reports/sales.csv?by=country&{MARCH}"))
+    assert list(rows[0]) == ["key", "orders", "gross", "refunds", "refund_amount",
+                             "chargebacks", "chargeback_amount", "net", "commissions",
+                             "refund_rate", "currency"]
+    assert [(r["key"], r["orders"], r["net"], r["refund_rate"], r["currency"]) for r in rows] == [
+        ("", "1", "200.00", "0.0000", "USD"), ("US", "3", "110.00", "0.3333", "USD"),
+        ("GB", "1", "0.00", "0.0000", "USD"), ("DE", "1", "25.00", "0.0000", "EUR")]
+
+
+def test_sales_filters_and_zone(shop, time_machine):
+    app, _pid = shop
+    time_machine.move_to(NOW, tick=False)
+    client = merchant_client(app)
+    # By day in Berlin, US only: MON1 on the 9th, TUE0 and S1 (refunded) on the 10th.
+    page = _page(client, f"/admin/reports/sales?by=day&{MARCH}&country=us")
+    assert [r[:3] + [r[7]] for r in _table(page, "report-table")] == [
+        ["2026-03-09", "1", "100.00", "100.00"], ["2026-03-10", "2", "50.00", "10.00"]]
+    # In UTC, TUE0 (23:30 UTC) falls on the 9th.
+    utc = _page(client, "/admin/reports/sales?by=day&from=2026-03-01&to=2026-03-31&tz=UTC"
+                        "&country=US")
+    assert [r[:3] for r in _table(utc, "report-table")] == [
+        ["2026-03-09", "2", "110.00"], ["2026-03-10", "1", "40.00"]]
+    # The account and affiliate filters.
+    second = _page(client, f"/admin/reports/sales?by=account&{MARCH}&account=second")
+    assert [r[:3] + [r[7]] for r in _table(second, "report-table")] == [
+        ["second", "1", "60.00", "0.00"]]
+    annie = _page(client, f"/admin/reports/sales?by=product&{MARCH}&affiliate=annie")
+    assert [r[1:3] + [r[8]] for r in _table(annie, "report-table")] == [
+        ["1", "200.00", "20.00"]]
+    # The weekday-by-hour heat map of February's first sale.
+    feb = _page(client, "/admin/reports/sales?by=weekday-hour&from=2026-02-01"
+                        "&to=2026-02-28&tz=Europe/Berlin")
+    assert [r[:3] for r in _table(feb, "report-table")] == [
+        ["Monday 11", "1", "20.00"], ["Sunday 13", "1", "30.00"]]
+    heat = _chart(feb, "report-chart")
+    assert heat["kind"] == "heatmap"
+    assert {(heat["rows"][d], h): n for h, d, n in heat["cells"] if n} == {
+        ("Sunday", 13): 1, ("Monday", 11): 1}
+
+
+def test_every_sales_group_has_a_page_and_a_csv(shop, time_machine):
+    app, _pid = shop
+    time_machine.move_to(NOW, tick=False)
+    client = merchant_client(app)
+    for by in SALES_GROUPS:
+        page = _page(client, f"/admin/reports/sales?by={by}&{MARCH}")
+        assert _chart(page, "report-chart")["series" if by != "weekday-hour" else "cells"]
+        rows = _csv(client.get(f"/admin/reports/sales.csv?by={by}&{MARCH}"))
+        # Every group adds up to March's figures: 6 orders, 435.00 gross (25.00 EUR).
+        assert sum(int(r["orders"]) for r in rows) == 6, by
+        assert sum(Decimal(r["gross"]) for r in rows if r["currency"] == "USD") == Decimal(
+            "410.00"), by
+        assert len(_table(page, "report-table")) == len(rows), by
+
+
+def test_every_affiliates_group_has_a_page_and_a_csv(shop, time_machine):
+    app, pid = shop
+    time_machine.move_to(NOW, tick=False)
+    client = merchant_client(app)
+    for _ in range(4):  # four clicks on annie's link today
+        assert client.get(f"/r/annie?p={pid}").status_code in (302, 303)
+    for by in AFFILIATE_GROUPS:
+        _check_affiliates_group(client, by)
+
+
+def _check_affiliates_group(client, by):
+    page = _page(client, f"/admin/reports/affiliates?by={by}&{MARCH}")
+    rows = _csv(client.get(f"/admin/reports/affiliates.csv?by={by}&{MARCH}"))
+    assert list(rows[0]) == ["key", "clicks", "sales", "conversion_rate", "commissions",
+                             "earnings_per_click", "currency"]
+    assert sum(int(r["clicks"]) for r in rows if r["currency"] == "USD") == 4
+    assert len(_table(page, "report-table")) == len(rows)
+    if by == "affiliate":
+        annie = next(r for r in rows if r["key"] == "annie")
+        assert (annie["clicks"], annie["sales"], annie["conversion_rate"],
+                annie["commissions"], annie["earnings_per_click"]) == (
+            "4", "1", "0.2500", "20.00", "5.0000")
+        assert ["annie", "4", "1", "0.2500", "20.00", "5.0000", "USD"] in _table(
+            page, "report-table")
+    chart = _chart(page, "report-chart")
+    assert chart["series"][0]["name"] == "Clicks" and sum(chart["series"][0]["data"]) == 4
+
+
+def test_today_report_per_account_and_minute(shop, time_machine):
+    app, _pid = shop
+    time_machine.move_to(NOW, tick=False)
+    client = merchant_client(app)
+    page = _page(client, "/admin/reports/today")
+    assert [r[:3] + [r[10]] for r in _table(page, "report-total")] == [
+        ["all", "4", "310.00", "USD"], ["all", "1", "25.00", "EUR"]]
+    assert [r[:3] for r in _table(page, "report-accounts")] == [
+        ["shop", "1", "200.00"], ["second", "1", "60.00"], ["myvendor", "2", "50.00"],
+        ["myvendor", "1", "25.00"]]
+    assert [r[0] for r in _table(page, "report-minutes")] == [
+        "00:30", "09:00", "10:30", "11:00", "12:00", "15:00", "13:00"]
+    mine = _page(client, "/admin/reports/today?account=second")
+    assert [r[:3] + [r[5]] for r in _table(mine, "report-total")] == [["all", "1", "60.00",
+                                                                        "1"]]
+    rows = _csv(client.get("/admin/reports/today.csv?tz=UTC"))
+    assert [(r["part"], r["key"], r["orders"], r["gross"]) for r in rows
+            if r["part"] == "total"] == [("total", "all", "3", "300.00"),
+                                         ("total", "all", "1", "25.00")]
+
+
+@pytest.mark.parametrize(("path", "message"), [
+    ("sales?by=nope", "by: unknown group &#39;nope&#39;"),
+    ("sales?by=day&from=2026-13-01", "from: Not a valid date."),
+    ("sales?by=day&from=2026-03-09&to=2026-03-01", "from 2026-03-09 is after to 2026-03-01"),
+    ("sales?by=day&tz=Mars/Olympus", "unknown time zone &#39;Mars/Olympus&#39;"),
+    ("sales?by=country&country=USA", "country: two letters (ISO 3166), such as US"),
+    ("sales?by=day&from=1900-01-01&to=2026-01-01", "at most 1096 ([reports] max_days)"),
+    ("affiliates?by=day&account=second", "account: the affiliates report has no such filter"),
+    ("affiliates?by=link&product=" + "9" * 80, "product: Length must be between 1 and 64."),
+    ("today?from=2026-03-01", "the today report covers today: no from or to"),
+])
+def test_bad_filters_are_a_form_error_and_a_400(app, path, message):
+    client = merchant_client(app)
+    page = _page(client, f"/admin/reports/{path}", status=400)
+    assert 'id="report-filters"' in page  # the form, to put it right
+    assert message in re.search(r'id="report-error"><p>(.*?)</p>', page).group(1)
+    assert 'id="report-table"' not in page and 'id="csv"' not in page
+    report, _, query = path.partition("?")
+    answer = client.get(f"/admin/reports/{report}.csv?{query}")
+    assert answer.status_code == 400 and answer.mimetype == "text/html"
+    assert message in answer.get_data(as_text=True)
+
+
+def test_a_bad_zone_on_the_overview_is_a_400(app):
+    client = merchant_client(app)
+    for path in ("/admin/?tz=Nowhere/City", "/admin/overview/today?tz=..%2Fetc"):
+        answer = client.get(path)
+        assert answer.status_code == 400
+        assert "unknown time zone" in answer.get_data(as_text=True)
+
+
+OVERVIEW_AND_REPORTS = ["/admin", "/admin/", "/admin/overview/today", "/admin/reports",
+                        "/admin/reports/sales", "/admin/reports/sales.csv?by=day",
+                        "/admin/reports/affiliates", "/admin/reports/affiliates.csv",
+                        "/admin/reports/today", "/admin/reports/today.csv"]
+
+
+def test_only_merchants_see_the_overview_and_reports(app):
+    stranger = app.test_client()
+    affiliate = affiliate_client(app, "ann", "ann@blog.example")
+    staff = merchant_client(app, role="staff")
+    for path in OVERVIEW_AND_REPORTS:
+        for client in (stranger, affiliate):  # an affiliate's session is no merchant's
+            answer = client.get(path)
+            assert answer.status_code == 302, path
+            assert answer.headers["Location"].startswith("/login?next="), path
+        assert staff.get(path).status_code == (302 if path == "/admin/reports" else 200), path
+
+
+def test_the_pages_load_echarts_and_their_script_and_the_nav_lists_them(app):
+    client = merchant_client(app)
+    for path in ("/admin/", "/admin/reports/sales"):
+        page = _page(client, path)
+        assert '<script src="/assets/vendor/echarts-6.1.0.min.js" defer></script>' in page
+        assert '<script src="/assets/charts.js" defer></script>' in page
+        assert "<script>" not in page  # nothing inline: the CSP would refuse it
+        assert '<a href="/admin/" aria-current="page">Overview</a>' in page or path != "/admin/"
+        assert 'href="/admin/reports"' in page
+    script = client.get("/assets/charts.js")
+    assert script.status_code == 200 and "echarts.init" in script.get_data(as_text=True)
