@@ -83,8 +83,9 @@ def run(report: str, query: schemas.ReportQuery) -> Any:
                                                     query.filters.account))
 
 
-def chart_of(report: str, by: str, answer: Any) -> dict[str, Any]:
+def chart_of(report: str, query: schemas.ReportQuery, answer: Any) -> dict[str, Any]:
     ledger = ledger_currency()
+    by = query.by or ""
     if report == "today":
         minutes = answer.minutes
         keys = list(dict.fromkeys(r.key for r in minutes))
@@ -94,7 +95,10 @@ def chart_of(report: str, by: str, answer: Any) -> dict[str, Any]:
     if by == "weekday-hour":
         return charts.weekday_hours(answer)
     if by in ("day", "hour", "weekday"):
-        keys = list(dict.fromkeys(r.key for r in answer))
+        # Every day, hour or weekday on the axis, those without sales at 0.
+        keys = {"day": charts.days_between(query.period.first, query.period.last),
+                "hour": [f"{h:02d}" for h in range(24)],
+                "weekday": list(services.WEEKDAYS)}[by]
         return charts.time_series(answer, keys, ledger, kind="line" if by == "day" else "bar")
     return charts.sales_groups(answer, ledger)
 
@@ -116,7 +120,7 @@ def _page(report: str) -> Any:
         rows=rows[:PAGE_ROWS] if rows is not None else None,
         cut=rows is not None and len(rows) > PAGE_ROWS, page_rows=PAGE_ROWS,
         columns=AFFILIATES_TABLE if report == "affiliates" else SALES_TABLE,
-        chart=None if answer is None else chart_of(report, query.by or "", answer),
+        chart=None if answer is None or query is None else chart_of(report, query, answer),
         csv_args={k: v for k, v in request.args.items() if k in PARAMS and v},
     ), (400 if error else 200)
 

@@ -227,6 +227,10 @@ def test_sales_filters_and_zone(shop, time_machine):
     page = _page(client, f"/admin/reports/sales?by=day&{MARCH}&country=us")
     assert [r[:3] + [r[7]] for r in _table(page, "report-table")] == [
         ["2026-03-09", "1", "100.00", "100.00"], ["2026-03-10", "2", "50.00", "10.00"]]
+    days = _chart(page, "report-chart")  # every day of March, those without sales at 0
+    assert days["categories"] == [f"2026-03-{d:02d}" for d in range(1, 32)]
+    assert days["series"][1]["name"] == "Net USD"
+    assert days["series"][1]["data"] == ["0.00"] * 8 + ["100.00", "10.00"] + ["0.00"] * 21
     # In UTC, TUE0 (23:30 UTC) falls on the 9th.
     utc = _page(client, "/admin/reports/sales?by=day&from=2026-03-01&to=2026-03-31&tz=UTC"
                         "&country=US")

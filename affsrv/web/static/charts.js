@@ -48,15 +48,15 @@
     return {
       aria: {enabled: true},
       animation: false,
-      grid: {left: 8, right: 8, top: 8, bottom: 56, containLabel: true},
+      grid: {left: 8, right: 8, top: 8, bottom: 72, containLabel: true},
       tooltip: {formatter: function (p) {
         return esc(spec.rows[p.value[1]] + " " + spec.categories[p.value[0]] + ":00") +
                "<br>" + esc(p.value[2]) + " order(s)";
       }},
       xAxis: {type: "category", data: spec.categories, splitArea: {show: true}},
       yAxis: {type: "category", data: spec.rows, inverse: true, splitArea: {show: true}},
-      visualMap: {min: 0, max: Math.max(spec.max, 1), calculable: true, orient: "horizontal",
-                  left: "center", bottom: 0, itemHeight: 120,
+      visualMap: {min: 0, max: Math.max(spec.max, 1), calculable: false, orient: "horizontal",
+                  left: "center", bottom: 0, itemHeight: 160, text: ["more orders", "none"],
                   inRange: {color: ["#f6f8fa", "#9ec5fe", "#0b57d0"]}},
       series: [{name: "Orders", type: "heatmap", data: spec.cells,
                 emphasis: {itemStyle: {borderColor: "#1b1f24", borderWidth: 1}}}]
