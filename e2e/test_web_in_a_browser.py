@@ -438,7 +438,9 @@ def test_overview_and_reports_in_a_browser(site: Site, browser: webdriver.Chrome
     today_in_berlin = datetime.now(ZoneInfo("Europe/Berlin")).date().isoformat()
     [today] = [r for r in rows[1:] if r[0] == today_in_berlin]
     assert (int(today[1]), Decimal(today[2]), Decimal(today[8])) == _database_totals(site)
-    _page_screenshot(browser, site.merchant + "/admin/reports/sales?by=day", "report")
+    last = datetime.now(ZoneInfo("Europe/Berlin")).date()
+    _page_screenshot(browser, f"{site.merchant}/admin/reports/sales?by=day&from="
+                              f"{last - timedelta(days=29)}&to={last}", "report")
 
     # A bad filter: the reports' message on the page (a 400, the one console error).
     browser.get(site.merchant + "/admin/reports/sales?by=day&country=USA")
