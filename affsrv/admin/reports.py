@@ -104,12 +104,12 @@ def chart_of(report: str, query: schemas.ReportQuery, answer: Any) -> dict[str, 
 
 
 def _page(report: str) -> Any:
-    error, answer, query = None, None, None
+    error, status, answer, query = None, 200, None, None
     try:
         query = parse(report)
         answer = run(report, query)
     except DomainError as exc:
-        error = exc.message
+        error, status, query = exc.message, exc.status, None
     rows = answer if isinstance(answer, list) else None
     return render_template(
         "admin/report.html", report=report, reports=REPORTS, groups=GROUPS.get(report, ()),
@@ -122,7 +122,7 @@ def _page(report: str) -> Any:
         columns=AFFILIATES_TABLE if report == "affiliates" else SALES_TABLE,
         chart=None if answer is None or query is None else chart_of(report, query, answer),
         csv_args={k: v for k, v in request.args.items() if k in PARAMS and v},
-    ), (400 if error else 200)
+    ), status
 
 
 def _csv(report: str) -> Response:
