@@ -294,7 +294,11 @@ def test_the_vendored_files_are_in_the_built_package(tmp_path: Path) -> None:
                  "affsrv/web/static/vendor/LICENSE.htmx",
                  "affsrv/web/static/vendor/LICENSE.echarts",
                  "affsrv/web/static/vendor/NOTICE.echarts",
-                 "affsrv/web/static/affsrv.css", "affsrv/web/templates/base.html",
+                 "affsrv/web/static/affsrv.css", "affsrv/web/static/charts.js",
+                 "affsrv/web/templates/base.html",
+                 "affsrv/admin/templates/admin/overview.html",
+                 "affsrv/admin/templates/admin/overview_today.html",
+                 "affsrv/admin/templates/admin/report.html",
                  "affsrv/admin/templates/admin/payouts.html",
                  "affsrv/portal/templates/portal/dashboard.html",
                  "affsrv/users/templates/users/login.html"):
