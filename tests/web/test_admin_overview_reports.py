@@ -312,6 +312,11 @@ def test_today_report_per_account_and_minute(shop, time_machine):
     mine = _page(client, "/admin/reports/today?account=second")
     assert [r[:3] + [r[5]] for r in _table(mine, "report-total")] == [["all", "1", "60.00",
                                                                         "1"]]
+    # A negative net stays a number in the CSV (no formula guard's apostrophe before it).
+    berlin = _csv(client.get("/admin/reports/today.csv"))
+    assert [(r["key"], r["refunds"], r["net"]) for r in berlin
+            if r["part"] == "minutes" and r["key"] in ("11:00", "12:00")] == [
+        ("11:00", "1", "-40.00"), ("12:00", "0", "-60.00")]
     rows = _csv(client.get("/admin/reports/today.csv?tz=UTC"))
     assert [(r["part"], r["key"], r["orders"], r["gross"]) for r in rows
             if r["part"] == "total"] == [("total", "all", "3", "300.00"),
