@@ -24,7 +24,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -390,8 +390,160 @@ def test_the_vendored_files_are_in_the_built_package(tmp_path: Path) -> None:
                  "affsrv/web/static/vendor/LICENSE.htmx",
                  "affsrv/web/static/vendor/LICENSE.echarts",
                  "affsrv/web/static/vendor/NOTICE.echarts",
-                 "affsrv/web/static/affsrv.css", "affsrv/web/templates/base.html",
+                 "affsrv/web/static/affsrv.css", "affsrv/web/static/charts.js",
+                 "affsrv/web/templates/base.html",
+                 "affsrv/admin/templates/admin/overview.html",
+                 "affsrv/admin/templates/admin/overview_today.html",
+                 "affsrv/admin/templates/admin/report.html",
                  "affsrv/admin/templates/admin/payouts.html",
                  "affsrv/portal/templates/portal/dashboard.html",
                  "affsrv/users/templates/users/login.html"):
         assert name in names, name
+
+
+def _database_totals(site: Site) -> tuple[int, Decimal, Decimal]:
+    """Orders, sales and commissions as the commissions table holds them (every one was
+    recorded today, through the JSON API); on SQLite affsrv keeps amounts as whole cents."""
+    import sqlite3
+
+    with sqlite3.connect(site.cwd / "var" / "affsrv.db") as conn:
+        count, sales, commissions = conn.execute(
+            "SELECT COUNT(*), SUM(sale_total), SUM(commission_total) FROM commissions "
+            "WHERE currency = 'USD'").fetchone()
+    return count, Decimal(sales) / 100, Decimal(commissions) / 100
+
+
+def _charts_drawn(browser: webdriver.Chrome, *element_ids: str) -> None:
+    """ECharts drew each chart: a canvas with a size inside the element."""
+    for element_id in element_ids:
+        WebDriverWait(browser, 10).until(lambda b, e=element_id: b.find_element(
+            By.ID, e).get_attribute("data-drawn") == "true")
+        width, height = browser.execute_script(
+            "const c = document.querySelector('#' + arguments[0] + ' canvas');"
+            "return c ? [c.width, c.height] : [0, 0];", element_id)
+        assert width > 200 and height > 100, (element_id, width, height)
+
+
+def _page_screenshot(browser: webdriver.Chrome, url: str, name: str) -> None:
+    """docs/screenshots/<name>.png at desktop width, after checking that nothing sticks out
+    sideways at phone width (the charts shrink, the tables scroll in their own box)."""
+    for width, height in (PHONE, DESKTOP):
+        browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": width, "height": height, "deviceScaleFactor": 1,
+            "mobile": (width, height) == PHONE})
+        _open(browser, url)
+        overflow = browser.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, (name, width, overflow)
+    charts = browser.execute_script(
+        "return Array.from(document.querySelectorAll('[data-chart]')).map(e => e.id)")
+    _charts_drawn(browser, *charts)
+    shot = browser.execute_cdp_cmd("Page.captureScreenshot", {
+        "format": "png", "captureBeyondViewport": True})
+    (SCREENSHOTS / f"{name}.png").write_bytes(base64.b64decode(shot["data"]))
+    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def _clickbank_history(site: Site) -> None:
+    """Forty ClickBank sales (six refunded) over the last four weeks, before today, in six
+    countries and at many hours, posted to the running server as ClickBank sends them: so the
+    overview's charts have something to show."""
+    from tests.clickbank.support import SECRET, encrypt, notification
+    from tests.reports.support import address
+
+    affsrv_output(["account", "add", "--nickname", "myvendor", "--secret-key", SECRET],
+                  site.cwd, site.env)
+    now = datetime.now(UTC)
+    countries = ("US", "GB", "DE", "US", "CA", "AU", "US", "FR")
+    for i in range(40):
+        when = (now - timedelta(days=1 + (i * 11) % 28, hours=1 + (i * 7) % 20)).replace(
+            microsecond=0)
+        amount = f"{(19 + (i * 37) % 80)}.00"
+        kinds = [("SALE", amount, when)] + ([("RFND", f"-{amount}", when + timedelta(minutes=30))]
+                                            if i % 7 == 3 else [])
+        for kind, total, at in kinds:
+            document = notification(
+                transactionTime=at.isoformat().replace("+00:00", "Z"), receipt=f"CB{i:03d}",
+                transactionType=kind, totalOrderAmount=total, totalAccountAmount=total,
+                customer={"billing": address(countries[i % len(countries)])},
+                lineItems=[{"itemNo": "WIDGET-1", "productTitle": "Widget", "shippable": False,
+                            "recurring": False, "accountAmount": total, "quantity": 1,
+                            "lineItemType": "ORIGINAL", "productPrice": total,
+                            "affiliatePayout": "0.00"}])
+            answer = requests.post(f"{site.merchant}/ins/clickbank/myvendor", timeout=10,
+                                   json=encrypt(document))
+            assert answer.status_code == 200, answer.text
+
+
+def test_overview_and_reports_in_a_browser(site: Site, browser: webdriver.Chrome) -> None:
+    _clickbank_history(site)
+    codes = [affsrv_output(["affiliate", "add", "--email", f"{name}@blog.example", "--fname",
+                            name.title(), "--lname", "Reed", "--code", name],
+                           site.cwd, site.env) and name for name in ("dana", "eli", "fay")]
+    for n, (code, sale) in enumerate(zip(codes * 2, ("120.00", "80.00", "45.50", "99.99",
+                                                      "10.00", "300.00"), strict=True)):
+        _record_commission(site, code, f"ORD-{n}", sale)
+
+    # The merchant signs in with the one-time link, chooses a password, opens the overview.
+    _open(browser, site.link.replace(site.env["AFFSRV_WEB_PUBLIC_URL"], site.merchant))
+    _click_to(browser, browser.find_element(
+        By.CSS_SELECTOR, "main form button, main form input[type=submit]"),
+        site.merchant + "/account")
+    _fill(browser, {"pw-new": MERCHANT_PASSWORD, "pw-confirm": MERCHANT_PASSWORD})
+    _click_to(browser, browser.find_element(By.NAME, "pw-submit"), site.merchant + "/account")
+    _click_to(browser, browser.find_element(By.LINK_TEXT, "Overview"), site.merchant + "/admin/")
+
+    # Today's figures are the database's.
+    orders, sales, commissions = _database_totals(site)
+    assert (orders, sales, commissions) == (6, Decimal("655.49"), Decimal("65.55"))
+    assert _text(browser, "today-USD-orders") == str(orders)
+    assert _money(_text(browser, "today-USD-gross")) == sales
+    assert _money(_text(browser, "today-USD-net")) == sales
+    assert _money(_text(browser, "today-USD-commissions")) == commissions
+    # The affiliates by gross (the ClickBank sales came without one: "(none)").
+    top = [r for r in browser.find_elements(By.CSS_SELECTOR, "#top-affiliates tbody tr")
+           if not r.text.startswith("(none)")]
+    assert [r.text.split()[0] for r in top] == ["fay", "dana", "eli"]  # 345.50, 219.99, 90
+    assert _money(top[0].find_elements(By.TAG_NAME, "td")[2].text) == Decimal("345.50")
+    _charts_drawn(browser, "days-chart", "heat-chart")
+    _no_console_errors(browser)
+
+    # The live block refreshes on its own (htmx, every 10 s): a new sale shows up unasked.
+    url = browser.current_url
+    _record_commission(site, "dana", "ORD-LIVE", "44.51")
+    WebDriverWait(browser, 30, ignored_exceptions=[StaleElementReferenceException]).until(
+        lambda b: _text(b, "today-USD-orders") == "7")
+    assert _money(_text(browser, "today-USD-gross")) == _database_totals(site)[1] == Decimal(
+        "700.00")
+    assert browser.current_url == url  # no reload
+    _no_console_errors(browser)
+    _page_screenshot(browser, site.merchant + "/admin/", "overview")
+
+    # A report, by keyboard: the Reports link, the affiliate filter typed, Enter.
+    _open(browser, site.merchant + "/admin/")
+    _click_to(browser, browser.find_element(By.LINK_TEXT, "Reports"),
+              site.merchant + "/admin/reports/sales")
+    browser.find_element(By.ID, "f-by").send_keys("affiliate")
+    browser.find_element(By.ID, "f-affiliate").send_keys("fay\n")
+    WebDriverWait(browser, 10).until(lambda b: "affiliate=fay" in b.current_url)
+    _no_console_errors(browser)
+    cells = [c.text for c in browser.find_elements(By.CSS_SELECTOR, "#report-table tbody td")]
+    assert cells[:3] == ["fay", "2", "345.50"]
+    _charts_drawn(browser, "report-chart")
+
+    # By day: the CSV the browser downloads has today's row, the database's sums.
+    _open(browser, site.merchant + "/admin/reports/sales?by=day")
+    rows = _download(browser, "csv", "sales-by-day.csv")
+    assert rows[0][:3] == ["key", "orders", "gross"]
+    today_in_berlin = datetime.now(ZoneInfo("Europe/Berlin")).date().isoformat()
+    [today] = [r for r in rows[1:] if r[0] == today_in_berlin]
+    assert (int(today[1]), Decimal(today[2]), Decimal(today[8])) == _database_totals(site)
+    last = datetime.now(ZoneInfo("Europe/Berlin")).date()
+    _page_screenshot(browser, f"{site.merchant}/admin/reports/sales?by=day&from="
+                              f"{last - timedelta(days=29)}&to={last}", "report")
+
+    # A bad filter: the reports' message on the page (a 400, the one console error).
+    browser.get(site.merchant + "/admin/reports/sales?by=day&country=USA")
+    assert "two letters (ISO 3166)" in _text(browser, "report-error")
+    errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert len(errors) == 1 and "status of 400" in errors[0], errors

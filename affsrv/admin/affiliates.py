@@ -16,11 +16,6 @@ from affsrv.payments.services import balances, list_payments
 from affsrv.products.services import list_products
 
 
-@bp.get("/")
-def home() -> Response:
-    return redirect(url_for("admin.affiliates"))
-
-
 @bp.get("/affiliates", endpoint="affiliates")
 def affiliates_page() -> str:
     text = request.args.get("q", "")[:200]

@@ -19,6 +19,8 @@ protect(bp)
 
 # The navigation, in order: (endpoint, label). A page is listed once its module is imported.
 PAGES: list[tuple[str, str]] = [
+    ("admin.overview", "Overview"),
+    ("admin.reports", "Reports"),
     ("admin.affiliates", "Affiliates"),
     ("admin.commissions", "Commissions"),
     ("admin.payouts", "Payouts"),
@@ -58,8 +60,10 @@ def _register_pages() -> Any:
         commissions,
         keys,
         notifications,
+        overview,
         payouts,
         products,
+        reports,
         settings,
     )
 

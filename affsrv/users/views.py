@@ -110,7 +110,7 @@ def home() -> Response:
     people who open affsrv's address are affiliates; the merchant signs in at /login)."""
     kind = getattr(current_user, "kind", "") if current_user.is_authenticated else ""
     if kind == "merchant":
-        return redirect(url_for("admin.affiliates"))
+        return redirect(url_for("admin.overview"))
     return redirect(url_for("portal.dashboard") if kind == "affiliate"
                     else url_for("portal.login"))
 
