@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -30,6 +30,8 @@ from affsrv.reports.models import (
     CLICK_ROLLUPS,
     DAY,
     DAY_SECONDS,
+    HOUR,
+    HOUR_SECONDS,
     MINUTE,
     MINUTE_SECONDS,
     MONTH,
@@ -102,7 +104,7 @@ def _seconds(at: datetime) -> int:
     return math.floor(at.timestamp())
 
 
-_GRAIN_SECONDS = {DAY: DAY_SECONDS, MINUTE: MINUTE_SECONDS}
+_GRAIN_SECONDS = {DAY: DAY_SECONDS, HOUR: HOUR_SECONDS, MINUTE: MINUTE_SECONDS}
 
 
 def bucket_of(seconds: int, grain: str) -> int:
@@ -293,16 +295,24 @@ def click_rows(facts: Iterable[ClickFact]) -> dict[str, dict[tuple[Any, ...], li
     return out
 
 
-def add_sale_facts(connection: Connection, facts: list[SaleFact]) -> None:
+def add_sale_facts(connection: Connection, facts: list[SaleFact],
+                   only: Collection[str] | None = None) -> None:
+    """Add ``facts`` to every sales rollup (or to the tables named in ``only``)."""
     rows = sales_rows(facts)
     for rollup in SALES_ROLLUPS:
+        if only is not None and rollup.table.name not in only:
+            continue
         _upsert(connection, rollup.table, ["bucket", *rollup.dimensions], list(SALES_MEASURES),
                 rows[rollup.table.name])
 
 
-def add_click_facts(connection: Connection, facts: list[ClickFact]) -> None:
+def add_click_facts(connection: Connection, facts: list[ClickFact],
+                    only: Collection[str] | None = None) -> None:
+    """Add ``facts`` to every click rollup (or to the tables named in ``only``)."""
     rows = click_rows(facts)
     for rollup in CLICK_ROLLUPS:
+        if only is not None and rollup.table.name not in only:
+            continue
         _upsert(connection, rollup.table, ["bucket", *rollup.dimensions], ["clicks"],
                 rows[rollup.table.name])
 
@@ -455,20 +465,25 @@ def all_rollup_tables() -> list[Table]:
     return [r.table for r in (*SALES_ROLLUPS, *CLICK_ROLLUPS)]
 
 
-def rebuild_rollups(connection: Connection, shop_account: str) -> dict[str, int]:
-    """Empty the rollups and count every stored transaction, commission and click again, in
-    the caller's transaction; the rows each rollup has afterwards. The stored rows are read
-    in chunks (never all at once), so memory stays flat however many there are."""
-    for table in all_rollup_tables():
+def rebuild_rollups(connection: Connection, shop_account: str,
+                    only: Collection[str] | None = None) -> dict[str, int]:
+    """Empty the rollups (or the tables named in ``only``: a migration adding a rollup fills
+    just that) and count every stored transaction, commission and click again, in the
+    caller's transaction; the rows each rollup has afterwards. The stored rows are read in
+    chunks (never all at once), so memory stays flat however many there are."""
+    tables = [t for t in all_rollup_tables() if only is None or t.name in only]
+    for table in tables:
         connection.execute(delete(table))
     # Each chunk is written as it is read (a PostgreSQL server-side cursor and the upserts
     # share the connection and its transaction).
-    for chunk in _chunks(stored_sale_facts(connection, shop_account)):
-        add_sale_facts(connection, chunk)
-    for clicks in stored_click_facts(connection):
-        add_click_facts(connection, clicks)
+    if any(r.table in tables for r in SALES_ROLLUPS):
+        for chunk in _chunks(stored_sale_facts(connection, shop_account)):
+            add_sale_facts(connection, chunk, only)
+    if any(r.table in tables for r in CLICK_ROLLUPS):
+        for clicks in stored_click_facts(connection):
+            add_click_facts(connection, clicks, only)
     return {t.name: connection.scalar(select(func.count()).select_from(t)) or 0
-            for t in all_rollup_tables()}
+            for t in tables}
 
 
 def _table_rows(connection: Connection, table: Table, measures: list[str]

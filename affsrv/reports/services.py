@@ -27,12 +27,14 @@ from affsrv.db.types import Money
 from affsrv.errors import DomainError
 from affsrv.reports.models import (
     DAY_SECONDS,
+    HOUR_SECONDS,
     MINUTE_SECONDS,
     QUARTER_SECONDS,
     SALES_MEASURES,
     Rollup,
     click_narrow_d,
     click_narrow_m,
+    click_times_h,
     click_times_q,
     clicks_d,
     clicks_q,
@@ -43,6 +45,7 @@ from affsrv.reports.models import (
     postal_q,
     sales_d,
     sales_q,
+    times_h,
     times_q,
 )
 from affsrv.tracking.models import ReferralLink
@@ -233,6 +236,21 @@ def _bucket_ranges(period: Period, quarters: Rollup, days: Rollup | None = None,
     return ranges
 
 
+def _time_ranges(period: Period, quarters: Rollup, hours: Rollup | None
+                 ) -> tuple[list[tuple[Table, int, int]], int]:
+    """The buckets a time grouping reads, and their unit in seconds: the hourly rollup when
+    the period's bounds, offsets and transitions are all whole hours (then every local hour
+    is a UTC hour), else the quarter hours."""
+    whole_hours = hours is not None and period.end % HOUR_SECONDS == 0 and all(
+        second % HOUR_SECONDS == 0 and offset % HOUR_SECONDS == 0
+        for second, offset in period.offsets)
+    if whole_hours:
+        assert hours is not None
+        return [(hours.table, period.start // HOUR_SECONDS,
+                 period.end // HOUR_SECONDS)], HOUR_SECONDS
+    return _bucket_ranges(period, quarters), QUARTER_SECONDS
+
+
 @dataclass(frozen=True)
 class Filters:
     """What a report is narrowed to; None: everything."""
@@ -341,14 +359,19 @@ def sales_report(connection: Connection, by: str, period: Period,
     if by not in SALES_GROUPS:
         raise DomainError(f"unknown group {by!r}: one of {', '.join(SALES_GROUPS)}")
     if by in TIME_GROUPS:
+        if filters.narrowed:
+            ranges, unit = _bucket_ranges(period, sales_q), QUARTER_SECONDS
+        else:
+            ranges, unit = _time_ranges(period, times_q, times_h)
+
         def key_of(table: Table) -> Any:
-            return _time_key(_local_units(table.c.bucket, period, QUARTER_SECONDS),
-                             QUARTER_SECONDS, by)
-        ranges = _bucket_ranges(period, sales_q if filters.narrowed else times_q)
+            return _time_key(_local_units(table.c.bucket, period, unit), unit, by)
         raw = _grouped(connection, ranges, key_of, filters, SALES_MEASURES)
         return _sales_rows(raw, lambda v: _time_label(by, int(v)), by_time=True)
-    if by == "postal":
+    if by == "postal" and filters.narrowed:
         ranges = _bucket_ranges(period, postal_q, postal_d)
+    elif by == "postal":
+        ranges = _bucket_ranges(period, postal_q, narrow_d[by], narrow_m[by])
     elif filters.narrowed:
         ranges = _bucket_ranges(period, sales_q, sales_d)
     else:
@@ -432,13 +455,21 @@ def affiliates_report(connection: Connection, by: str, period: Period,
         raise DomainError("the affiliates report has no account filter: clicks have no account")
     click_filters = _click_filters(connection, filters)
     if by == "day":
-        def key_of(table: Table) -> Any:
-            return _time_key(_local_units(table.c.bucket, period, QUARTER_SECONDS),
-                             QUARTER_SECONDS, "day")
-        click_ranges = _bucket_ranges(
-            period, clicks_q if click_filters and click_filters.narrowed else click_times_q)
-        sale_ranges = _bucket_ranges(period, sales_q if filters.narrowed else times_q)
-        click_key = sale_key = key_of
+        if click_filters is not None and click_filters.narrowed:
+            click_ranges, click_unit = _bucket_ranges(period, clicks_q), QUARTER_SECONDS
+        else:
+            click_ranges, click_unit = _time_ranges(period, click_times_q, click_times_h)
+        if filters.narrowed:
+            sale_ranges, sale_unit = _bucket_ranges(period, sales_q), QUARTER_SECONDS
+        else:
+            sale_ranges, sale_unit = _time_ranges(period, times_q, times_h)
+
+        def click_key(table: Table) -> Any:
+            return _time_key(_local_units(table.c.bucket, period, click_unit), click_unit,
+                             "day")
+
+        def sale_key(table: Table) -> Any:
+            return _time_key(_local_units(table.c.bucket, period, sale_unit), sale_unit, "day")
     else:
         click_column = {"affiliate": "affiliate_id", "product": "product_id",
                         "link": "link_id"}.get(by, by)
