@@ -46,6 +46,7 @@ from affsrv.reports.rollups import ClickFact, SaleFact
 COUNTRIES = ["US", "GB", "DE", "CA", "AU", "IN", "NP", "FR", "BR", "JP"] + [
     f"{a}{b}" for a in "KLMNOP" for b in "ABCDEFG"]
 METHODS = ["VISA", "MSTR", "PYPL", "AMEX", "DISC"]
+_SLICE = 500_000
 REFUND_DELAY, CHARGEBACK_DELAY = 3 * DAY_SECONDS, 20 * DAY_SECONDS
 
 
@@ -282,10 +283,14 @@ def write_rollups(engine: Engine, g: Generated, log: Any = print) -> int:
         table = rows.rollup.table
         names = [c.name for c in table.columns]
         is_sales = rows.rollup in SALES_ROLLUPS
-        python_rows = _python_rows(rows, sales_labels if is_sales else {
-            "country": labels["country"]}, sqlite)
         with engine.begin() as connection:
-            _insert(connection, table.name, names, python_rows, sqlite)
+            # A slice at a time: Python tuples of 50M clicks' rows would not fit in memory.
+            for low in range(0, len(rows.keys[0]), _SLICE):
+                part = TableRows(rows.rollup, [k[low:low + _SLICE] for k in rows.keys],
+                                 [v[low:low + _SLICE] for v in rows.values])
+                python_rows = _python_rows(part, sales_labels if is_sales else {
+                    "country": labels["country"]}, sqlite)
+                _insert(connection, table.name, names, python_rows, sqlite)
         written += len(rows.keys[0])
         log(f"  {table.name}: {len(rows.keys[0])} rows")
     return written
