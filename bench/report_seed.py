@@ -10,9 +10,9 @@ rollups.
   they equal what the real write path (ClickBank notifications, commissions, landing clicks)
   and ``affsrv report recount`` give for the same orders and clicks.
 
-Every sale has a 10% commission; a tenth are refunded 3 days later and a fiftieth charged
-back 20 days later (the reversal takes the commission back at that moment); facts after
-``now`` are not (yet) made.
+Every sale has a 10% commission (cents rounded half up, as ``affsrv.db.types.to_money``); a
+tenth are refunded 3 days later and a fiftieth charged back 20 days later (the reversal
+takes the commission back at that moment); facts after ``now`` are not (yet) made.
 """
 
 from __future__ import annotations
@@ -81,6 +81,7 @@ class Generated:
     kind: np.ndarray          # 0 sale, 1 refund, 2 chargeback
     amount: np.ndarray        # cents
     commission: np.ndarray    # cents, signed (a reversal takes it back)
+    order: np.ndarray         # the sale a fact belongs to (0..orders-1)
     # clicks
     click_at: np.ndarray
     click_affiliate: np.ndarray   # affiliate id, 1..
@@ -102,8 +103,8 @@ def generate(orders: int, clicks: int, start: int, end: int, seed: int,
     us = shape.countries.index("US") if "US" in shape.countries else -1
     state = np.where(country == us, rng.integers(1, shape.states + 1, n), 0)
     amount = rng.integers(995, 19995, n)
-    quotient, remainder = np.divmod(amount, 10)  # a tenth, rounded half to even (Decimal's)
-    commission = quotient + ((remainder > 5) | ((remainder == 5) & (quotient % 2 == 1)))
+    quotient, remainder = np.divmod(amount, 10)  # a 10% commission, cents rounded half up
+    commission = quotient + (remainder >= 5)
     roll = rng.random(n)
     sale = {
         "at": at, "account": rng.integers(0, shape.accounts, n),
@@ -113,6 +114,7 @@ def generate(orders: int, clicks: int, start: int, end: int, seed: int,
         "postal": rng.integers(0, shape.postals, n),
         "currency": (rng.random(n) >= 0.9).astype(np.int64),
         "kind": np.zeros(n, np.int64), "amount": amount, "commission": commission,
+        "order": np.arange(n, dtype=np.int64),
     }
     parts = [sale]
     for kind, chosen, delay in ((1, roll < 0.10, REFUND_DELAY),
