@@ -10,6 +10,7 @@ so a recount adds exactly what the writes added.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator
@@ -246,6 +247,19 @@ def _shop_account() -> str:
 
 # --- adding to the rollups -------------------------------------------------------------------
 
+@functools.cache
+def _upsert_statement(dialect_name: str, table: Table, keys: tuple[str, ...],
+                      measures: tuple[str, ...]) -> Any:
+    """The upsert of ``table``, built once: building its ``SET m = m + excluded.m`` anew for
+    each write cost most of a sale's rollup CPU (measured in bench/report_write_cost.py)."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement = dialect.insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c[k] for k in keys],
+        set_={m: table.c[m] + statement.excluded[m] for m in measures},
+    )
+
+
 def _upsert(connection: Connection, table: Table, keys: list[str], measures: list[str],
             rows: dict[tuple[Any, ...], list[Any]]) -> None:
     """Add each of ``rows`` (key tuple -> measure values) to ``table``: one atomic
@@ -253,12 +267,7 @@ def _upsert(connection: Connection, table: Table, keys: list[str], measures: lis
     to the same rows lock them in the same order."""
     if not rows:
         return
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c[k] for k in keys],
-        set_={m: table.c[m] + statement.excluded[m] for m in measures},
-    )
+    statement = _upsert_statement(connection.dialect.name, table, tuple(keys), tuple(measures))
     connection.execute(statement, [
         {**dict(zip(keys, key, strict=True)), **dict(zip(measures, values, strict=True))}
         for key, values in sorted(rows.items())
