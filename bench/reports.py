@@ -18,7 +18,7 @@ Usage::
     python bench/reports.py --url sqlite:///var/bench-reports.db --orders 1000000 \
         --save /tmp/r1m.json
     python bench/reports.py --url sqlite:///var/bench-r10m.db --orders 10000000 \
-        --against /tmp/r1m.json      # adds the p50 ratio to the saved run: flatness
+        --against /tmp/r1m.json      # adds the p50 ratios (wall, CPU) to the saved run
     # --clicks (default 5 x orders), --days 730, --repeat 20, --seed 1; --drop removes the
     # database (PostgreSQL) or file (SQLite) afterwards.
 """
@@ -73,8 +73,9 @@ FLOORS = {
 }
 
 
-def _floor_ms(app: Any, name: str, repeat: int) -> float | None:
-    """p50 ms of a bare GROUP BY over one row per group (and currency) of report ``name``."""
+def _floor_ms(app: Any, name: str, repeat: int) -> tuple[float, float] | None:
+    """p50 ms (wall, and this process's CPU) of a bare GROUP BY over one row per group (and
+    currency) of report ``name``."""
     base = next((v for k, v in FLOORS.items() if name.startswith(k + ",")), None)
     if base is None:
         return None
@@ -90,14 +91,15 @@ def _floor_ms(app: Any, name: str, repeat: int) -> float | None:
         connection.execute(text(f"DROP TABLE IF EXISTS {floor}"))
         connection.execute(text(f"CREATE TABLE {floor} AS SELECT {key}{extra}, {sums} "
                                 f"FROM {source} GROUP BY {key}{extra}"))
-    times = []
+    times, cpus = [], []
     with app.app_context(), db.engine.connect() as connection:
         for _ in range(repeat + 1):
-            began = time.perf_counter()
+            began, cpu = time.perf_counter(), time.process_time()
             connection.execute(text(f"SELECT {key}{extra}, {sums} FROM {floor} "
                                     f"GROUP BY {key}{extra}")).all()
             times.append((time.perf_counter() - began) * 1000)
-    return statistics.median(times[1:])
+            cpus.append((time.process_time() - cpu) * 1000)
+    return statistics.median(times[1:]), statistics.median(cpus[1:])
 
 
 def _queries(days: int) -> list[tuple[str, str, dict[str, str]]]:
@@ -148,8 +150,8 @@ def run(url: str, orders: int, clicks: int, days: int, repeat: int, seed_value: 
     headers = {"Authorization": f"Bearer {key}"}
     print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"\n{'report':<52} {'p50 ms':>8} {'p99 ms':>8} {'cpu p50':>8} {'rows':>7}"
-          f" {'floor':>7}" + (f" {'ratio':>6}" if previous else ""))
-    results: dict[str, float] = {}
+          f" {'floor':>7} {'fl cpu':>7}" + (f" {'ratio':>6} {'cpu r':>6}" if previous else ""))
+    results: dict[str, dict[str, float]] = {}
     for name, path, params in _queries(days):
         times, cpus = [], []
         rows = 0
@@ -162,14 +164,16 @@ def run(url: str, orders: int, clicks: int, days: int, repeat: int, seed_value: 
             body = answer.json
             rows = len(body) if isinstance(body, list) else len(body["minutes"])
         times, cpus = sorted(times[1:]), sorted(cpus[1:])  # the first run warms caches
-        p50 = statistics.median(times)
-        results[name] = p50
+        p50, cpu50 = statistics.median(times), statistics.median(cpus)
+        results[name] = {"p50": p50, "cpu": cpu50}
         floor = _floor_ms(app, name, repeat)
-        line = (f"{name:<52} {p50:8.1f} {_percentile(times, 0.99):8.1f} "
-                f"{statistics.median(cpus):8.1f} {rows:7d} "
-                + (f"{floor:7.1f}" if floor is not None else f"{'':>7}"))
-        if previous:
-            line += f" {p50 / previous[name]:6.2f}" if name in previous else ""
+        line = (f"{name:<52} {p50:8.1f} {_percentile(times, 0.99):8.1f} {cpu50:8.1f} "
+                f"{rows:7d} " + (f"{floor[0]:7.1f} {floor[1]:7.1f}" if floor is not None
+                                 else f"{'':>7} {'':>7}"))
+        if name in previous:  # this run's p50 (wall, CPU) over the saved run's
+            before = previous[name]
+            line += (f" {p50 / before['p50']:6.2f}"
+                     f" {cpu50 / max(before['cpu'], 0.001):6.2f}")
         print(line, flush=True)
     print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if save:
