@@ -1,6 +1,9 @@
 """Report latency on seeded rollups: p50 and p99 per report, over HTTP (Flask's test client,
 so parsing the query and serialising the answer are included), with the process's own CPU
-time per report (the machine is shared: wall time carries other work's waiting).
+time per report (the machine is shared: wall time carries other work's waiting), and the CPU
+of the service call alone (``svc cpu``: the sums and typed rows, without HTTP and the JSON).
+With SQLite the database works in this process, so both CPU columns include its work; with
+PostgreSQL they are the client's only.
 
 Seeds the rollups as ``--orders`` ClickBank sales (a tenth of them refunded, a fiftieth
 charged back, each with a commission) and ``--clicks`` landing clicks, spread over ``--days``
@@ -126,6 +129,32 @@ def _queries(days: int) -> list[tuple[str, str, dict[str, str]]]:
     return queries
 
 
+def _service_cpu_ms(app: Any, path: str, params: dict[str, str], repeat: int) -> float:
+    """p50 of this process's CPU ms for the report's service call alone (the database's sums
+    and the typed rows, no HTTP and no serialising): with SQLite in-process, the report
+    without its answer's formatting."""
+    from affsrv.reports import schemas, services
+    from affsrv.settings import settings
+
+    with app.app_context():
+        query = schemas.parse_query(params, path, settings("server")["timezone"], 10**6)
+        by = query.by or ""
+        calls = {
+            "sales": lambda c: services.sales_report(c, by, query.period, query.filters),
+            "affiliates": lambda c: services.affiliates_report(c, by, query.period,
+                                                               query.filters),
+            "today": lambda c: services.today_report(c, query.period.zone,
+                                                     query.filters.account),
+        }
+        cpus = []
+        with db.engine.connect() as connection:
+            for _ in range(repeat + 1):
+                cpu = time.process_time()
+                calls[path](connection)
+                cpus.append((time.process_time() - cpu) * 1000)
+    return statistics.median(cpus[1:])
+
+
 def _percentile(times: list[float], share: float) -> float:
     return times[min(len(times) - 1, round(share * (len(times) - 1)))]
 
@@ -149,8 +178,9 @@ def run(url: str, orders: int, clicks: int, days: int, repeat: int, seed_value: 
     client = app.test_client()
     headers = {"Authorization": f"Bearer {key}"}
     print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    print(f"\n{'report':<52} {'p50 ms':>8} {'p99 ms':>8} {'cpu p50':>8} {'rows':>7}"
-          f" {'floor':>7} {'fl cpu':>7}" + (f" {'ratio':>6} {'cpu r':>6}" if previous else ""))
+    print(f"\n{'report':<52} {'p50 ms':>8} {'p99 ms':>8} {'cpu p50':>8} {'svc cpu':>8}"
+          f" {'rows':>7} {'floor':>7} {'fl cpu':>7}"
+          + (f" {'ratio':>6} {'cpu r':>6}" if previous else ""))
     results: dict[str, dict[str, float]] = {}
     for name, path, params in _queries(days):
         times, cpus = [], []
@@ -167,9 +197,11 @@ def run(url: str, orders: int, clicks: int, days: int, repeat: int, seed_value: 
         p50, cpu50 = statistics.median(times), statistics.median(cpus)
         results[name] = {"p50": p50, "cpu": cpu50}
         floor = _floor_ms(app, name, repeat)
+        service = _service_cpu_ms(app, path, params, repeat)
         line = (f"{name:<52} {p50:8.1f} {_percentile(times, 0.99):8.1f} {cpu50:8.1f} "
-                f"{rows:7d} " + (f"{floor[0]:7.1f} {floor[1]:7.1f}" if floor is not None
-                                 else f"{'':>7} {'':>7}"))
+                f"{service:8.1f} {rows:7d} "
+                + (f"{floor[0]:7.1f} {floor[1]:7.1f}" if floor is not None
+                   else f"{'':>7} {'':>7}"))
         if name in previous:  # this run's p50 (wall, CPU) over the saved run's
             before = previous[name]
             line += (f" {p50 / before['p50']:6.2f}"

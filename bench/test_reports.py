@@ -40,8 +40,9 @@ def test_report_benchmark_runs_at_a_tiny_scale(tmp_path: Path) -> None:
     ]
     floors = set()
     for line in table:
-        p50, p99, cpu, rows, *floor = line[52:].split()
+        p50, p99, cpu, service, rows, *floor = line[52:].split()
         assert float(p50) > 0 and float(p99) >= float(p50) and float(cpu) >= 0
+        assert float(service) >= 0
         assert int(rows) >= 0
         if floor:
             floors.add(line[:52].strip())
