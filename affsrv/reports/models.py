@@ -21,7 +21,9 @@ writers both count. Time is bucketed in UTC:
   ``report_times_q`` (quarter hour and currency only) and ``report_times_h`` (UTC hour and
   currency) answer the unfiltered time groupings: the hourly one wherever the zone's offsets
   and transitions in the range are whole hours (most zones), the quarter-hourly one otherwise
-  (India, Nepal, ...). A filtered report reads the wide rollups.
+  (India, Nepal, ...). ``report_week_quarters_m`` (UTC month, quarter hour of the UTC week,
+  currency) answers the hour and weekday groupings for the whole months of a range in which
+  the zone's offset does not change. A filtered report reads the wide rollups.
 - ``report_by_postal_d``/``_m`` (postal code and currency) answer the unfiltered postal report
   as the other narrow rollups do: their rows are bounded by codes x days or months, not by
   orders (the wide postal rollups keep about a row per order).
@@ -73,7 +75,7 @@ _WIDTHS = {"account": 64, "product": 64, "affiliate": 64, "method": 32, "country
 
 
 def _dimension(name: str) -> Column:
-    if name in {"affiliate_id", "product_id"}:
+    if name in {"affiliate_id", "product_id", "week_quarter"}:
         return Column(name, Integer, primary_key=True, autoincrement=False)
     if name == "link_id":
         return Column(name, BigId, primary_key=True, autoincrement=False)
@@ -119,6 +121,10 @@ postal_d = _sales_rollup("report_postal_d", DAY, POSTAL_DIMENSIONS)
 times_q = _sales_rollup("report_times_q", QUARTER, ("currency",))
 #: The same per UTC hour: a quarter of the rows, for zones whose offsets are whole hours.
 times_h = _sales_rollup("report_times_h", HOUR, ("currency",))
+#: Per UTC month and quarter hour of the UTC week (0: Monday 00:00-00:15 UTC, 671: Sunday
+#: 23:45): in a month of constant offset, a zone's hour and weekday of each of its sales are
+#: those of its week quarter, so the hour and weekday groupings read 672 rows per month.
+week_quarters_m = _sales_rollup("report_week_quarters_m", MONTH, ("week_quarter", "currency"))
 minutes = _sales_rollup("report_minutes", MINUTE, ("account", "currency"))
 narrow_d = {g: _sales_rollup(f"report_by_{g}_d", DAY, (g, "currency")) for g in NARROW_GROUPS}
 narrow_m = {g: _sales_rollup(f"report_by_{g}_m", MONTH, (g, "currency"))
@@ -133,7 +139,7 @@ click_narrow_m = {d: _click_rollup(f"report_clicks_by_{d.removesuffix('_id')}_m"
                   for d in CLICK_DIMENSIONS}
 
 SALES_ROLLUPS: tuple[Rollup, ...] = (
-    sales_q, sales_d, postal_q, postal_d, times_q, times_h, minutes,
+    sales_q, sales_d, postal_q, postal_d, times_q, times_h, week_quarters_m, minutes,
     *narrow_d.values(), *narrow_m.values(),
 )
 CLICK_ROLLUPS: tuple[Rollup, ...] = (

@@ -116,6 +116,13 @@ def bucket_of(seconds: int, grain: str) -> int:
     return seconds // _GRAIN_SECONDS.get(grain, QUARTER_SECONDS)
 
 
+def week_quarter_of(seconds: int) -> int:
+    """The quarter hour of the UTC week (Monday 00:00 UTC is 0) holding Unix second
+    ``seconds``; 1970-01-01 was a Thursday."""
+    quarter = seconds // QUARTER_SECONDS
+    return ((quarter // 96 + 3) % 7) * 96 + quarter % 96
+
+
 def _add_figure(fact: SaleFact, kind: str, amount: Decimal) -> None:
     if kind == "sale":
         fact.orders, fact.gross = 1, amount
@@ -284,7 +291,8 @@ def sales_rows(facts: Iterable[SaleFact]) -> dict[str, dict[tuple[Any, ...], lis
                                                                       _ZERO, _ZERO])
         for fact, second in zip(facts, seconds, strict=True):
             key = (bucket_of(second, rollup.grain),
-                   *(getattr(fact, d) for d in rollup.dimensions))
+                   *(week_quarter_of(second) if d == "week_quarter" else getattr(fact, d)
+                     for d in rollup.dimensions))
             row = rows[key]
             for i, measure in enumerate(SALES_MEASURES):
                 row[i] += getattr(fact, measure)

@@ -47,6 +47,7 @@ from affsrv.reports.models import (
     sales_q,
     times_h,
     times_q,
+    week_quarters_m,
 )
 from affsrv.tracking.models import ReferralLink
 
@@ -251,6 +252,62 @@ def _time_ranges(period: Period, quarters: Rollup, hours: Rollup | None
     return _bucket_ranges(period, quarters), QUARTER_SECONDS
 
 
+def _constant_months(period: Period) -> list[tuple[int, int, int]]:
+    """Runs ``(first month, end month, offset)`` of the whole UTC months within the period
+    throughout which the zone's offset does not change (months since January 1970)."""
+    start_at = datetime.fromtimestamp(period.start, UTC)
+    month = (start_at.year - 1970) * 12 + start_at.month - 1
+    if _month_start(month) < period.start:
+        month += 1
+    runs: list[tuple[int, int, int]] = []
+    while _month_start(month + 1) <= period.end:
+        low, high = _month_start(month), _month_start(month + 1)
+        if not any(low < second < high for second, _ in period.offsets[1:]):
+            offset = [o for second, o in period.offsets if second <= low][-1]
+            if runs and runs[-1][1] == month and runs[-1][2] == offset:
+                runs[-1] = (runs[-1][0], month + 1, offset)
+            else:
+                runs.append((month, month + 1, offset))
+        month += 1
+    return runs
+
+
+def _week_time_reads(period: Period, by: str
+                     ) -> tuple[list[tuple[Table, int, int]], Any] | None:
+    """For an unfiltered hour, weekday or weekday-hour report: the whole months of constant
+    offset from ``report_week_quarters_m`` (672 rows a month and currency), the rest from the
+    hourly or quarter-hour rollup; and the group key of each table. None when the period has
+    no such month."""
+    runs = _constant_months(period)
+    if by not in {"hour", "weekday", "weekday-hour"} or not runs:
+        return None
+    rest_ranges, unit = _time_ranges(period, times_q, times_h)
+    rest_table = rest_ranges[0][0]
+    ranges = [(week_quarters_m.table, first, end) for first, end, _ in runs]
+    cut = [period.start] + [s for first, end, _ in runs
+                            for s in (_month_start(first), _month_start(end))] + [period.end]
+    for low, high in zip(cut[::2], cut[1::2], strict=True):
+        if low < high:
+            ranges.append((rest_table, low // unit, high // unit))
+    per_week = 7 * DAY_SECONDS // QUARTER_SECONDS
+    # Each run's offset in quarter hours, by month.
+    whens = [(week_quarters_m.table.c.bucket < end, offset // QUARTER_SECONDS)
+             for _, end, offset in runs]
+
+    def key_of(table: Table) -> Any:
+        if table is not week_quarters_m.table:
+            return _time_key(_local_units(table.c.bucket, period, unit), unit, by)
+        local = (table.c.week_quarter + case(*whens, else_=runs[-1][2] // QUARTER_SECONDS)
+                 + per_week) % per_week
+        hour = (local % 96) // 4
+        if by == "hour":
+            return hour
+        if by == "weekday":
+            return local // 96
+        return (local // 96) * 24 + hour
+    return ranges, key_of
+
+
 @dataclass(frozen=True)
 class Filters:
     """What a report is narrowed to; None: everything."""
@@ -359,6 +416,10 @@ def sales_report(connection: Connection, by: str, period: Period,
     if by not in SALES_GROUPS:
         raise DomainError(f"unknown group {by!r}: one of {', '.join(SALES_GROUPS)}")
     if by in TIME_GROUPS:
+        week = None if filters.narrowed else _week_time_reads(period, by)
+        if week is not None:
+            raw = _grouped(connection, week[0], week[1], filters, SALES_MEASURES)
+            return _sales_rows(raw, lambda v: _time_label(by, int(v)), by_time=True)
         if filters.narrowed:
             ranges, unit = _bucket_ranges(period, sales_q), QUARTER_SECONDS
         else:

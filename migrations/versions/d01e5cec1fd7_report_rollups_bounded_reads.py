@@ -1,6 +1,7 @@
 """report rollups whose reads stay bounded as orders grow: the postal codes per UTC day and
-month (postal code and currency only, like the other narrow rollups) and sales and clicks per
-UTC hour (the time groupings in zones whose offsets are whole hours). Filled from the orders,
+month (postal code and currency only, like the other narrow rollups), sales and clicks per
+UTC hour (the time groupings in zones whose offsets are whole hours), and sales per UTC month
+and quarter hour of the UTC week (the hour and weekday groupings over whole months). Filled from the orders,
 commissions and clicks stored so far.
 
 Revision ID: d01e5cec1fd7
@@ -22,6 +23,8 @@ _SALES_TABLES = {
     'report_by_postal_d': [sa.Column('postal', sa.String(length=20), nullable=False)],
     'report_by_postal_m': [sa.Column('postal', sa.String(length=20), nullable=False)],
     'report_times_h': [],
+    'report_week_quarters_m': [sa.Column('week_quarter', sa.Integer(), autoincrement=False,
+                                         nullable=False)],
 }
 
 

@@ -1,6 +1,7 @@
 """Reports over long ranges read rollups whose rows are bounded by groups and time, not by
-orders: the postal codes' own month/day rollups, and hourly time rollups in zones whose
-offsets are whole hours. The figures stay exact in every zone: each time grouping is checked
+orders: the postal codes' own month/day rollups, hourly time rollups in zones whose offsets
+are whole hours, and the week-quarter month rollup for hours and weekdays over whole months
+of constant offset. The figures stay exact in every zone: each time grouping is checked
 against every sale's local time worked out by zoneinfo, across two years of daylight-saving
 changes (New York, Berlin, Lord Howe's half-hour change) and quarter-hour Kathmandu."""
 
@@ -115,13 +116,25 @@ def test_long_reports_read_the_bounded_rollups(shop):
     assert "report_postal_d" not in postal  # the wide rollup: about a row per order
     # A filtered postal report still reads the wide rollups (they have the filters' columns).
     assert "report_postal_d" in sql(sales_report, "postal", "UTC", Filters(country="US"))
-    for by in ("day", "hour", "weekday", "weekday-hour"):
-        for zone in ("America/New_York", "Europe/Berlin", "UTC"):
+    for zone in ("America/New_York", "Europe/Berlin", "UTC"):
+        statement = sql(sales_report, "day", zone)
+        assert "report_times_h" in statement and "report_times_q" not in statement
+    for zone in ("Asia/Kathmandu", "Asia/Kolkata", "Australia/Lord_Howe"):
+        statement = sql(sales_report, "day", zone)
+        assert "report_times_q" in statement and "report_times_h" not in statement
+    # Hours and weekdays: the whole months of constant offset from the week-quarter rollup;
+    # the months with a transition (and the ragged ends) hourly or by quarter hours.
+    for by in ("hour", "weekday", "weekday-hour"):
+        for zone in ("America/New_York", "Europe/Berlin"):
             statement = sql(sales_report, by, zone)
-            assert "report_times_h" in statement and "report_times_q" not in statement
+            assert "report_week_quarters_m" in statement and "report_times_h" in statement
+            assert "report_times_q" not in statement
+        statement = sql(sales_report, by, "UTC")  # whole months only
+        assert "report_week_quarters_m" in statement and "report_times_" not in statement
         for zone in ("Asia/Kathmandu", "Asia/Kolkata", "Australia/Lord_Howe"):
             statement = sql(sales_report, by, zone)
-            assert "report_times_q" in statement and "report_times_h" not in statement
+            assert "report_week_quarters_m" in statement and "report_times_q" in statement
+            assert "report_times_h" not in statement
     by_day = sql(affiliates_report, "day", "America/New_York")
     assert "report_click_times_h" in by_day and "report_times_h" in by_day
     assert "report_click_times_q" not in by_day
