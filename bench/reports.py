@@ -47,6 +47,7 @@ from affsrv.app import import_models  # noqa: E402
 from affsrv.extensions import db  # noqa: E402
 from affsrv.reports.keys import create_report_key  # noqa: E402
 from affsrv.reports.models import sales_q  # noqa: E402
+from affsrv.reports.rollups import all_rollup_tables  # noqa: E402
 from bench.deep_paging import _drop, _ensure_database  # noqa: E402
 from bench.report_seed import generate, write_rollups  # noqa: E402
 
@@ -170,6 +171,12 @@ def run(url: str, orders: int, clicks: int, days: int, repeat: int, seed_value: 
         seeded = db.session.scalar(select(func.coalesce(func.sum(sales_q.table.c.orders), 0)))
         key = create_report_key("bench")[1]
     if seeded:
+        with app.app_context():
+            empty = [t.name for t in all_rollup_tables()
+                     if db.session.scalar(select(func.count()).select_from(t).limit(1)) == 0]
+        if empty:  # a rollup added since the seeding: its reports would read nothing
+            raise SystemExit(f"{url} was seeded before {', '.join(empty)} existed: "
+                             "seed a new database (--drop, or another --url)")
         print(f"reusing the seeded rollups ({seeded} orders)")
     else:
         print(f"seeding {orders} orders and {clicks} clicks over {days} days")
