@@ -1,108 +1,109 @@
 """Report latency on seeded rollups: p50 and p99 per report, over HTTP (Flask's test client,
-so parsing the query and serialising the answer are included).
+so parsing the query and serialising the answer are included), with the process's own CPU
+time per report (the machine is shared: wall time carries other work's waiting), and the CPU
+of the service call alone (``svc cpu``: the sums and typed rows, without HTTP and the JSON).
+With SQLite the database works in this process, so both CPU columns include its work; with
+PostgreSQL they are the client's only.
 
 Seeds the rollups as ``--orders`` ClickBank sales (a tenth of them refunded, a fiftieth
 charged back, each with a commission) and ``--clicks`` landing clicks, spread over ``--days``
-days up to now, would make them: with the very functions the write paths call
-(``affsrv.reports.rollups.add_sale_facts`` / ``add_click_facts``). The orders and clicks
-tables themselves are not filled: no report reads them. A database that already holds the
-seeded rollups is reused.
+days up to now, would make them: summed with numpy and bulk-inserted
+(``bench/report_seed.py``; ``tests/reports/test_bench_seed.py`` proves the sums equal what the
+write paths' functions add). The orders and clicks tables themselves are not filled: no report
+reads them. A database that already holds the seeded rollups is reused.
+
+For the groupings whose answer is itself large (postal codes, affiliates, links) it also
+times the floor: a bare ``GROUP BY`` over a table holding one row per group and currency
+(made from the month rollup), in the same run.
 
 Usage::
 
-    python bench/reports.py --url sqlite:///var/bench-reports.db --orders 100000
-    python bench/reports.py --url postgresql://postgres@127.0.0.1:5432/affsrv_reports \\
-        --orders 1000000
-    # --clicks (default 10 x orders), --days 730, --repeat 20, --seed 1; --drop removes the
+    python bench/reports.py --url sqlite:///var/bench-reports.db --orders 1000000 \
+        --save /tmp/r1m.json
+    python bench/reports.py --url sqlite:///var/bench-r10m.db --orders 10000000 \
+        --against /tmp/r1m.json      # adds the p50 ratios (wall, CPU) to the saved run
+    # --clicks (default 5 x orders), --days 730, --repeat 20, --seed 1; --drop removes the
     # database (PostgreSQL) or file (SQLite) afterwards.
 """
 
 from __future__ import annotations
 
 import argparse
-import random
+import json
+import os
 import statistics
 import sys
 import time
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 
 from affsrv import create_app  # noqa: E402
 from affsrv.app import import_models  # noqa: E402
 from affsrv.extensions import db  # noqa: E402
 from affsrv.reports.keys import create_report_key  # noqa: E402
 from affsrv.reports.models import sales_q  # noqa: E402
-from affsrv.reports.rollups import (  # noqa: E402
-    ClickFact,
-    SaleFact,
-    add_click_facts,
-    add_sale_facts,
-)
+from affsrv.reports.rollups import all_rollup_tables  # noqa: E402
 from bench.deep_paging import _drop, _ensure_database  # noqa: E402
-
-CHUNK = 50_000
-COUNTRIES = ["US", "GB", "DE", "CA", "AU", "IN", "NP", "FR", "BR", "JP"] + [
-    f"{a}{b}" for a in "KLMNOP" for b in "ABCDEFG"]
+from bench.report_seed import generate, write_rollups  # noqa: E402
 
 
-def _sale_facts(rng: random.Random, n: int, start: datetime, seconds: int):
-    """Fact ``n`` of a time-ordered stream of sales, refunds and chargebacks."""
-    at = start + timedelta(seconds=n * seconds // max(1, _sale_facts.total))  # type: ignore
-    country = COUNTRIES[(int(rng.paretovariate(1.2)) - 1) % len(COUNTRIES)]
-    dims = {
-        "account": f"acct{rng.randrange(5)}", "product": str(rng.randrange(1, 51)),
-        "affiliate": f"aff{rng.randrange(2000)}", "method": rng.choice(
-            ["VISA", "MSTR", "PYPL", "AMEX", "DISC"]),
-        "country": country, "state": f"S{rng.randrange(60)}" if country == "US" else "",
-        "postal": f"{rng.randrange(20000):05d}",
-        "currency": "USD" if rng.random() < 0.9 else "EUR",
-    }
-    amount = Decimal(rng.randrange(995, 19995)) / 100
-    commission = (amount / 10).quantize(Decimal("0.01"))
-    facts = [SaleFact(at=at, orders=1, gross=amount, commissions=commission, **dims)]
-    roll = rng.random()
-    if roll < 0.10:
-        facts.append(SaleFact(at=at + timedelta(days=3), refunds=1, refund_amount=amount,
-                              commissions=-commission, **dims))
-    elif roll < 0.12:
-        facts.append(SaleFact(at=at + timedelta(days=20), chargebacks=1,
-                              chargeback_amount=amount, commissions=-commission, **dims))
-    return facts
-
-
-def seed(app, orders: int, clicks: int, days: int, seed_value: int) -> None:
-    rng = random.Random(seed_value)
-    now = datetime.now(UTC).replace(microsecond=0)
-    start = now - timedelta(days=days)
-    seconds = days * 86400
-    _sale_facts.total = orders  # type: ignore[attr-defined]
-    began = time.perf_counter()
+def seed(app: Any, orders: int, clicks: int, days: int, seed_value: int) -> None:
+    end = int(datetime.now(UTC).replace(microsecond=0).timestamp())
+    start = end - days * 86400
+    began, cpu = time.perf_counter(), time.process_time()
+    generated = generate(orders, clicks, start, end, seed_value)
+    print(f"  generated ({time.perf_counter() - began:.0f} s)", flush=True)
     with app.app_context():
-        for low in range(0, orders, CHUNK):
-            facts = []
-            for n in range(low, min(orders, low + CHUNK)):
-                facts.extend(_sale_facts(rng, n, start, seconds))
-            with db.engine.begin() as conn:
-                add_sale_facts(conn, [f for f in facts if f.at < now])
-            print(f"  seeded {min(orders, low + CHUNK)} orders "
-                  f"({time.perf_counter() - began:.0f} s)", flush=True)
-        for low in range(0, clicks, CHUNK):
-            batch = [
-                ClickFact(start + timedelta(seconds=n * seconds // clicks),
-                          rng.randrange(1, 2001), rng.randrange(0, 51), rng.randrange(1, 5001),
-                          COUNTRIES[(int(rng.paretovariate(1.2)) - 1) % len(COUNTRIES)])
-                for n in range(low, min(clicks, low + CHUNK))
-            ]
-            with db.engine.begin() as conn:
-                add_click_facts(conn, batch)
-            if (low // CHUNK) % 10 == 0 or low + CHUNK >= clicks:
-                print(f"  seeded {min(clicks, low + CHUNK)} clicks "
-                      f"({time.perf_counter() - began:.0f} s)", flush=True)
+        if db.engine.dialect.name == "sqlite":
+            with db.engine.begin() as connection:
+                connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+        rows = write_rollups(db.engine, generated, log=lambda line: print(line, flush=True))
+    print(f"  seeded {rows} rollup rows in {time.perf_counter() - began:.0f} s "
+          f"({time.process_time() - cpu:.0f} s CPU in this process)", flush=True)
+
+
+#: The large-answer reports and the rollup whose groups are their floor: (query name, month
+#: rollup, key column).
+FLOORS = {
+    "sales by postal": ("report_by_postal_m", "postal"),
+    "sales by affiliate": ("report_by_affiliate_m", "affiliate"),
+    "affiliates by affiliate": ("report_clicks_by_affiliate_m", "affiliate_id"),
+    "affiliates by link": ("report_clicks_by_link_m", "link_id"),
+}
+
+
+def _floor_ms(app: Any, name: str, repeat: int) -> tuple[float, float] | None:
+    """p50 ms (wall, and this process's CPU) of a bare GROUP BY over one row per group (and
+    currency) of report ``name``."""
+    base = next((v for k, v in FLOORS.items() if name.startswith(k + ",")), None)
+    if base is None:
+        return None
+    source, key = base
+    floor = f"bench_floor_{source}"
+    sales = not source.startswith("report_clicks")
+    extra = ", currency" if sales else ""
+    sums = ("SUM(orders) AS orders, SUM(gross) AS gross, SUM(refunds) AS refunds, "
+            "SUM(refund_amount) AS refund_amount, SUM(chargebacks) AS chargebacks, "
+            "SUM(chargeback_amount) AS chargeback_amount, SUM(commissions) AS commissions"
+            if sales else "SUM(clicks) AS clicks")
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(text(f"DROP TABLE IF EXISTS {floor}"))
+        connection.execute(text(f"CREATE TABLE {floor} AS SELECT {key}{extra}, {sums} "
+                                f"FROM {source} GROUP BY {key}{extra}"))
+    times, cpus = [], []
+    with app.app_context(), db.engine.connect() as connection:
+        for _ in range(repeat + 1):
+            began, cpu = time.perf_counter(), time.process_time()
+            connection.execute(text(f"SELECT {key}{extra}, {sums} FROM {floor} "
+                                    f"GROUP BY {key}{extra}")).all()
+            times.append((time.perf_counter() - began) * 1000)
+            cpus.append((time.process_time() - cpu) * 1000)
+    return statistics.median(times[1:]), statistics.median(cpus[1:])
 
 
 def _queries(days: int) -> list[tuple[str, str, dict[str, str]]]:
@@ -116,6 +117,10 @@ def _queries(days: int) -> list[tuple[str, str, dict[str, str]]]:
     queries += [
         ("sales by day, 31 days, Asia/Kathmandu", "sales",
          {"by": "day", "tz": "Asia/Kathmandu", **month}),
+        (f"sales by day, {days} days, America/New_York", "sales",
+         {"by": "day", "tz": "America/New_York", **whole}),
+        (f"sales by weekday-hour, {days} days, Asia/Kolkata", "sales",
+         {"by": "weekday-hour", "tz": "Asia/Kolkata", **whole}),
         ("sales by country, 31 days, filtered by affiliate", "sales",
          {"by": "country", "affiliate": "aff7", **month}),
     ]
@@ -125,7 +130,38 @@ def _queries(days: int) -> list[tuple[str, str, dict[str, str]]]:
     return queries
 
 
-def run(url: str, orders: int, clicks: int, days: int, repeat: int, seed_value: int) -> None:
+def _service_cpu_ms(app: Any, path: str, params: dict[str, str], repeat: int) -> float:
+    """p50 of this process's CPU ms for the report's service call alone (the database's sums
+    and the typed rows, no HTTP and no serialising): with SQLite in-process, the report
+    without its answer's formatting."""
+    from affsrv.reports import schemas, services
+    from affsrv.settings import settings
+
+    with app.app_context():
+        query = schemas.parse_query(params, path, settings("server")["timezone"], 10**6)
+        by = query.by or ""
+        calls = {
+            "sales": lambda c: services.sales_report(c, by, query.period, query.filters),
+            "affiliates": lambda c: services.affiliates_report(c, by, query.period,
+                                                               query.filters),
+            "today": lambda c: services.today_report(c, query.period.zone,
+                                                     query.filters.account),
+        }
+        cpus = []
+        with db.engine.connect() as connection:
+            for _ in range(repeat + 1):
+                cpu = time.process_time()
+                calls[path](connection)
+                cpus.append((time.process_time() - cpu) * 1000)
+    return statistics.median(cpus[1:])
+
+
+def _percentile(times: list[float], share: float) -> float:
+    return times[min(len(times) - 1, round(share * (len(times) - 1)))]
+
+
+def run(url: str, orders: int, clicks: int, days: int, repeat: int, seed_value: int,
+        save: str | None, against: str | None) -> None:
     _ensure_database(url)
     import_models()
     app = create_app(overrides={"database": {"url": url}, "logs": {"dir": "/tmp/bench-logs"},
@@ -135,41 +171,70 @@ def run(url: str, orders: int, clicks: int, days: int, repeat: int, seed_value: 
         seeded = db.session.scalar(select(func.coalesce(func.sum(sales_q.table.c.orders), 0)))
         key = create_report_key("bench")[1]
     if seeded:
+        with app.app_context():
+            empty = [t.name for t in all_rollup_tables()
+                     if db.session.scalar(select(func.count()).select_from(t).limit(1)) == 0]
+        if empty:  # a rollup added since the seeding: its reports would read nothing
+            raise SystemExit(f"{url} was seeded before {', '.join(empty)} existed: "
+                             "seed a new database (--drop, or another --url)")
         print(f"reusing the seeded rollups ({seeded} orders)")
     else:
         print(f"seeding {orders} orders and {clicks} clicks over {days} days")
         seed(app, orders, clicks, days, seed_value)
+    previous = json.loads(Path(against).read_text()) if against else {}
     client = app.test_client()
     headers = {"Authorization": f"Bearer {key}"}
-    print(f"\n{'report':<52} {'p50 ms':>8} {'p99 ms':>8} {'rows':>7}")
+    print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"\n{'report':<52} {'p50 ms':>8} {'p99 ms':>8} {'cpu p50':>8} {'svc cpu':>8}"
+          f" {'rows':>7} {'floor':>7} {'fl cpu':>7}"
+          + (f" {'ratio':>6} {'cpu r':>6}" if previous else ""))
+    results: dict[str, dict[str, float]] = {}
     for name, path, params in _queries(days):
-        times = []
+        times, cpus = [], []
         rows = 0
         for _ in range(repeat + 1):
-            began = time.perf_counter()
+            began, cpu = time.perf_counter(), time.process_time()
             answer = client.get(f"/reports/v1/{path}", query_string=params, headers=headers)
             times.append((time.perf_counter() - began) * 1000)
+            cpus.append((time.process_time() - cpu) * 1000)
             assert answer.status_code == 200, answer.get_data(as_text=True)
             body = answer.json
             rows = len(body) if isinstance(body, list) else len(body["minutes"])
-        times = sorted(times[1:])  # the first run warms caches
-        p99 = times[min(len(times) - 1, round(0.99 * (len(times) - 1)))]
-        print(f"{name:<52} {statistics.median(times):8.1f} {p99:8.1f} {rows:7d}", flush=True)
+        times, cpus = sorted(times[1:]), sorted(cpus[1:])  # the first run warms caches
+        p50, cpu50 = statistics.median(times), statistics.median(cpus)
+        results[name] = {"p50": p50, "cpu": cpu50}
+        floor = _floor_ms(app, name, repeat)
+        service = _service_cpu_ms(app, path, params, repeat)
+        line = (f"{name:<52} {p50:8.1f} {_percentile(times, 0.99):8.1f} {cpu50:8.1f} "
+                f"{service:8.1f} {rows:7d} "
+                + (f"{floor[0]:7.1f} {floor[1]:7.1f}" if floor is not None
+                   else f"{'':>7} {'':>7}"))
+        if name in previous:  # this run's p50 (wall, CPU) over the saved run's
+            before = previous[name]
+            line += (f" {p50 / before['p50']:6.2f}"
+                     f" {cpu50 / max(before['cpu'], 0.001):6.2f}")
+        print(line, flush=True)
+    print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    if save:
+        Path(save).write_text(json.dumps(results, indent=1))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default="sqlite:///var/bench-reports.db")
     parser.add_argument("--orders", type=int, default=100_000)
-    parser.add_argument("--clicks", type=int, default=None, help="default: 10 x orders")
+    parser.add_argument("--clicks", type=int, default=None, help="default: 5 x orders")
     parser.add_argument("--days", type=int, default=730)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--drop", action="store_true")
+    parser.add_argument("--save", help="write each report's p50 ms to this JSON file")
+    parser.add_argument("--against", help="a --save file: print each p50's ratio to it")
     args = parser.parse_args()
-    clicks = 10 * args.orders if args.clicks is None else args.clicks
+    clicks = 5 * args.orders if args.clicks is None else args.clicks
     try:
-        run(args.url, args.orders, clicks, args.days, args.repeat, args.seed)
+        run(args.url, args.orders, clicks, args.days, args.repeat, args.seed, args.save,
+            args.against)
     finally:
         if args.drop:
             _drop(args.url)

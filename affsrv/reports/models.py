@@ -18,8 +18,15 @@ writers both count. Time is bucketed in UTC:
   month: only that dimension and the currency), answer the unfiltered place, product,
   affiliate, account and method reports: a two-year report reads ~22 month rows per value,
   a few day rows and the quarter hours of its two ends, however many orders there were.
-  ``report_times_q`` (quarter hour and currency only) answers the unfiltered time groupings.
-  A filtered report reads the wide rollups.
+  ``report_times_q`` (quarter hour and currency only) and ``report_times_h`` (UTC hour and
+  currency) answer the unfiltered time groupings: the hourly one wherever the zone's offsets
+  and transitions in the range are whole hours (most zones), the quarter-hourly one otherwise
+  (India, Nepal, ...). ``report_week_quarters_m`` (UTC month, quarter hour of the UTC week,
+  currency) answers the hour and weekday groupings for the whole months of a range in which
+  the zone's offset does not change. A filtered report reads the wide rollups.
+- ``report_by_postal_d``/``_m`` (postal code and currency) answer the unfiltered postal report
+  as the other narrow rollups do: their rows are bounded by codes x days or months, not by
+  orders (the wide postal rollups keep about a row per order).
 - ``report_minutes`` (Unix seconds // 60, per account and currency only) answers today's live
   report per minute; it is small (at most 1440 rows a day per account and currency).
 
@@ -38,11 +45,12 @@ from affsrv.db.types import BigId, MoneySum, UTCDateTime, utcnow
 from affsrv.extensions import db
 
 QUARTER_SECONDS = 900
+HOUR_SECONDS = 3600
 DAY_SECONDS = 86400
 MINUTE_SECONDS = 60
 #: A rollup's grain: its bucket is Unix seconds // the grain's seconds, or for MONTH the
 #: number of whole UTC months since January 1970.
-QUARTER, DAY, MONTH, MINUTE = "quarter", "day", "month", "minute"
+QUARTER, HOUR, DAY, MONTH, MINUTE = "quarter", "hour", "day", "month", "minute"
 
 #: The sums every sales rollup keeps, in this order.
 SALES_MEASURES = (
@@ -58,7 +66,7 @@ SALES_DIMENSIONS = ("account", "product", "affiliate", "method", "country", "sta
 POSTAL_DIMENSIONS = ("account", "product", "affiliate", "country", "postal", "currency")
 #: The groups with a narrow rollup of their own (one dimension and the currency), per UTC day
 #: and per UTC month: what an unfiltered report grouped by one of them reads.
-NARROW_GROUPS = ("country", "state", "product", "affiliate", "account", "method")
+NARROW_GROUPS = ("country", "state", "product", "affiliate", "account", "method", "postal")
 #: The dimensions of the click rollups.
 CLICK_DIMENSIONS = ("affiliate_id", "product_id", "link_id", "country")
 
@@ -67,7 +75,7 @@ _WIDTHS = {"account": 64, "product": 64, "affiliate": 64, "method": 32, "country
 
 
 def _dimension(name: str) -> Column:
-    if name in {"affiliate_id", "product_id"}:
+    if name in {"affiliate_id", "product_id", "week_quarter"}:
         return Column(name, Integer, primary_key=True, autoincrement=False)
     if name == "link_id":
         return Column(name, BigId, primary_key=True, autoincrement=False)
@@ -111,6 +119,12 @@ postal_q = _sales_rollup("report_postal_q", QUARTER, POSTAL_DIMENSIONS)
 postal_d = _sales_rollup("report_postal_d", DAY, POSTAL_DIMENSIONS)
 #: Every sale's time alone: the unfiltered day, hour and weekday groupings.
 times_q = _sales_rollup("report_times_q", QUARTER, ("currency",))
+#: The same per UTC hour: a quarter of the rows, for zones whose offsets are whole hours.
+times_h = _sales_rollup("report_times_h", HOUR, ("currency",))
+#: Per UTC month and quarter hour of the UTC week (0: Monday 00:00-00:15 UTC, 671: Sunday
+#: 23:45): in a month of constant offset, a zone's hour and weekday of each of its sales are
+#: those of its week quarter, so the hour and weekday groupings read 672 rows per month.
+week_quarters_m = _sales_rollup("report_week_quarters_m", MONTH, ("week_quarter", "currency"))
 minutes = _sales_rollup("report_minutes", MINUTE, ("account", "currency"))
 narrow_d = {g: _sales_rollup(f"report_by_{g}_d", DAY, (g, "currency")) for g in NARROW_GROUPS}
 narrow_m = {g: _sales_rollup(f"report_by_{g}_m", MONTH, (g, "currency"))
@@ -118,17 +132,19 @@ narrow_m = {g: _sales_rollup(f"report_by_{g}_m", MONTH, (g, "currency"))
 clicks_q = _click_rollup("report_clicks_q", QUARTER)
 clicks_d = _click_rollup("report_clicks_d", DAY)
 click_times_q = _click_rollup("report_click_times_q", QUARTER, ())
+click_times_h = _click_rollup("report_click_times_h", HOUR, ())
 click_narrow_d = {d: _click_rollup(f"report_clicks_by_{d.removesuffix('_id')}_d", DAY, (d,))
                   for d in CLICK_DIMENSIONS}
 click_narrow_m = {d: _click_rollup(f"report_clicks_by_{d.removesuffix('_id')}_m", MONTH, (d,))
                   for d in CLICK_DIMENSIONS}
 
 SALES_ROLLUPS: tuple[Rollup, ...] = (
-    sales_q, sales_d, postal_q, postal_d, times_q, minutes,
+    sales_q, sales_d, postal_q, postal_d, times_q, times_h, week_quarters_m, minutes,
     *narrow_d.values(), *narrow_m.values(),
 )
 CLICK_ROLLUPS: tuple[Rollup, ...] = (
-    clicks_q, clicks_d, click_times_q, *click_narrow_d.values(), *click_narrow_m.values(),
+    clicks_q, clicks_d, click_times_q, click_times_h,
+    *click_narrow_d.values(), *click_narrow_m.values(),
 )
 
 

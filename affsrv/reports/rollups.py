@@ -10,9 +10,10 @@ so a recount adds exactly what the writes added.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -30,6 +31,8 @@ from affsrv.reports.models import (
     CLICK_ROLLUPS,
     DAY,
     DAY_SECONDS,
+    HOUR,
+    HOUR_SECONDS,
     MINUTE,
     MINUTE_SECONDS,
     MONTH,
@@ -102,7 +105,7 @@ def _seconds(at: datetime) -> int:
     return math.floor(at.timestamp())
 
 
-_GRAIN_SECONDS = {DAY: DAY_SECONDS, MINUTE: MINUTE_SECONDS}
+_GRAIN_SECONDS = {DAY: DAY_SECONDS, HOUR: HOUR_SECONDS, MINUTE: MINUTE_SECONDS}
 
 
 def bucket_of(seconds: int, grain: str) -> int:
@@ -111,6 +114,13 @@ def bucket_of(seconds: int, grain: str) -> int:
         at = datetime.fromtimestamp(seconds, UTC)
         return (at.year - 1970) * 12 + at.month - 1
     return seconds // _GRAIN_SECONDS.get(grain, QUARTER_SECONDS)
+
+
+def week_quarter_of(seconds: int) -> int:
+    """The quarter hour of the UTC week (Monday 00:00 UTC is 0) holding Unix second
+    ``seconds``; 1970-01-01 was a Thursday."""
+    quarter = seconds // QUARTER_SECONDS
+    return ((quarter // 96 + 3) % 7) * 96 + quarter % 96
 
 
 def _add_figure(fact: SaleFact, kind: str, amount: Decimal) -> None:
@@ -244,6 +254,19 @@ def _shop_account() -> str:
 
 # --- adding to the rollups -------------------------------------------------------------------
 
+@functools.cache
+def _upsert_statement(dialect_name: str, table: Table, keys: tuple[str, ...],
+                      measures: tuple[str, ...]) -> Any:
+    """The upsert of ``table``, built once: building its ``SET m = m + excluded.m`` anew for
+    each write cost most of a sale's rollup CPU (measured in bench/report_write_cost.py)."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement = dialect.insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c[k] for k in keys],
+        set_={m: table.c[m] + statement.excluded[m] for m in measures},
+    )
+
+
 def _upsert(connection: Connection, table: Table, keys: list[str], measures: list[str],
             rows: dict[tuple[Any, ...], list[Any]]) -> None:
     """Add each of ``rows`` (key tuple -> measure values) to ``table``: one atomic
@@ -251,12 +274,7 @@ def _upsert(connection: Connection, table: Table, keys: list[str], measures: lis
     to the same rows lock them in the same order."""
     if not rows:
         return
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c[k] for k in keys],
-        set_={m: table.c[m] + statement.excluded[m] for m in measures},
-    )
+    statement = _upsert_statement(connection.dialect.name, table, tuple(keys), tuple(measures))
     connection.execute(statement, [
         {**dict(zip(keys, key, strict=True)), **dict(zip(measures, values, strict=True))}
         for key, values in sorted(rows.items())
@@ -273,7 +291,8 @@ def sales_rows(facts: Iterable[SaleFact]) -> dict[str, dict[tuple[Any, ...], lis
                                                                       _ZERO, _ZERO])
         for fact, second in zip(facts, seconds, strict=True):
             key = (bucket_of(second, rollup.grain),
-                   *(getattr(fact, d) for d in rollup.dimensions))
+                   *(week_quarter_of(second) if d == "week_quarter" else getattr(fact, d)
+                     for d in rollup.dimensions))
             row = rows[key]
             for i, measure in enumerate(SALES_MEASURES):
                 row[i] += getattr(fact, measure)
@@ -293,16 +312,24 @@ def click_rows(facts: Iterable[ClickFact]) -> dict[str, dict[tuple[Any, ...], li
     return out
 
 
-def add_sale_facts(connection: Connection, facts: list[SaleFact]) -> None:
+def add_sale_facts(connection: Connection, facts: list[SaleFact],
+                   only: Collection[str] | None = None) -> None:
+    """Add ``facts`` to every sales rollup (or to the tables named in ``only``)."""
     rows = sales_rows(facts)
     for rollup in SALES_ROLLUPS:
+        if only is not None and rollup.table.name not in only:
+            continue
         _upsert(connection, rollup.table, ["bucket", *rollup.dimensions], list(SALES_MEASURES),
                 rows[rollup.table.name])
 
 
-def add_click_facts(connection: Connection, facts: list[ClickFact]) -> None:
+def add_click_facts(connection: Connection, facts: list[ClickFact],
+                    only: Collection[str] | None = None) -> None:
+    """Add ``facts`` to every click rollup (or to the tables named in ``only``)."""
     rows = click_rows(facts)
     for rollup in CLICK_ROLLUPS:
+        if only is not None and rollup.table.name not in only:
+            continue
         _upsert(connection, rollup.table, ["bucket", *rollup.dimensions], ["clicks"],
                 rows[rollup.table.name])
 
@@ -455,20 +482,25 @@ def all_rollup_tables() -> list[Table]:
     return [r.table for r in (*SALES_ROLLUPS, *CLICK_ROLLUPS)]
 
 
-def rebuild_rollups(connection: Connection, shop_account: str) -> dict[str, int]:
-    """Empty the rollups and count every stored transaction, commission and click again, in
-    the caller's transaction; the rows each rollup has afterwards. The stored rows are read
-    in chunks (never all at once), so memory stays flat however many there are."""
-    for table in all_rollup_tables():
+def rebuild_rollups(connection: Connection, shop_account: str,
+                    only: Collection[str] | None = None) -> dict[str, int]:
+    """Empty the rollups (or the tables named in ``only``: a migration adding a rollup fills
+    just that) and count every stored transaction, commission and click again, in the
+    caller's transaction; the rows each rollup has afterwards. The stored rows are read in
+    chunks (never all at once), so memory stays flat however many there are."""
+    tables = [t for t in all_rollup_tables() if only is None or t.name in only]
+    for table in tables:
         connection.execute(delete(table))
     # Each chunk is written as it is read (a PostgreSQL server-side cursor and the upserts
     # share the connection and its transaction).
-    for chunk in _chunks(stored_sale_facts(connection, shop_account)):
-        add_sale_facts(connection, chunk)
-    for clicks in stored_click_facts(connection):
-        add_click_facts(connection, clicks)
+    if any(r.table in tables for r in SALES_ROLLUPS):
+        for chunk in _chunks(stored_sale_facts(connection, shop_account)):
+            add_sale_facts(connection, chunk, only)
+    if any(r.table in tables for r in CLICK_ROLLUPS):
+        for clicks in stored_click_facts(connection):
+            add_click_facts(connection, clicks, only)
     return {t.name: connection.scalar(select(func.count()).select_from(t)) or 0
-            for t in all_rollup_tables()}
+            for t in tables}
 
 
 def _table_rows(connection: Connection, table: Table, measures: list[str]

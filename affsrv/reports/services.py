@@ -27,12 +27,14 @@ from affsrv.db.types import Money
 from affsrv.errors import DomainError
 from affsrv.reports.models import (
     DAY_SECONDS,
+    HOUR_SECONDS,
     MINUTE_SECONDS,
     QUARTER_SECONDS,
     SALES_MEASURES,
     Rollup,
     click_narrow_d,
     click_narrow_m,
+    click_times_h,
     click_times_q,
     clicks_d,
     clicks_q,
@@ -43,7 +45,9 @@ from affsrv.reports.models import (
     postal_q,
     sales_d,
     sales_q,
+    times_h,
     times_q,
+    week_quarters_m,
 )
 from affsrv.tracking.models import ReferralLink
 
@@ -233,6 +237,77 @@ def _bucket_ranges(period: Period, quarters: Rollup, days: Rollup | None = None,
     return ranges
 
 
+def _time_ranges(period: Period, quarters: Rollup, hours: Rollup | None
+                 ) -> tuple[list[tuple[Table, int, int]], int]:
+    """The buckets a time grouping reads, and their unit in seconds: the hourly rollup when
+    the period's bounds, offsets and transitions are all whole hours (then every local hour
+    is a UTC hour), else the quarter hours."""
+    whole_hours = hours is not None and period.end % HOUR_SECONDS == 0 and all(
+        second % HOUR_SECONDS == 0 and offset % HOUR_SECONDS == 0
+        for second, offset in period.offsets)
+    if whole_hours:
+        assert hours is not None
+        return [(hours.table, period.start // HOUR_SECONDS,
+                 period.end // HOUR_SECONDS)], HOUR_SECONDS
+    return _bucket_ranges(period, quarters), QUARTER_SECONDS
+
+
+def _constant_months(period: Period) -> list[tuple[int, int, int]]:
+    """Runs ``(first month, end month, offset)`` of the whole UTC months within the period
+    throughout which the zone's offset does not change (months since January 1970)."""
+    start_at = datetime.fromtimestamp(period.start, UTC)
+    month = (start_at.year - 1970) * 12 + start_at.month - 1
+    if _month_start(month) < period.start:
+        month += 1
+    runs: list[tuple[int, int, int]] = []
+    while _month_start(month + 1) <= period.end:
+        low, high = _month_start(month), _month_start(month + 1)
+        if not any(low < second < high for second, _ in period.offsets[1:]):
+            offset = [o for second, o in period.offsets if second <= low][-1]
+            if runs and runs[-1][1] == month and runs[-1][2] == offset:
+                runs[-1] = (runs[-1][0], month + 1, offset)
+            else:
+                runs.append((month, month + 1, offset))
+        month += 1
+    return runs
+
+
+def _week_time_reads(period: Period, by: str
+                     ) -> tuple[list[tuple[Table, int, int]], Any] | None:
+    """For an unfiltered hour, weekday or weekday-hour report: the whole months of constant
+    offset from ``report_week_quarters_m`` (672 rows a month and currency), the rest from the
+    hourly or quarter-hour rollup; and the group key of each table. None when the period has
+    no such month."""
+    runs = _constant_months(period)
+    if by not in {"hour", "weekday", "weekday-hour"} or not runs:
+        return None
+    rest_ranges, unit = _time_ranges(period, times_q, times_h)
+    rest_table = rest_ranges[0][0]
+    ranges = [(week_quarters_m.table, first, end) for first, end, _ in runs]
+    cut = [period.start] + [s for first, end, _ in runs
+                            for s in (_month_start(first), _month_start(end))] + [period.end]
+    for low, high in zip(cut[::2], cut[1::2], strict=True):
+        if low < high:
+            ranges.append((rest_table, low // unit, high // unit))
+    per_week = 7 * DAY_SECONDS // QUARTER_SECONDS
+    # Each run's offset in quarter hours, by month.
+    whens = [(week_quarters_m.table.c.bucket < end, offset // QUARTER_SECONDS)
+             for _, end, offset in runs]
+
+    def key_of(table: Table) -> Any:
+        if table is not week_quarters_m.table:
+            return _time_key(_local_units(table.c.bucket, period, unit), unit, by)
+        local = (table.c.week_quarter + case(*whens, else_=runs[-1][2] // QUARTER_SECONDS)
+                 + per_week) % per_week
+        hour = (local % 96) // 4
+        if by == "hour":
+            return hour
+        if by == "weekday":
+            return local // 96
+        return (local // 96) * 24 + hour
+    return ranges, key_of
+
+
 @dataclass(frozen=True)
 class Filters:
     """What a report is narrowed to; None: everything."""
@@ -341,14 +416,23 @@ def sales_report(connection: Connection, by: str, period: Period,
     if by not in SALES_GROUPS:
         raise DomainError(f"unknown group {by!r}: one of {', '.join(SALES_GROUPS)}")
     if by in TIME_GROUPS:
+        week = None if filters.narrowed else _week_time_reads(period, by)
+        if week is not None:
+            raw = _grouped(connection, week[0], week[1], filters, SALES_MEASURES)
+            return _sales_rows(raw, lambda v: _time_label(by, int(v)), by_time=True)
+        if filters.narrowed:
+            ranges, unit = _bucket_ranges(period, sales_q), QUARTER_SECONDS
+        else:
+            ranges, unit = _time_ranges(period, times_q, times_h)
+
         def key_of(table: Table) -> Any:
-            return _time_key(_local_units(table.c.bucket, period, QUARTER_SECONDS),
-                             QUARTER_SECONDS, by)
-        ranges = _bucket_ranges(period, sales_q if filters.narrowed else times_q)
+            return _time_key(_local_units(table.c.bucket, period, unit), unit, by)
         raw = _grouped(connection, ranges, key_of, filters, SALES_MEASURES)
         return _sales_rows(raw, lambda v: _time_label(by, int(v)), by_time=True)
-    if by == "postal":
+    if by == "postal" and filters.narrowed:
         ranges = _bucket_ranges(period, postal_q, postal_d)
+    elif by == "postal":
+        ranges = _bucket_ranges(period, postal_q, narrow_d[by], narrow_m[by])
     elif filters.narrowed:
         ranges = _bucket_ranges(period, sales_q, sales_d)
     else:
@@ -432,13 +516,21 @@ def affiliates_report(connection: Connection, by: str, period: Period,
         raise DomainError("the affiliates report has no account filter: clicks have no account")
     click_filters = _click_filters(connection, filters)
     if by == "day":
-        def key_of(table: Table) -> Any:
-            return _time_key(_local_units(table.c.bucket, period, QUARTER_SECONDS),
-                             QUARTER_SECONDS, "day")
-        click_ranges = _bucket_ranges(
-            period, clicks_q if click_filters and click_filters.narrowed else click_times_q)
-        sale_ranges = _bucket_ranges(period, sales_q if filters.narrowed else times_q)
-        click_key = sale_key = key_of
+        if click_filters is not None and click_filters.narrowed:
+            click_ranges, click_unit = _bucket_ranges(period, clicks_q), QUARTER_SECONDS
+        else:
+            click_ranges, click_unit = _time_ranges(period, click_times_q, click_times_h)
+        if filters.narrowed:
+            sale_ranges, sale_unit = _bucket_ranges(period, sales_q), QUARTER_SECONDS
+        else:
+            sale_ranges, sale_unit = _time_ranges(period, times_q, times_h)
+
+        def click_key(table: Table) -> Any:
+            return _time_key(_local_units(table.c.bucket, period, click_unit), click_unit,
+                             "day")
+
+        def sale_key(table: Table) -> Any:
+            return _time_key(_local_units(table.c.bucket, period, sale_unit), sale_unit, "day")
     else:
         click_column = {"affiliate": "affiliate_id", "product": "product_id",
                         "link": "link_id"}.get(by, by)

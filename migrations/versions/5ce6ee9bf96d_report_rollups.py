@@ -366,7 +366,12 @@ def _build_rollups():
         shop = current_app.config["AFFSRV"]["reports"]["shop_account"]
     except (RuntimeError, KeyError):
         shop = "shop"
-    rebuild_rollups(op.get_bind(), shop)
+    # Only the rollups this revision creates: later revisions add rollups of their own (and
+    # fill them), which do not exist yet here.
+    bind = op.get_bind()
+    existing = set(sa.inspect(bind).get_table_names())
+    rebuild_rollups(bind, shop, only={t for t in existing if t.startswith("report_")
+                                      and t != "report_keys"})
 
 
 def downgrade():

@@ -1,0 +1,180 @@
+"""Reports over long ranges read rollups whose rows are bounded by groups and time, not by
+orders: the postal codes' own month/day rollups, hourly time rollups in zones whose offsets
+are whole hours, and the week-quarter month rollup for hours and weekdays over whole months
+of constant offset. The figures stay exact in every zone: each time grouping is checked
+against every sale's local time worked out by zoneinfo, across two years of daylight-saving
+changes (New York, Berlin, Lord Howe's half-hour change) and quarter-hour Kathmandu."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import event, text
+
+from affsrv.extensions import db
+from affsrv.reports.services import (
+    Filters,
+    affiliates_report,
+    make_period,
+    sales_report,
+    zone_named,
+)
+from tests.clickbank.support import add_cb_account, run_cli
+from tests.reports.support import both, figures, report_key, store
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+FIRST, LAST = date(2025, 1, 1), date(2026, 11, 30)
+# Moments either side of the zones' transitions in 2025 (UTC).
+EDGES = ["2025-03-09T06:59:00Z", "2025-03-09T07:00:00Z",   # New York springs forward at 07:00
+         "2025-11-02T05:59:00Z", "2025-11-02T06:00:00Z",   # and falls back at 06:00
+         "2025-04-05T14:59:00Z", "2025-04-05T15:00:00Z",   # Lord Howe: +11 to +10:30 at 15:00
+         "2025-10-04T15:29:00Z", "2025-10-04T15:30:00Z",   # and back at 15:30
+         "2025-03-30T00:59:00Z", "2025-03-30T01:00:00Z",   # Berlin springs forward at 01:00
+         "2025-06-14T18:14:00Z", "2025-06-14T18:15:00Z",   # midnight in Kathmandu (+5:45)
+         "2025-01-01T00:00:00Z", "2026-11-30T23:59:00Z"]
+
+
+@pytest.fixture
+def shop(make_app):
+    app = make_app(reports={"max_days": 800})
+    add_cb_account(app)
+    return app, app.test_client(), report_key(app)
+
+
+def _sale_times() -> list[datetime]:
+    rng = random.Random(21)
+    start = datetime(2024, 12, 30, tzinfo=UTC)
+    spread = [start + timedelta(minutes=rng.randrange(700 * 1440)) for _ in range(26)]
+    edges = [datetime.fromisoformat(e.replace("Z", "+00:00")) for e in EDGES]
+    return sorted(spread + edges)
+
+
+def _expected(times: list[datetime], amounts: list[Decimal], zone: ZoneInfo, by: str
+              ) -> dict[tuple[str, str], tuple[int, str]]:
+    sums: dict[str, list] = defaultdict(lambda: [0, Decimal("0.00")])
+    for at, amount in zip(times, amounts, strict=True):
+        local = at.astimezone(zone)
+        if not FIRST <= local.date() <= LAST:
+            continue
+        key = {"day": local.date().isoformat(), "hour": f"{local.hour:02d}",
+               "weekday": WEEKDAYS[local.weekday()],
+               "weekday-hour": f"{WEEKDAYS[local.weekday()]} {local.hour:02d}"}[by]
+        sums[key][0] += 1
+        sums[key][1] += amount
+    return {(k, "USD"): (n, f"{g:.2f}") for k, (n, g) in sums.items()}
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Europe/Berlin", "Australia/Lord_Howe",
+                                  "Asia/Kathmandu", "UTC"])
+def test_time_groupings_over_two_years_match_each_sales_local_time(shop, zone):
+    app, client, key = shop
+    times = _sale_times()
+    amounts = [Decimal(n + 1) for n in range(len(times))]  # each sale's amount tells it apart
+    for n, (at, amount) in enumerate(zip(times, amounts, strict=True)):
+        store(client, f"B{n}", at.isoformat(), f"{amount:.2f}")
+    span = {"from": FIRST.isoformat(), "to": LAST.isoformat(), "tz": zone}
+    for by in ("day", "hour", "weekday", "weekday-hour"):
+        assert figures(both(app, client, key, "sales", by=by, **span), "orders", "gross") == (
+            _expected(times, amounts, ZoneInfo(zone), by)), by
+    days = _expected(times, amounts, ZoneInfo(zone), "day")
+    assert figures(both(app, client, key, "affiliates", by="day", **span), "sales") == {
+        k: (n,) for k, (n, _) in days.items()}
+
+
+def _statements(app, call) -> str:
+    """Every SQL statement ``call(connection)`` runs, joined."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            with db.engine.connect() as connection:
+                call(connection)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+    return "\n".join(seen)
+
+
+def test_long_reports_read_the_bounded_rollups(shop):
+    app, _, _ = shop
+
+    def sql(report, by, zone, filters=None):
+        filters = filters or Filters()
+        period = make_period(FIRST, LAST, zone_named(zone), 800)
+        return _statements(app, lambda c: report(c, by, period, filters))
+
+    postal = sql(sales_report, "postal", "Asia/Kolkata")
+    assert "report_by_postal_m" in postal and "report_by_postal_d" in postal
+    assert "report_postal_d" not in postal  # the wide rollup: about a row per order
+    # A filtered postal report still reads the wide rollups (they have the filters' columns).
+    assert "report_postal_d" in sql(sales_report, "postal", "UTC", Filters(country="US"))
+    for zone in ("America/New_York", "Europe/Berlin", "UTC"):
+        statement = sql(sales_report, "day", zone)
+        assert "report_times_h" in statement and "report_times_q" not in statement
+    for zone in ("Asia/Kathmandu", "Asia/Kolkata", "Australia/Lord_Howe"):
+        statement = sql(sales_report, "day", zone)
+        assert "report_times_q" in statement and "report_times_h" not in statement
+    # Hours and weekdays: the whole months of constant offset from the week-quarter rollup;
+    # the months with a transition (and the ragged ends) hourly or by quarter hours.
+    for by in ("hour", "weekday", "weekday-hour"):
+        for zone in ("America/New_York", "Europe/Berlin"):
+            statement = sql(sales_report, by, zone)
+            assert "report_week_quarters_m" in statement and "report_times_h" in statement
+            assert "report_times_q" not in statement
+        statement = sql(sales_report, by, "UTC")  # whole months only
+        assert "report_week_quarters_m" in statement and "report_times_" not in statement
+        for zone in ("Asia/Kathmandu", "Asia/Kolkata", "Australia/Lord_Howe"):
+            statement = sql(sales_report, by, zone)
+            assert "report_week_quarters_m" in statement and "report_times_q" in statement
+            assert "report_times_h" not in statement
+    by_day = sql(affiliates_report, "day", "America/New_York")
+    assert "report_click_times_h" in by_day and "report_times_h" in by_day
+    assert "report_click_times_q" not in by_day
+
+
+def test_migration_fills_the_bounded_rollups_from_stored_data(shop, tmp_path):
+    """Down to just before the revision adding them (their tables dropped), up again: they are
+    counted from the stored orders, as the writes would have."""
+    from flask_migrate import downgrade, upgrade
+
+    from tests.reports.test_interfaces import _head
+    from tests.test_migrations import _app
+
+    app, client, key = shop
+    store(client, "M1", "2026-03-02T10:05:00Z", "50.00", postal="80202")
+    store(client, "M2", "2026-03-20T23:50:00Z", "20.00", postal="80202")
+    store(client, "M3", "2026-04-02T10:05:00Z", "7.00", postal="10115", country="DE")
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    migrating = _app(url, tmp_path)
+    with migrating.app_context():
+        directory = migrating.extensions["migrate"].directory
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) "
+                              "NOT NULL PRIMARY KEY)"))
+            conn.execute(text("INSERT INTO alembic_version VALUES (:head)"),
+                         {"head": _head(directory)})
+        downgrade(directory=directory, revision="d01e5cec1fd7-1")
+        for table in ("report_by_postal_m", "report_times_h", "report_click_times_h"):
+            assert table not in set(db.inspect(db.engine).get_table_names())
+        upgrade(directory=directory)
+        db.engine.dispose()
+    span = {"from": "2026-01-01", "to": "2026-06-30"}
+    assert figures(both(app, client, key, "sales", by="postal", **span), "orders", "gross") == {
+        ("80202", "USD"): (2, "70.00"), ("10115", "USD"): (1, "7.00")}
+    assert figures(both(app, client, key, "sales", by="weekday", tz="America/New_York",
+                        **span), "orders", "gross") == {
+        ("Monday", "USD"): (1, "50.00"),     # 2 March, 05:05 in New York
+        ("Friday", "USD"): (1, "20.00"),     # 20 March, 19:50 (daylight time from 8 March)
+        ("Thursday", "USD"): (1, "7.00")}    # 2 April, 06:05
+    assert run_cli(app, "report", "check").exit_code == 0
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE alembic_version"))
