@@ -5,7 +5,7 @@ and quarter hour of the UTC week (the hour and weekday groupings over whole mont
 commissions and clicks stored so far.
 
 Revision ID: d01e5cec1fd7
-Revises: f3b8d2c6a1e7
+Revises: 9cb53161d847
 Create Date: 2026-12-06 14:50:00
 """
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ import affsrv.db.types
 
 # revision identifiers, used by Alembic.
 revision = 'd01e5cec1fd7'
-down_revision = 'f3b8d2c6a1e7'
+down_revision = '9cb53161d847'
 branch_labels = None
 depends_on = None
 
