@@ -19,9 +19,11 @@ import ipaddress
 import math
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
+from flask.globals import request_ctx
 from flask_limiter import Limiter, RateLimitExceeded, RequestLimit
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse
@@ -101,7 +103,92 @@ def init_app(app: Flask) -> None:
         app.config["RATELIMIT_STORAGE_OPTIONS"] = {"socket_connect_timeout": 2,
                                                    "socket_timeout": 2}
     limiter.init_app(app)
+    check_only_where_limited(app, limiter)
     app.register_error_handler(RateLimitExceeded, _throttled)
+
+
+# Where Flask-Limiter keeps a request's state (the limits it tested, the deductions to make
+# after the answer) on the request context; checked once per app (``_context_is_where``).
+_LIMITER_CONTEXT = "_limiter_request_context"
+
+
+def check_only_where_limited(app: Flask, extension: Limiter) -> None:
+    """Run ``extension``'s app-wide hooks only on the requests they can act on.
+
+    Flask-Limiter registers a before-request check, an after-request hook (the deductions of
+    ``deduct_when`` limits) and a teardown for every request, and each instance does it again:
+    with two limiters that was about a third of the landing link's and the Data API's CPU,
+    for no limit at all (the landing link has none; the Data API's is on its view, which checks
+    it itself). The app-wide check can only apply application, default and meta limits, which
+    affsrv's limiters have none of, and the limits of the request's blueprint: it runs when
+    there are any of the first three, else when the request's blueprint has limits (looked up
+    once per blueprint). The after-request hook and the teardown only act on the state the
+    check (app-wide or a decorated view's) left on the request context: they run when there is
+    some. Every limit is therefore tested and deducted as before (tests/test_ratelimits.py).
+    Should a Flask-Limiter release keep its state elsewhere, the hooks stay as they are."""
+    if not _context_is_where(app, extension):
+        return
+    before, after, teardown = _hooks_of(app, extension)
+    if before is None or after is None or teardown is None:
+        return
+    has_own_limits: list[bool] = []  # decided on the first request (the limits may read config)
+    blueprint_limited: dict[str | None, bool] = {}
+
+    def needs_check() -> bool:
+        if not has_own_limits:
+            manager = extension.limit_manager
+            has_own_limits.append(bool(
+                manager.application_limits or manager.default_limits
+                or getattr(extension, "_meta_limits", True)))
+        if has_own_limits[0]:
+            return True
+        blueprint = request.blueprint
+        limited = blueprint_limited.get(blueprint)
+        if limited is None:
+            limited = blueprint_limited[blueprint] = bool(
+                blueprint and extension.limit_manager.blueprint_limits(current_app, blueprint))
+        return limited
+
+    def check_request_limit() -> None:
+        if needs_check():
+            before()
+
+    def deduct_after(response: Response) -> Response:
+        if extension in getattr(request_ctx._get_current_object(), _LIMITER_CONTEXT, ()):
+            return after(response)
+        return response
+
+    def release(exc: BaseException | None = None) -> None:
+        if extension in getattr(request_ctx._get_current_object(), _LIMITER_CONTEXT, ()):
+            teardown(exc)
+
+    _replace(app.before_request_funcs[None], before, check_request_limit)
+    _replace(app.after_request_funcs[None], after, deduct_after)
+    _replace(app.teardown_request_funcs[None], teardown, release)
+
+
+def _context_is_where(app: Flask, extension: Limiter) -> bool:
+    with app.test_request_context("/.limiter-check"):  # a path without a session
+        _ = extension.context
+        return extension in getattr(request_ctx._get_current_object(), _LIMITER_CONTEXT, ())
+
+
+def _is_hook_of(function: Any, extension: Limiter) -> bool:
+    if isinstance(function, partial):  # the after-request hook: partial(method, limiter)
+        return bool(function.args) and function.args[0] is extension
+    return getattr(function, "__self__", None) is extension
+
+
+def _hooks_of(app: Flask, extension: Limiter) -> tuple[Any, Any, Any]:
+    found = [[f for f in app.before_request_funcs.get(None, []) if _is_hook_of(f, extension)],
+             [f for f in app.after_request_funcs.get(None, []) if _is_hook_of(f, extension)],
+             [f for f in app.teardown_request_funcs.get(None, []) if _is_hook_of(f, extension)]]
+    before, after, teardown = (hooks[0] if len(hooks) == 1 else None for hooks in found)
+    return before, after, teardown
+
+
+def _replace(hooks: list[Any], old: Any, new: Any) -> None:
+    hooks[hooks.index(old)] = new
 
 
 def _retry_after(breached: RequestLimit | None) -> int:
