@@ -22,6 +22,7 @@ import cProfile
 import io
 import json
 import pstats
+import shutil
 import sys
 import tempfile
 import time
@@ -196,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if drop is not None:
             drop()
+        if not args.keep_db:
+            shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
 
