@@ -446,7 +446,12 @@ def _count_commissions(order: Order, affiliate: Affiliate | None, items: list[Or
     ):
         return
     log = get_log("commission")
-    for item in items:
+    # In product order: each commission's trigger holds its kept totals row until commit, and
+    # writers of several rows take them in (affiliate, currency, product) order (see
+    # ``affsrv.commissions.services.set_status``), so none waits for another on PostgreSQL.
+    in_key_order = sorted(items, key=lambda item: (
+        products[item.item_no].id if item.item_no in products else 0))
+    for item in in_key_order:
         product = products.get(item.item_no)
         if product is None:
             log.warning("ins: no product with this SKU; no commission", account=order.account,

@@ -337,10 +337,24 @@ def set_status(ids: list[int] | None, status: CommissionStatus) -> int:
             db.session.rollback()
             raise Conflict(f"not pending: {', '.join(map(str, not_pending))}")
         pending = pending & Commission.id.in_(wanted)
-    changed = db.session.execute(
-        update(Commission).where(pending).values(status=status, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    # One kept totals row at a time, in key order: each approved commission's trigger adds to
+    # its (affiliate, currency, product) row and holds it until commit, and every writer of
+    # several rows in one transaction (a ClickBank cart, this) takes them in this order, so
+    # two of them never wait for each other on PostgreSQL (a deadlock, one refused).
+    keys = db.session.execute(
+        select(Commission.affiliate_id, Commission.currency, Commission.product_id)
+        .where(pending).distinct()
+        .order_by(Commission.affiliate_id, Commission.currency, Commission.product_id)
+    ).all()
+    changed = 0
+    for affiliate_id, currency, product_id in keys:
+        changed += db.session.execute(
+            update(Commission).where(
+                pending, Commission.affiliate_id == affiliate_id,
+                Commission.currency == currency, Commission.product_id == product_id,
+            ).values(status=status, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount
     db.session.commit()
     return changed
 

@@ -16,6 +16,8 @@ from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+from affsrv.ratelimits import check_only_where_limited
+
 WINDOW = "15 minutes"
 FAILED_SIGNIN = 401  # the status of a refused sign-in; only those count
 
@@ -63,3 +65,4 @@ def throttle_reset_requests(view: Any) -> Any:
 
 def init_app(app: Flask) -> None:
     limiter.init_app(app)
+    check_only_where_limited(app, limiter)  # sign-in pages only, not every request

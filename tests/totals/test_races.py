@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -94,3 +95,68 @@ def test_racing_writers_leave_the_totals_equal_to_the_rows(make_app, api_key):
     assert answer["data"][str(product)]["commission_total"] == f"{commission:.2f}"
     payments = api(approved.test_client(), api_key, code, data={"op": "payments"}).json
     assert payments["data"]["PayPal"]["payments"] == str(2 * ROUNDS)
+
+
+CART_ITEMS = 8
+CART_ROUNDS = 2
+APPROVALS = 20  # bulk approvals tried during each cart (bounded)
+
+
+def test_a_cart_sale_racing_bulk_approvals_of_the_same_totals(make_app, api_key):
+    """A ClickBank cart (one commission, so one kept totals row, per item) while bulk
+    approvals of the same affiliate's pending commissions of those products run, their rows in
+    the opposite order: on PostgreSQL each transaction locks totals rows the other wants. Every
+    one must be done, the cart answered 200 (not 500 or 503), and the totals equal the rows."""
+    from affsrv.affiliates.services import get_affiliate as affiliate_of
+    from affsrv.commissions.services import record_commission
+    from affsrv.products.services import get_product
+    from tests.clickbank.support import add_cb_account, notification, post_ins
+
+    approved = make_app(commissions={"require_approval": False}, mail={"enabled": False})
+    pending = make_app(mail={"enabled": False})
+    add_cb_account(approved)
+    code = add_affiliate(approved, code="annie")
+    skus = [f"CART-{n}" for n in range(CART_ITEMS)]
+    products = [add_product(approved, sku=sku, commission_rate=Decimal("10")) for sku in skus]
+    item = notification()["lineItems"][0]
+    items = [{**item, "itemNo": sku, "productPrice": 10.0 + n} for n, sku in enumerate(skus)]
+
+    def pending_batches(round_: int) -> list[list[int]]:
+        """Pending commissions of every product, each batch recorded last item first: an
+        approval meets the totals rows in the cart's reverse order."""
+        with pending.app_context():
+            affiliate = affiliate_of(code)
+            return [[record_commission(affiliate, get_product(p), Decimal("20.00"),
+                                       Decimal("2.50"), order_ref=f"w{round_}-{b}-{p}"
+                                       ).commission.id for p in reversed(products)]
+                    for b in range(APPROVALS)]
+
+    answers: list[int] = []
+    cart_done = threading.Event()
+
+    def cart_sale(receipt: str) -> None:
+        try:
+            sale = notification(affiliate=code, receipt=receipt, lineItems=items)
+            answers.append(post_ins(approved.test_client(), sale).status_code)
+        finally:
+            cart_done.set()
+
+    def approve_while_the_cart_is_stored(batches: list[list[int]]) -> None:
+        with pending.app_context():
+            for batch in batches:
+                if cart_done.is_set():
+                    return
+                assert set_status(batch, CommissionStatus.APPROVED) == len(batch)
+                time.sleep(0.05)
+
+    for round_ in range(CART_ROUNDS):
+        batches = pending_batches(round_)
+        cart_done.clear()
+        _together([partial(cart_sale, f"CART{round_}"),
+                   partial(approve_while_the_cart_is_stored, batches)])
+        assert answers[-1] == 200, answers
+        assert_kept_totals_match_rows(approved)
+    with approved.app_context():
+        cart_commissions = {key[2]: s[0] for key, s in commission_sums(approved).items()}
+    assert len(cart_commissions) == CART_ITEMS
+    assert all(count >= CART_ROUNDS for count in cart_commissions.values())

@@ -1,0 +1,206 @@
+"""The two hot paths' CPU per request in one process, without a server or a load generator:
+each request is one call of the WSGI app with a prepared environ, so the figure is the app's
+own work (Werkzeug, Flask, affsrv, the driver), and steady enough on a loaded machine to
+compare a change (CPU time, not wall time; or instruction counts under callgrind).
+
+    python bench/inprocess.py --db sqlite                     # every path, CPU us/request
+    python bench/inprocess.py --db sqlite --only commissions --profile    # cProfile's top
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null \\
+        python bench/inprocess.py --db sqlite --only landing --requests 500 --no-compare
+
+Beside each affsrv path it runs its baseline from the benchmark (bench/bare_app.py: the bare
+redirect for the landing link, and for each Data API op its floor from bench/floor.py) in the
+same process, alternating rounds, so the ratio is the one ``bench/run.py --floor`` aims at, minus
+the server and the network. The database is seeded once like bench/run.py's (``--keep-db`` to
+reuse it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import pstats
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH_DIR))
+
+from bare_app import create_bare_app  # noqa: E402
+from run import Scale, seed  # noqa: E402
+
+# name -> (affsrv's method, path, body's data or None, the baseline's path)
+PATHS = {
+    "landing": ("GET", "/r/aff{aff}", None, "/r/aff{aff}"),
+    "info": ("POST", "/api", {"op": "info"}, "/floor/info"),
+    "commissions": ("POST", "/api", {"op": "commissions"}, "/floor/commissions"),
+    "commissions-product": ("POST", "/api", {"op": "commissions", "product": 3},
+                            "/floor/commissions-product"),
+    "payments": ("POST", "/api", {"op": "payments"}, "/floor/payments"),
+    "referrals": ("POST", "/api", {"op": "referrals"}, "/floor/referrals"),
+}
+
+
+def environ_maker(method: str, path: str, body: bytes | None) -> Callable[[], dict[str, Any]]:
+    base: dict[str, Any] = {
+        "REQUEST_METHOD": method, "SCRIPT_NAME": "", "PATH_INFO": path,
+        "QUERY_STRING": "p=3" if method == "GET" else "", "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000", "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": "127.0.0.1:8000", "HTTP_USER_AGENT": "wrk", "HTTP_CONNECTION": "close",
+        "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr, "wsgi.multithread": False,
+        "wsgi.multiprocess": True, "wsgi.run_once": False, "wsgi.version": (1, 0),
+    }
+    if method == "GET":
+        base["HTTP_REFERER"] = "https://blog.example/post"
+    if body is not None:
+        base["CONTENT_TYPE"] = "application/json"
+        base["CONTENT_LENGTH"] = str(len(body))
+
+    def make() -> dict[str, Any]:
+        environ = dict(base)
+        environ["wsgi.input"] = io.BytesIO(body or b"")
+        return environ
+
+    return make
+
+
+def call(app: Any, environ: dict[str, Any]) -> tuple[str, bytes]:
+    status: list[str] = []
+
+    def start_response(s: str, _headers: Any, _exc: Any = None) -> Any:
+        status.append(s)
+        return lambda _data: None
+
+    result = app(environ, start_response)
+    try:
+        data = b"".join(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    return status[0], data
+
+
+def requests_for(name: str, apikey: str, affiliates: int, count: int, baseline: bool
+                 ) -> list[Callable[[], dict[str, Any]]]:
+    method, path, data, base_path = PATHS[name]
+    makers = []
+    for i in range(count):
+        aff = 1 + (i * 7919) % affiliates
+        body = None
+        if data is not None:
+            body = json.dumps({"apikey": apikey, "affiliate": f"aff{aff}",
+                               "data": data}).encode()
+        makers.append(environ_maker(method, (base_path if baseline else path).format(aff=aff),
+                                    body))
+    return makers
+
+
+def check(name: str, status: str, data: bytes) -> None:
+    ok = status.startswith("302") if name == "landing" else (
+        status.startswith("200") and b'"status":"ok"' in data)
+    if not ok:
+        raise SystemExit(f"FAILED: {name} answered {status}: {data[:300]!r}")
+
+
+def cpu_per_request(app: Any, name: str, makers: list[Callable[[], dict[str, Any]]]) -> float:
+    environs = [make() for make in makers]
+    started = time.process_time()
+    for environ in environs:
+        status, data = call(app, environ)
+    elapsed = time.process_time() - started
+    check(name, status, data)
+    return elapsed / len(environs) * 1e6
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    p.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    p.add_argument("--db-url", default=None, help="a database seeded before (with --keep-db)")
+    p.add_argument("--apikey", default=None, help="its API key")
+    p.add_argument("--keep-db", action="store_true", help="print the URL and key; keep it")
+    p.add_argument("--affiliates", type=int, default=1000)
+    p.add_argument("--commissions", type=int, default=20000)
+    p.add_argument("--clicks", type=int, default=50000)
+    p.add_argument("--only", action="append", choices=list(PATHS))
+    p.add_argument("--requests", type=int, default=2000, help="per round and path")
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--profile", action="store_true", help="cProfile affsrv's requests instead")
+    p.add_argument("--sort", default="tottime", help="cProfile sort key")
+    p.add_argument("--no-compare", action="store_true", help="affsrv only (for callgrind)")
+    args = p.parse_args(argv)
+
+    from affsrv import create_app
+
+    workdir = Path(tempfile.mkdtemp(prefix="affsrv-inprocess-"))
+    drop = None
+    url, apikey = args.db_url, args.apikey
+    if url is None:
+        scale = Scale(args.affiliates, 50, args.commissions, 2 * args.affiliates, args.clicks)
+        if args.db == "sqlite":
+            url = f"sqlite:///{workdir / 'bench.db'}"
+        else:
+            from run import _postgres_database
+
+            url, drop = _postgres_database(argparse.Namespace(
+                pg_url=args.pg_url, pg_database=None, reuse=False))
+        print(f"seeding {url} ...", file=sys.stderr)
+        apikey = seed(url, scale, workdir)
+        if args.keep_db:
+            print(f"--db-url {url} --apikey {apikey} --affiliates {args.affiliates}",
+                  file=sys.stderr)
+            drop = None
+    try:
+        app = create_app(overrides={"database": {"url": url},
+                                    "logs": {"dir": str(workdir / "logs")}})
+        bare = None if args.no_compare else create_bare_app(url)
+        names = args.only or list(PATHS)
+        rows = []
+        for name in names:
+            ours = requests_for(name, apikey, args.affiliates, args.requests, False)
+            theirs = requests_for(name, apikey, args.affiliates, args.requests, True)
+            cpu_per_request(app, name, ours[:200])  # warm: caches, connections, directories
+            if bare is not None:
+                cpu_per_request(bare, name, theirs[:200])
+            if args.profile:
+                profile = cProfile.Profile()
+                profile.enable()
+                cpu_per_request(app, name, ours)
+                profile.disable()
+                out = io.StringIO()
+                pstats.Stats(profile, stream=out).sort_stats(args.sort).print_stats(40)
+                print(f"## {name}\n{out.getvalue()}")
+                continue
+            a_runs, b_runs = [], []
+            for _ in range(args.rounds):
+                a_runs.append(cpu_per_request(app, name, ours))
+                if bare is not None:
+                    b_runs.append(cpu_per_request(bare, name, theirs))
+            a = sorted(a_runs)[len(a_runs) // 2]
+            b = sorted(b_runs)[len(b_runs) // 2] if b_runs else float("nan")
+            rows.append((name, a, b))
+        if rows:
+            print(f"| path ({args.db}) | affsrv CPU us/request | baseline CPU us/request "
+                  "| ratio (baseline/affsrv) |")
+            print("|---|---:|---:|---:|")
+            for name, a, b in rows:
+                print(f"| {name} | {a:.0f} | {b:.0f} | {b / a:.2f} |")
+        app.extensions["click_buffer"].stop()
+    finally:
+        if drop is not None:
+            drop()
+        if not args.keep_db:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

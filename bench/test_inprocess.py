@@ -1,0 +1,27 @@
+"""bench/inprocess.py end to end at a tiny scale on SQLite, so it cannot silently rot: every
+path answers as it should (the script checks each answer) and gets its row; no speed is
+asserted."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_inprocess_prints_a_row_per_path(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AFFSRV_")}
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "inprocess.py"), "--db", "sqlite",
+         "--affiliates", "50", "--commissions", "500", "--clicks", "2000",
+         "--requests", "20", "--rounds", "1"],
+        capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| ")]
+    names = [row.split("|")[1].strip() for row in rows[1:]]
+    assert names == ["landing", "info", "commissions", "commissions-product", "payments",
+                     "referrals"]
