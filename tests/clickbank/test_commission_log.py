@@ -82,3 +82,47 @@ def test_a_commission_in_the_ledger_currency_is_not_logged(cb):
     assert post_ins(cb.test_client(), notification(affiliate="annie")).status_code == 200
     assert _commission_lines(cb, "ins: commission recorded") == []
     assert _commissions(cb) == [("ABCD1234", Decimal("5.00"), "USD")]
+
+
+def _not_changed_reason(app, doc):
+    assert post_ins(app.test_client(), doc).status_code == 200
+    [line] = _commission_lines(app, "ins: commission not changed")
+    assert _commissions(app) == []
+    return line["reason"]
+
+
+def test_an_order_over_the_sale_limit_is_logged_with_the_limit(make_app):
+    app = make_app(commissions={"require_approval": False, "max_saletotal": "40.00"},
+                   mail={"enabled": False})
+    add_cb_account(app)
+    add_affiliate(app, code="annie")
+    add_product(app, sku="WIDGET-1", commission_rate=Decimal("10"))
+    doc = notification(affiliate="annie")
+    doc["lineItems"][0]["productPrice"] = 30.00  # the item is under the limit, the order not
+    assert _not_changed_reason(app, doc) == (
+        "sale total 49.95 is over the limit 40.00 ([commissions] max_saletotal): no commission")
+
+
+def test_an_unapproved_affiliate_is_logged_as_awaiting_approval(make_app):
+    app = make_app(affiliates={"require_approval": True}, mail={"enabled": False})
+    add_cb_account(app)
+    add_affiliate(app, code="annie")
+    add_product(app, sku="WIDGET-1", commission_rate=Decimal("10"))
+    assert _not_changed_reason(app, notification(affiliate="annie")) == (
+        "affiliate 'annie' is awaiting approval")
+
+
+def test_a_disabled_product_is_logged_as_ignored(cb):
+    pid = add_product(cb, sku="WIDGET-1", commission_rate=Decimal("10"))
+    assert run_cli(cb, "product", "disable", str(pid)).exit_code == 0
+    assert _not_changed_reason(cb, notification(affiliate="annie")) == (
+        f"product {pid} is disabled: commissions for it are ignored")
+
+
+def test_a_clickbank_commission_has_no_buyer_ip_and_is_sourced_clickbank(cb):
+    add_product(cb, sku="WIDGET-1", commission_rate=Decimal("10"))
+    assert post_ins(cb.test_client(), notification(affiliate="annie")).status_code == 200
+    with cb.app_context():
+        sale = db.session.scalar(select(Commission))
+        assert (sale.ip, sale.source, sale.notes) == (
+            "", "clickbank", "ClickBank SALE ABCD1234 item WIDGET-1")
