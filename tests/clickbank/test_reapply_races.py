@@ -5,7 +5,6 @@ and the sale no refund to apply."""
 from __future__ import annotations
 
 import threading
-import time
 from decimal import Decimal
 
 from sqlalchemy import select
