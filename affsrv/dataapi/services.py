@@ -10,6 +10,7 @@ from affsrv.affiliates.directory import find_affiliate
 from affsrv.affiliates.services import (
     affiliate_info,
     get_active_affiliate,
+    get_affiliate,
     get_affiliate_record,
 )
 from affsrv.commissions.services import commission_totals, record_commission, reverse_commission
@@ -88,13 +89,18 @@ def referral_call(code: str, referrer: dict[str, Any], user_agent: str) -> dict[
 def commission_call(
     code: str, sent: dict[str, Any], emails: dict[str, bool], custom: dict[str, Any]
 ) -> dict[str, Any]:
-    affiliate = get_active_affiliate(code, must_be_approved=_approval_required())
-    product = get_product(sent["product"])
     if sent["type"] != "sale":
+        # A refund or chargeback takes back what a sale earned, whatever the affiliate's state
+        # now: an affiliate disabled, closed or unapproved since must not keep the commission
+        # of a sale the customer got back (ClickBank intake reverses in those cases too).
+        affiliate = get_affiliate(code)
+        product = get_product(sent["product"])
         commission = reverse_commission(
             affiliate, product, sent["ref"], sent["type"], notes=sent["notes"] or ""
         )
         return {"id": str(commission.id), "commission_status": commission.status}
+    affiliate = get_active_affiliate(code, must_be_approved=_approval_required())
+    product = get_product(sent["product"])
     recorded = record_commission(
         affiliate,
         product,

@@ -250,3 +250,37 @@ def test_a_payout_settles_oldest_first_and_stops_at_the_first_it_cannot_cover(sh
         paid = {c.order_ref: c.payment_id is not None
                 for c in db.session.scalars(select(Commission))}
     assert paid == {"A": True, "B": False, "C": False}
+
+
+@pytest.mark.parametrize("reason", ["refund", "chargeback"])
+def test_a_refund_reverses_the_sale_of_an_affiliate_disabled_or_unapproved_since(
+        make_app, api_key, reason):
+    """What a sale earned is taken back whatever the affiliate's state now: an affiliate
+    disabled or awaiting approval since the sale does not keep its commission (ClickBank
+    intake reverses in both cases too). New sales for them stay refused."""
+    from affsrv.affiliates.services import set_approved, set_enabled
+
+    app = make_app(commissions={"require_approval": False},
+                   affiliates={"require_approval": True})
+    client = app.test_client()
+    unapproved, disabled = add_affiliate(app), add_affiliate(app)
+    pid = add_product(app)
+    with app.app_context():
+        for code in (unapproved, disabled):
+            set_approved(code, True)
+    for code in (unapproved, disabled):
+        r = api(client, api_key, code, commission={"product": pid, "saletotal": "40.00",
+                                                   "commtotal": "4.00", "ref": "R1"})
+        assert r.status_code == 200
+    with app.app_context():
+        set_approved(unapproved, False)
+        set_enabled(disabled, False)
+    for code in (unapproved, disabled):
+        r = api(client, api_key, code, commission={"product": pid, "type": reason, "ref": "R1"})
+        assert r.status_code == 200 and r.json["commission_status"] == "reversed", r.json
+        refused = api(client, api_key, code, commission={"product": pid, "saletotal": "40.00",
+                                                         "commtotal": "4.00", "ref": "R2"})
+        assert refused.status_code == 403
+    with app.app_context():
+        statuses = db.session.scalars(select(Commission.status).order_by(Commission.id)).all()
+    assert statuses == ["reversed", "reversed"]
