@@ -329,14 +329,19 @@ def performance_csv() -> Response:
     )
 
 
-def _referrals(me: Affiliate) -> list[tuple[int, str, int]]:
+def _product_arg() -> int | None:
+    """The ``product`` query argument: a known product's id or None (a 4xx otherwise)."""
     product_id = int_arg("product")
     if product_id is not None:
         try:
             get_product(product_id)
         except DomainError as exc:
             abort(exc.status, exc.message)
-    return referral_stats(me.id, product_id)
+    return product_id
+
+
+def _referrals(me: Affiliate) -> list[tuple[int, str, int]]:
+    return referral_stats(me.id, _product_arg())
 
 
 @bp.get("/referrals")
@@ -359,12 +364,7 @@ def referrals_csv() -> Response:
 
 
 def _commission_filters(me: Affiliate) -> dict[str, Any]:
-    product_id = int_arg("product")
-    if product_id is not None:
-        try:
-            get_product(product_id)
-        except DomainError as exc:
-            abort(exc.status, exc.message)
+    product_id = _product_arg()
     return {"affiliate_id": me.id, "product_id": product_id,
             "since": day_start(request.args.get("from"), "from"),
             "until": day_end(request.args.get("to"), "to")}
