@@ -35,6 +35,7 @@ from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.serving import Server, affsrv_output, clean_env, free_port
@@ -142,6 +143,17 @@ def _click_to(browser: webdriver.Chrome, element: object, url: str) -> None:
             "return document.readyState") == "complete")
 
 
+def _submit_to_same_page(browser: webdriver.Chrome, button: object, url: str) -> None:
+    """Click a form's ``button`` whose answer is the same URL again: wait for the old page to
+    go (the button goes stale), then for the new one (``_click_to`` alone would see the old
+    page at that URL and return before the answer came)."""
+    button.click()  # type: ignore[attr-defined]
+    WebDriverWait(browser, 20).until(expected_conditions.staleness_of(button))
+    WebDriverWait(browser, 20).until(
+        lambda b: b.current_url == url and b.execute_script(
+            "return document.readyState") == "complete")
+
+
 def _text(browser: webdriver.Chrome, element_id: str) -> str:
     return browser.find_element(By.ID, element_id).text
 
@@ -197,7 +209,8 @@ def test_merchant_and_affiliate_in_a_browser(site: Site, browser: webdriver.Chro
         By.CSS_SELECTOR, "main form button, main form input[type=submit]"),
         site.merchant + "/account")
     _fill(browser, {"pw-new": MERCHANT_PASSWORD, "pw-confirm": MERCHANT_PASSWORD})
-    _click_to(browser, browser.find_element(By.NAME, "pw-submit"), site.merchant + "/account")
+    _submit_to_same_page(browser, browser.find_element(By.NAME, "pw-submit"),
+                         site.merchant + "/account")
     assert "Password changed" in browser.page_source
     _no_console_errors(browser)
 
@@ -303,15 +316,16 @@ def test_the_owners_integration_pages_in_a_browser(site: Site, browser: webdrive
         site.merchant + "/account")
     _open(browser, site.merchant + "/admin/accounts")
     _fill(browser, {"nickname": "myshop", "secret_key": "ABCDEF0123456789"})
-    _click_to(browser, browser.find_element(By.NAME, "submit"), site.merchant + "/admin/accounts")
+    _submit_to_same_page(browser, browser.find_element(By.NAME, "submit"),
+                         site.merchant + "/admin/accounts")
     assert "/ins/clickbank/myshop" in browser.page_source
     assert "ABCDEF0123456789" not in browser.page_source
     _no_console_errors(browser)
     _open(browser, site.merchant + "/admin/keys/clerk")
     browser.find_element(By.CSS_SELECTOR, "input[value=api_order_read]").click()
     _fill(browser, {"sites": "myshop", "label": "warehouse"})
-    _click_to(browser, browser.find_element(By.NAME, "submit"),
-              site.merchant + "/admin/keys/clerk")
+    _submit_to_same_page(browser, browser.find_element(By.NAME, "submit"),
+                         site.merchant + "/admin/keys/clerk")
     assert _text(browser, "new-key").startswith("DEV-")
     _no_console_errors(browser)
     for path in ("/admin/accounts/myshop", "/admin/notifications", "/admin/keys",
@@ -490,7 +504,8 @@ def test_overview_and_reports_in_a_browser(site: Site, browser: webdriver.Chrome
         By.CSS_SELECTOR, "main form button, main form input[type=submit]"),
         site.merchant + "/account")
     _fill(browser, {"pw-new": MERCHANT_PASSWORD, "pw-confirm": MERCHANT_PASSWORD})
-    _click_to(browser, browser.find_element(By.NAME, "pw-submit"), site.merchant + "/account")
+    _submit_to_same_page(browser, browser.find_element(By.NAME, "pw-submit"),
+                         site.merchant + "/account")
     _click_to(browser, browser.find_element(By.LINK_TEXT, "Overview"), site.merchant + "/admin/")
 
     # Today's figures are the database's.
