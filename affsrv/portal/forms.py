@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from affsrv.affiliates.services import AFFILIATE_PASSWORD_MIN
@@ -38,11 +38,6 @@ class PasswordChangeForm(FlaskForm):
     confirm = PasswordField("New password again", validators=[
         DataRequired(), EqualTo("new", "the two differ")])
     submit = SubmitField("Change password")
-
-
-class TimezoneForm(FlaskForm):
-    timezone = SelectField("Show times in", validate_choice=True)
-    submit = SubmitField("Save")
 
 
 class CloseAccountForm(FlaskForm):

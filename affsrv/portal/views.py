@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 from datetime import date, timedelta
 from typing import Any
-from zoneinfo import available_timezones
 
 from flask import (
     Blueprint,
@@ -22,7 +21,6 @@ from flask import (
 )
 from flask_login import UserMixin, current_user, login_user, logout_user
 from werkzeug.wrappers import Response
-from wtforms.fields.choices import SelectChoice
 
 from affsrv.affiliates import services as affiliates
 from affsrv.affiliates.models import Affiliate
@@ -37,7 +35,6 @@ from affsrv.portal.forms import (
     PasswordChangeForm,
     ResetRequestForm,
     SignUpForm,
-    TimezoneForm,
 )
 from affsrv.products.services import get_product, list_products
 from affsrv.ratelimits import address_key, limiter, retry_after_seconds
@@ -46,7 +43,7 @@ from affsrv.settings import settings
 from affsrv.tracking.services import normalise_ip, referral_stats
 from affsrv.users import throttle
 from affsrv.users.forms import SignInForm
-from affsrv.users.views import sign_out
+from affsrv.users.views import account_page, sign_out
 from affsrv.web.csvout import csv_response
 from affsrv.web.params import day_end, day_start, int_arg
 from affsrv.web.views import (
@@ -411,38 +408,13 @@ def payments_csv() -> Response:
 @bp.route("/account", methods=["GET", "POST"])
 def account() -> Any:
     me = _me()
-    password_form = PasswordChangeForm(prefix="pw")
-    zone_form = TimezoneForm(prefix="tz")
-    zone_form.timezone.choices = [SelectChoice("", "the server's zone")] + [
-        SelectChoice(z, z) for z in sorted(available_timezones())
-    ]
-    status = 200
-    if request.method == "GET":
-        zone_form.timezone.data = current_user.timezone
-    elif password_form.submit.data:
-        if password_form.validate_on_submit():
-            try:
-                affiliates.change_affiliate_password(me, password_form.current.data,
-                                                     password_form.new.data)
-            except DomainError as exc:
-                flash(exc.message, "error")
-                status = 400
-            else:
-                login_user(SignedInAffiliate(me))
-                flash("Password changed. Other sessions are signed out.", "info")
-                return redirect(url_for("portal.account"), code=303)
-        else:
-            status = 400
-    elif zone_form.submit.data:
-        if zone_form.validate_on_submit():
-            services.set_timezone(me.id, zone_form.timezone.data)
-            flash("Time zone saved.", "info")
-            return redirect(url_for("portal.account"), code=303)
-        status = 400
-    else:
-        abort(400)
-    return render_template("portal/account.html", password_form=password_form,
-                           zone_form=zone_form), status
+    return account_page(
+        PasswordChangeForm(prefix="pw"), zone=current_user.timezone,
+        change_password=lambda current, new: affiliates.change_affiliate_password(
+            me, current, new),
+        save_zone=lambda zone: services.set_timezone(me.id, zone),
+        sign_in_again=lambda: login_user(SignedInAffiliate(me)),
+        endpoint="portal.account", template="portal/account.html")
 
 
 def _close_failure_limit() -> str:

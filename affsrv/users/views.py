@@ -3,6 +3,7 @@ where they belong."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
@@ -174,35 +175,50 @@ def signin_link(token: str) -> Any:
 @_merchant_only
 def account() -> Any:
     user = current_user.user
-    password_form = PasswordChangeForm(prefix="pw")
+    return account_page(
+        PasswordChangeForm(prefix="pw"), zone=user.timezone,
+        change_password=lambda current, new: services.change_password(user, current, new),
+        save_zone=lambda zone: services.set_timezone(user, zone),
+        # the session now carries the new password's
+        sign_in_again=lambda: login_user(SignedInMerchant(user)),
+        endpoint="users.account", template="users/account.html",
+        has_password=bool(user.password_hash), roles=Role)
+
+
+def account_page(password_form: Any, *, zone: str | None,
+                 change_password: Callable[[str, str], object],
+                 save_zone: Callable[[str], object], sign_in_again: Callable[[], object],
+                 endpoint: str, template: str, **context: Any) -> Any:
+    """The account page of a signed-in merchant user or affiliate: change the password (then
+    sign this session in again: the others end) or the time zone times are shown in. The
+    caller passes what differs: its password form's rules, the services, the page."""
     zone_form = TimezoneForm(prefix="tz")
     zone_form.timezone.choices = [SelectChoice("", "the server's zone")] + [
         SelectChoice(z, z) for z in sorted(available_timezones())
     ]
     status = 200
     if request.method == "GET":
-        zone_form.timezone.data = user.timezone
+        zone_form.timezone.data = zone
     elif password_form.submit.data:
         if password_form.validate_on_submit():
             try:
-                services.change_password(user, password_form.current.data, password_form.new.data)
+                change_password(password_form.current.data, password_form.new.data)
             except DomainError as exc:
                 flash(exc.message, "error")
                 status = 400
             else:
-                login_user(SignedInMerchant(user))  # the session now carries the new password's
+                sign_in_again()
                 flash("Password changed. Other sessions are signed out.", "info")
-                return redirect(url_for("users.account"), code=303)
+                return redirect(url_for(endpoint), code=303)
         else:
             status = 400
     elif zone_form.submit.data:
         if zone_form.validate_on_submit():
-            services.set_timezone(user, zone_form.timezone.data)
+            save_zone(zone_form.timezone.data)
             flash("Time zone saved.", "info")
-            return redirect(url_for("users.account"), code=303)
+            return redirect(url_for(endpoint), code=303)
         status = 400
     else:
         abort(400)
-    return render_template("users/account.html", password_form=password_form,
-                           zone_form=zone_form, has_password=bool(user.password_hash),
-                           roles=Role), status
+    return render_template(template, password_form=password_form, zone_form=zone_form,
+                           **context), status
