@@ -25,7 +25,7 @@ KINDS = [("admin.keys", "API keys"), ("admin.clerk_keys", "Clerk keys (REST API)
 
 
 def _keys_page(template: str, form: Any, create: Callable[[], str],
-               listed: Callable[[], list[Any]]) -> Any:
+               listed: Callable[[], list[Any]], **context: Any) -> Any:
     owner_only("keys")
     new_key = None
     status = 200
@@ -38,7 +38,7 @@ def _keys_page(template: str, form: Any, create: Callable[[], str],
     elif form.is_submitted():
         status = 400
     return render_template(template, keys=listed(), form=form, new_key=new_key,
-                           action=ActionForm(), kinds=KINDS), status
+                           action=ActionForm(), kinds=KINDS, **context), status
 
 
 def _revoke(revoke: Callable[[int], Any], key_id: int, what: str, back: str) -> Response:
@@ -58,7 +58,9 @@ def keys_page() -> Any:
     form = KeyForm()
     return _keys_page("admin/keys.html", form,
                       lambda: apikeys.create_api_key(form.label.data or "")[1],
-                      apikeys.list_api_keys)
+                      apikeys.list_api_keys, title="API keys",
+                      used_by="the JSON API", path="/api", shown_prefix="",
+                      revoke_endpoint="admin.revoke_key")
 
 
 @bp.post("/keys/<int:key_id>/revoke")
@@ -88,9 +90,11 @@ def revoke_clerk_key(key_id: int) -> Response:
 @bp.route("/keys/reporting", methods=["GET", "POST"], endpoint="report_keys")
 def report_keys_page() -> Any:
     form = KeyForm()
-    return _keys_page("admin/report_keys.html", form,
+    return _keys_page("admin/keys.html", form,
                       lambda: reportkeys.create_report_key(form.label.data or "")[1],
-                      reportkeys.list_report_keys)
+                      reportkeys.list_report_keys, title="Reporting keys",
+                      used_by="the reports API", path="/reports/v1",
+                      shown_prefix="affsrv_report_", revoke_endpoint="admin.revoke_report_key")
 
 
 @bp.post("/keys/reporting/<int:key_id>/revoke")
