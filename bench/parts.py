@@ -220,7 +220,14 @@ def main() -> None:
                              "calls to time")
     parser.add_argument("--clicks", type=int, default=1_000_000,
                         help="top-affiliate: clicks of the new affiliate")
+    parser.add_argument("--without-rollups", action="store_true",
+                        help="clicks: with the reports' click rollups not written, to "
+                             "measure their share of a click's write")
     args = parser.parse_args()
+    if args.without_rollups:
+        from affsrv.tracking import services as tracking
+
+        tracking.roll_up_clicks = lambda *_args, **_kwargs: None  # a measurement, not a mode
 
     from affsrv import create_app
 
