@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import functools
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 import iptocc
 from sqlalchemy import Connection, Table, and_, case, delete, func, select
@@ -25,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from affsrv.affiliates.models import Affiliate
 from affsrv.commissions.models import Commission, CommissionKind, CommissionStatus
+from affsrv.db.bulk import add_counts
 from affsrv.extensions import db
 from affsrv.orders.models import Order, OrderLineItem
 from affsrv.reports.models import (
@@ -36,6 +38,7 @@ from affsrv.reports.models import (
     MINUTE,
     MINUTE_SECONDS,
     MONTH,
+    QUARTER,
     QUARTER_SECONDS,
     SALES_MEASURES,
     SALES_ROLLUPS,
@@ -90,13 +93,20 @@ class SaleFact:
             setattr(self, name, value.upper() if name in {"country", "currency"} else value)
 
 
-@dataclass
-class ClickFact:
+class ClickFact(NamedTuple):
+    """One click, as the click rollups count it (a tuple: the writer makes thousands)."""
+
     at: datetime
     affiliate_id: int
     product_id: int
     link_id: int
-    country: str = field(default="")
+    country: str = ""
+
+
+#: A ``ClickFact``'s dimensions by name, as positions after ``at``; the grains' positions in
+#: ``click_rows``'s buckets.
+_CLICK_DIMENSION_INDEX = {d: i for i, d in enumerate(ClickFact._fields[1:])}
+_GRAIN_INDEX = {QUARTER: 0, HOUR: 1, DAY: 2, MONTH: 3}
 
 
 def _seconds(at: datetime) -> int:
@@ -300,16 +310,28 @@ def sales_rows(facts: Iterable[SaleFact]) -> dict[str, dict[tuple[Any, ...], lis
     return out
 
 
-def click_rows(facts: Iterable[ClickFact]) -> dict[str, dict[tuple[Any, ...], list[Any]]]:
-    out: dict[str, dict[tuple[Any, ...], list[Any]]] = {}
+def click_rows(facts: Iterable[ClickFact]) -> dict[str, Counter[tuple[Any, ...]]]:
+    """``facts`` counted per click rollup table and key. The click writer calls this for every
+    batch, so each fact's buckets are worked out once for all the tables and each table's keys
+    are picked and counted by C code (``itemgetter``, ``Counter``)."""
+    months: dict[int, int] = {}
+    rows = []
+    for at, *values in facts:
+        second = _seconds(at)
+        day = second // DAY_SECONDS
+        month = months.get(day)
+        if month is None:
+            month = months[day] = bucket_of(second, MONTH)
+        rows.append((second // QUARTER_SECONDS, second // HOUR_SECONDS, day, month, *values))
+    counted: dict[str, Counter[tuple[Any, ...]]] = {}
     for rollup in CLICK_ROLLUPS:
-        rows: dict[tuple[Any, ...], list[Any]] = defaultdict(lambda: [0])
-        for fact in facts:
-            key = (bucket_of(_seconds(fact.at), rollup.grain),
-                   *(getattr(fact, d) for d in rollup.dimensions))
-            rows[key][0] += 1
-        out[rollup.table.name] = dict(rows)
-    return out
+        positions = [_GRAIN_INDEX[rollup.grain],
+                     *(4 + _CLICK_DIMENSION_INDEX[d] for d in rollup.dimensions)]
+        if len(positions) == 1:  # itemgetter of one position gives the value, not a tuple
+            counted[rollup.table.name] = Counter((row[positions[0]],) for row in rows)
+        else:
+            counted[rollup.table.name] = Counter(map(itemgetter(*positions), rows))
+    return counted
 
 
 def add_sale_facts(connection: Connection, facts: list[SaleFact],
@@ -325,13 +347,13 @@ def add_sale_facts(connection: Connection, facts: list[SaleFact],
 
 def add_click_facts(connection: Connection, facts: list[ClickFact],
                     only: Collection[str] | None = None) -> None:
-    """Add ``facts`` to every click rollup (or to the tables named in ``only``)."""
-    rows = click_rows(facts)
+    """Add ``facts`` to every click rollup (or to the tables named in ``only``), each table's
+    rows in one bulk upsert (``add_counts``): through SQLAlchemy's ``execute`` the click
+    writer spent about as much CPU on these rows as on the rest of a landing request."""
+    counted = click_rows(facts)
     for rollup in CLICK_ROLLUPS:
-        if only is not None and rollup.table.name not in only:
-            continue
-        _upsert(connection, rollup.table, ["bucket", *rollup.dimensions], ["clicks"],
-                rows[rollup.table.name])
+        if only is None or rollup.table.name in only:
+            add_counts(connection, rollup.table, "clicks", counted[rollup.table.name])
 
 
 # --- reading the stored rows -----------------------------------------------------------------
@@ -531,8 +553,8 @@ def compare_rollups(connection: Connection, shop_account: str) -> list[str]:
     for clicks in stored_click_facts(connection):
         for name, rows in click_rows(clicks).items():
             merged = expected_clicks[name]
-            for key, values in rows.items():
-                merged[key] = [merged.get(key, [0])[0] + values[0]]
+            for key, clicks in rows.items():
+                merged[key] = [merged.get(key, [0])[0] + clicks]
     for table, measures, expected in (
         *((r.table, list(SALES_MEASURES), expected_sales[r.table.name])
           for r in SALES_ROLLUPS),
