@@ -13,9 +13,10 @@ from affsrv.affiliates.models import Affiliate
 from affsrv.commissions.models import Commission, CommissionKind, CommissionStatus
 from affsrv.commissions.services import ledger_currency
 from affsrv.db.functions import unix_seconds
+from affsrv.db.locks import lock_until_commit
 from affsrv.db.reads import all_rows
 from affsrv.db.types import Money, to_money
-from affsrv.errors import DomainError, NotFound
+from affsrv.errors import Conflict, DomainError, NotFound
 from affsrv.extensions import db
 from affsrv.payments.models import Payment, PaymentTotal
 from affsrv.payments.schemas import PaymentCreateSchema
@@ -162,7 +163,9 @@ def owed_at_least(minimum: Decimal) -> list[tuple[Affiliate, Balance]]:
 def record_payout_batch(amounts: dict[int, Decimal], method: str, reference: str = ""
                         ) -> list[Payment]:
     """Record one payment per affiliate id in ``amounts``, in the ledger currency, all in one
-    transaction: every payment or (on any refusal) none."""
+    transaction: every payment or (on any refusal) none. Refused when it would leave an
+    affiliate paid more than earned: the amounts are what each was owed when the merchant
+    chose them, and a batch recorded since may have paid it."""
     if not amounts:
         raise DomainError("payout batch: choose at least one affiliate")
     found = {a.id: a for a in db.session.scalars(
@@ -171,9 +174,22 @@ def record_payout_batch(amounts: dict[int, Decimal], method: str, reference: str
         raise NotFound(f"no affiliate with id {', '.join(map(str, missing))}")
     payments = []
     try:
-        for affiliate_id, amount in amounts.items():
+        # In affiliate id order: each payment locks its affiliate's unpaid commissions and
+        # totals rows, so two batches of the same affiliates (two merchants, or one form sent
+        # twice) take them in one order and never wait for each other in a cycle.
+        for affiliate_id in sorted(amounts):
+            lock_until_commit("payout", str(affiliate_id))
             payments.append(record_payment(found[affiliate_id], commit=False, method=method,
-                                           amount=str(amount), reference=reference))
+                                           amount=str(amounts[affiliate_id]),
+                                           reference=reference))
+        # Read after the writes (and the locks), so a batch that committed meanwhile is
+        # counted: the amounts were worked out before this transaction, and the same owed
+        # amount must not be paid twice.
+        overpaid = sorted(found[a].code for a, b in balances(sorted(amounts)).items()
+                          if b.owed < 0)
+        if overpaid:
+            raise Conflict(f"payout batch: {', '.join(overpaid)} would be paid more than "
+                              "is owed (a payout was recorded meanwhile); nothing was recorded")
     except DomainError:
         db.session.rollback()
         raise

@@ -160,3 +160,56 @@ def test_a_cart_sale_racing_bulk_approvals_of_the_same_totals(make_app, api_key)
         cart_commissions = {key[2]: s[0] for key, s in commission_sums(approved).items()}
     assert len(cart_commissions) == CART_ITEMS
     assert all(count >= CART_ROUNDS for count in cart_commissions.values())
+
+
+PAYEES = 6
+
+
+def _pay(app: Any, owed: dict[int, Decimal], order: list[int], outcomes: list[str]) -> None:
+    """A payout batch of ``owed`` in ``order``; "recorded", or "refused" (409)."""
+    from affsrv.errors import DomainError
+    from affsrv.payments.services import record_payout_batch
+
+    with app.app_context():
+        try:
+            record_payout_batch({aid: owed[aid] for aid in order}, "PayPal")
+            outcomes.append("recorded")
+        except DomainError as exc:
+            assert exc.status == 409, exc.message
+            outcomes.append("refused")
+
+
+def test_two_payout_batches_of_the_same_affiliates_pay_each_once(make_app, api_key):
+    """Two payout batches of the same affiliates, in opposite orders, with the amounts each
+    was owed before either (two merchants, or one payout form sent twice): one is recorded,
+    the other refused with 409 and nothing of it kept. On PostgreSQL they run at once (before
+    the fix: a deadlock, or both recorded); on SQLite one waits for the other (before: both
+    recorded, every affiliate paid twice)."""
+    from sqlalchemy import func, select
+
+    from affsrv.extensions import db
+    from affsrv.payments.models import Payment
+    from affsrv.payments.services import balances
+
+    app = make_app(commissions={"require_approval": False}, mail={"enabled": False})
+    product = add_product(app)
+    codes = [add_affiliate(app, code=f"payee{n}") for n in range(PAYEES)]
+    for round_ in range(3):
+        for n, code in enumerate(codes):
+            r = api(app.test_client(), api_key, code, commission={
+                "product": product, "saletotal": "40.00", "commtotal": f"{n + 1}.25",
+                "ref": f"r{round_}-{n}"})
+            assert r.status_code == 200, r.json
+        with app.app_context():
+            ids = [get_affiliate(code).id for code in codes]
+            owed = {aid: b.owed for aid, b in balances(ids).items()}
+            assert all(amount > 0 for amount in owed.values())
+        outcomes: list[str] = []
+        _together([partial(_pay, app, owed, ids, outcomes),
+                   partial(_pay, app, owed, list(reversed(ids)), outcomes)])
+        assert sorted(outcomes) == ["recorded", "refused"]
+        with app.app_context():
+            assert all(b.owed == 0 for b in balances(ids).values())
+            assert db.session.scalar(select(func.count()).select_from(Payment)) == \
+                PAYEES * (round_ + 1)
+        assert_kept_totals_match_rows(app)
