@@ -18,7 +18,7 @@ import hashlib
 import ipaddress
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import lru_cache, partial, wraps
 from typing import Any
 
@@ -115,8 +115,11 @@ def init_app(app: Flask) -> None:
 _LIMITER_CONTEXT = "_limiter_request_context"
 
 
-def check_only_where_limited(app: Flask, extension: Limiter) -> None:
-    """Run ``extension``'s app-wide hooks only on the requests they can act on.
+def check_only_where_limited(app: Flask, extension: Limiter,
+                             blueprints: Sequence[str] | None = None) -> None:
+    """Run ``extension``'s app-wide hooks only on the requests they can act on; with
+    ``blueprints``, only on those blueprints' requests (for a limiter whose limits are all on
+    their views: the pages' sign-in throttle), so no other request runs them at all.
 
     Flask-Limiter registers a before-request check, an after-request hook (the deductions of
     ``deduct_when`` limits) and a teardown for every request, and each instance does it again:
@@ -165,9 +168,19 @@ def check_only_where_limited(app: Flask, extension: Limiter) -> None:
         if extension in getattr(request_ctx._get_current_object(), _LIMITER_CONTEXT, ()):
             teardown(exc)
 
-    _replace(app.before_request_funcs[None], before, check_request_limit)
-    _replace(app.after_request_funcs[None], after, deduct_after)
-    _replace(app.teardown_request_funcs[None], teardown, release)
+    if blueprints is None:
+        _replace(app.before_request_funcs[None], before, check_request_limit)
+        _replace(app.after_request_funcs[None], after, deduct_after)
+        _replace(app.teardown_request_funcs[None], teardown, release)
+        return
+    app.before_request_funcs[None].remove(before)
+    app.after_request_funcs[None].remove(after)
+    app.teardown_request_funcs[None].remove(teardown)
+    for name in blueprints:
+        # By name: a blueprint registered later adds its own hooks after these.
+        app.before_request_funcs.setdefault(name, []).append(check_request_limit)
+        app.after_request_funcs.setdefault(name, []).append(deduct_after)
+        app.teardown_request_funcs.setdefault(name, []).append(release)
 
 
 def _context_is_where(app: Flask, extension: Limiter) -> bool:
