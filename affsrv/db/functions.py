@@ -39,7 +39,8 @@ class money_text(FunctionElement[str]):  # noqa: N801 - reads as the SQL functio
     """An amount of a ``Money``/``MoneySum`` column as the Data API writes it, two decimals
     (``"1234.50"``, ``"-0.05"``), formatted by the database from its exact value: the totals ops
     answer dozens of amounts, and making a ``Decimal`` of each and formatting it in Python was
-    a fifth of their CPU. Equal to ``f"{amount:.2f}"`` of the column's ``Decimal``."""
+    about a sixth of their CPU in process. Equal to ``f"{amount:.2f}"`` of the column's
+    ``Decimal``."""
 
     type = String()
     name = "money_text"
