@@ -51,6 +51,31 @@ DOMAINS = (
 
 
 
+class AffsrvFlask(Flask):
+    """Flask, remembering ``ensure_sync``'s answer for each function. Flask asks it for every
+    hook and view of every request (whether the function is a coroutine: several ``inspect``
+    calls each), and the answer for a function never changes."""
+
+    # More functions than affsrv has views and hooks: past it (a caller making a new function
+    # per request), Flask answers afresh instead of the map growing.
+    _MAX_REMEMBERED = 4096
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync: dict[Any, Any] = {}
+
+    def ensure_sync(self, func: Any) -> Any:
+        try:
+            return self._sync[func]
+        except KeyError:
+            sync = self._sync[func] = super().ensure_sync(func)
+            if len(self._sync) > self._MAX_REMEMBERED:
+                del self._sync[func]
+            return sync
+        except TypeError:  # unhashable
+            return super().ensure_sync(func)
+
+
 def _migrations_dir() -> Path:
     """Where the Alembic scripts are: ``affsrv.migrations`` in an installed package (setup.py
     maps the top-level migrations/ folder there), the checkout's migrations/ folder when affsrv
@@ -137,7 +162,7 @@ def create_app(
     """Build the app from ``config_path`` (or ``$AFFSRV_CONFIG``), the environment and
     ``overrides``."""
     settings = load_settings(config_path, overrides=overrides)
-    app = Flask(__name__)
+    app = AffsrvFlask(__name__)
     url = _sqlite_url(database_url(settings))
     app.config.update(
         AFFSRV=settings,

@@ -35,7 +35,7 @@ from psycopg import pq
 from sqlalchemy import Select, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from affsrv.affiliates.services import _RECORD_BY_CODE
+from affsrv.affiliates.services import _INFO_BY_CODE
 from affsrv.commissions.services import _TOTALS as _COMMISSION_TOTALS
 from affsrv.commissions.services import _TOTALS_FOR_PRODUCT as _COMMISSION_TOTALS_FOR_PRODUCT
 from affsrv.dataapi.schemas import DataCallSchema
@@ -47,7 +47,7 @@ LEDGER_CURRENCY = "USD"  # the seeded ledger's, affsrv's default [commissions] c
 # name -> the statement affsrv runs for that op (roundtrip: a query that reads nothing)
 STATEMENTS: dict[str, Select[Any]] = {
     "roundtrip": select(literal(1)),
-    "info": _RECORD_BY_CODE,
+    "info": _INFO_BY_CODE,
     "commissions": _COMMISSION_TOTALS,
     "commissions-product": _COMMISSION_TOTALS_FOR_PRODUCT,
     "payments": _PAYMENT_TOTALS,

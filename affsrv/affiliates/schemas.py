@@ -65,18 +65,36 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-class AffiliateInfoSchema(Schema):
-    """The Data API's `info` data: every value a string, never the password."""
+# Never answered, whatever the merchant named an extra field.
+_SECRET_KEYS = frozenset({"password", "password_hash"})
 
-    id = fields.Function(lambda a: str(a.id))
-    ts = fields.Function(lambda a: str(int(a.created_at.timestamp())))
-    code = fields.String()
-    fname = fields.String()
-    lname = fields.String()
-    email = fields.String()
-    ip = fields.Function(lambda a: a.ip or "")
-    commtier = fields.Function(lambda a: _percent(a.commtier))
-    payinfo = fields.Function(lambda a: a.payinfo or "")
-    notes = fields.Function(lambda a: a.notes or "")
-    approved = fields.Function(lambda a: _yes_no(a.approved))
-    en = fields.Function(lambda a: _yes_no(a.enabled))
+
+def _info(a: Any) -> dict[str, str]:
+    """The record's fields in the seed's order, every value a string, then the merchant's extra
+    fields (``a``: a row of ``get_affiliate_record``, ``ts`` its creation in Unix seconds)."""
+    info = {
+        "id": str(a.id),
+        "ts": str(a.ts),
+        "code": a.code,
+        "fname": a.fname,
+        "lname": a.lname,
+        "email": a.email,
+        "ip": a.ip or "",
+        "commtier": _percent(a.commtier),
+        "payinfo": a.payinfo or "",
+        "notes": a.notes or "",
+        "approved": _yes_no(a.approved),
+        "en": _yes_no(a.enabled),
+    }
+    for key, value in (a.extra or {}).items():
+        if key not in info and key.lower() not in _SECRET_KEYS:
+            info[key] = "" if value is None else str(value)
+    return info
+
+
+class AffiliateInfoSchema(Schema):
+    """The Data API's `info` answer, ``{"data": ...}``: never the password. One field for the
+    whole record, as the totals ops' schemas (``affsrv.dataapi.schemas``): a field per value
+    paid marshmallow's per-field overhead a dozen times a call."""
+
+    data = fields.Function(_info)

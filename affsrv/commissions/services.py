@@ -17,7 +17,7 @@ from affsrv.commissions.models import (
     CommissionStatus,
     CommissionTotal,
 )
-from affsrv.db.functions import unix_seconds
+from affsrv.db.functions import money_text, unix_seconds
 from affsrv.db.reads import all_rows
 from affsrv.db.types import to_money, utcnow
 from affsrv.errors import Conflict, DomainError, Forbidden, NotFound
@@ -277,8 +277,8 @@ def _totals_statement(by_product: bool) -> Any:
     # A few rows by key, however many commissions the affiliate has (commissions.totals keeps
     # them); a row whose approved commissions were all taken out is empty and not answered.
     query = (
-        select(t.c.product_id, t.c.commissions, t.c.sale_total, t.c.commission_total,
-               unix_seconds(t.c.last_at))
+        select(t.c.product_id, t.c.commissions, money_text(t.c.sale_total),
+               money_text(t.c.commission_total), unix_seconds(t.c.last_at))
         .where(t.c.affiliate_id == bindparam("affiliate_id"),
                t.c.currency == bindparam("currency"),
                t.c.approved_rows > 0)
@@ -294,27 +294,19 @@ _TOTALS_FOR_PRODUCT = _totals_statement(by_product=True)
 
 def commission_totals(
     affiliate_id: int, product_id: int | None = None, connection: Connection | None = None
-) -> dict[str, Any]:
-    """Approved commissions per product (the Data API's `commissions`), the last one's time in
-    Unix seconds. A negative (clawback) commission subtracts one from the count and its amounts
-    from the totals. Only commissions in the ledger currency (``[commissions] currency``) count:
-    the answer names no currency, and amounts in two are not one sum."""
+) -> list[tuple[int, int, str, str, int]]:
+    """Approved commissions per product (the Data API's `commissions`): rows of (product id,
+    count, sale total, commission total, the last one's time in Unix seconds) ordered by
+    product, the amounts as the answer writes them (``money_text``). A negative (clawback)
+    commission subtracts one from the count and its amounts from the totals. Only commissions
+    in the ledger currency (``[commissions] currency``) count: the answer names no currency,
+    and amounts in two are not one sum."""
     conn = connection or db.session.connection()
     params = {"affiliate_id": affiliate_id, "currency": ledger_currency()}
     if product_id is None:
-        rows = all_rows(conn, _TOTALS, params, named=False)
-    else:
-        rows = all_rows(conn, _TOTALS_FOR_PRODUCT, {**params, "product_id": product_id},
-                        named=False)
-    return {
-        str(pid): {
-            "commissions": count,
-            "sale_total": sale_total,
-            "commission_total": commission_total,
-            "last_commission": last,
-        }
-        for pid, count, sale_total, commission_total, last in rows
-    }
+        return all_rows(conn, _TOTALS, params, named=False)
+    return all_rows(conn, _TOTALS_FOR_PRODUCT, {**params, "product_id": product_id},
+                    named=False)
 
 
 def set_status(ids: list[int] | None, status: CommissionStatus) -> int:

@@ -164,36 +164,29 @@ def call_kind(body: dict[str, Any]) -> str:
     return given[0]
 
 
-def _money(value: Decimal) -> str:
-    return f"{value:.2f}"
-
-
 # The totals ops answer a map of dozens of items (a product's or a payment method's totals).
 # Each schema below dumps the answer's "data" whole, in one field: a schema dump per item pays
 # marshmallow's per-field overhead for every value, several times the formatting itself. The
-# functions spell out each item's shape, as the seed gives it.
+# functions spell out each item's shape, as the seed gives it, from the services' rows, whose
+# amounts the database has already written with their two decimals (``money_text``).
 
 
-def _commissions(totals: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
+def _commissions(rows: list[tuple[int, int, str, str, int]]) -> dict[str, dict[str, str]]:
     return {
-        product: {
-            "commissions": str(t["commissions"]),
-            "sale_total": _money(t["sale_total"]),
-            "commission_total": _money(t["commission_total"]),
-            "last_commission": str(t["last_commission"]),
+        str(product): {
+            "commissions": str(count),
+            "sale_total": sale_total,
+            "commission_total": commission_total,
+            "last_commission": str(last),
         }
-        for product, t in totals.items()
+        for product, count, sale_total, commission_total, last in rows
     }
 
 
-def _payments(totals: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
+def _payments(rows: list[tuple[str, int, str, int]]) -> dict[str, dict[str, str]]:
     return {
-        method: {
-            "payments": str(t["payments"]),
-            "payment_total": _money(t["payment_total"]),
-            "last_payment": str(t["last_payment"]),
-        }
-        for method, t in totals.items()
+        method: {"payments": str(count), "payment_total": total, "last_payment": str(last)}
+        for method, count, total, last in rows
     }
 
 

@@ -49,7 +49,7 @@ def data_op(code: str, data: dict[str, Any]) -> dict[str, Any]:
         # The whole record, read fresh: one query, which also says whether it is enabled.
         affiliate = run_read(lambda conn: get_affiliate_record(code, conn))
         _refuse_disabled(code, affiliate.enabled)
-        return {"data": affiliate_info(affiliate)}
+        return affiliate_info(affiliate)
     # The totals need only the affiliate's id and state: from the worker's directory.
     found = find_affiliate(code)
     if found is None:

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, bindparam, case, func, select, type_coerce
 from affsrv.affiliates.models import Affiliate
 from affsrv.commissions.models import Commission, CommissionKind, CommissionStatus
 from affsrv.commissions.services import ledger_currency
-from affsrv.db.functions import unix_seconds
+from affsrv.db.functions import money_text, unix_seconds
 from affsrv.db.locks import lock_until_commit
 from affsrv.db.reads import all_rows
 from affsrv.db.types import Money, to_money
@@ -74,23 +74,22 @@ _T = PaymentTotal.__table__.c  # Core columns: no ORM compile step on the hot pa
 # Built once (the Data API asks for it on every `payments` call): a few rows by key, however
 # many payouts the affiliate has (payments.totals keeps them).
 _TOTALS = (
-    select(_T.method, _T.payments, _T.total, unix_seconds(_T.last_at))
+    select(_T.method, _T.payments, money_text(_T.total), unix_seconds(_T.last_at))
     .where(_T.affiliate_id == bindparam("affiliate_id"), _T.currency == bindparam("currency"),
            _T.payments > 0)
     .order_by(_T.method)
 )
 
 
-def payment_totals(affiliate_id: int, connection: Connection | None = None) -> dict[str, Any]:
-    """Payments per method (the Data API's `payments`), the last one's time in Unix seconds;
-    in the ledger currency only, like ``commission_totals``."""
+def payment_totals(
+    affiliate_id: int, connection: Connection | None = None
+) -> list[tuple[str, int, str, int]]:
+    """Payments per method (the Data API's `payments`): rows of (method, count, total, the last
+    one's time in Unix seconds) ordered by method, the total as the answer writes it
+    (``money_text``); in the ledger currency only, like ``commission_totals``."""
     conn = connection or db.session.connection()
     params = {"affiliate_id": affiliate_id, "currency": ledger_currency()}
-    rows = all_rows(conn, _TOTALS, params, named=False)
-    return {
-        method: {"payments": count, "payment_total": total, "last_payment": last}
-        for method, count, total, last in rows
-    }
+    return all_rows(conn, _TOTALS, params, named=False)
 
 
 @dataclass(frozen=True)

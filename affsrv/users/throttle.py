@@ -17,6 +17,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from affsrv.ratelimits import check_only_where_limited
+from affsrv.web.views import PAGE_BLUEPRINTS
 
 WINDOW = "15 minutes"
 FAILED_SIGNIN = 401  # the status of a refused sign-in; only those count
@@ -65,4 +66,5 @@ def throttle_reset_requests(view: Any) -> Any:
 
 def init_app(app: Flask) -> None:
     limiter.init_app(app)
-    check_only_where_limited(app, limiter)  # sign-in pages only, not every request
+    # Its limits are on the pages' sign-in views: its hooks run on the pages only.
+    check_only_where_limited(app, limiter, blueprints=PAGE_BLUEPRINTS)

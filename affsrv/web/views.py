@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -41,6 +41,10 @@ def _load_user(session_id: str) -> Any:
 
 # Where the pages are: the only requests with a session (tests/web checks every page route).
 PAGE_PATHS = ("/login", "/logout", "/account", "/admin", "/affiliate")
+# The blueprints that serve them (``protect`` refuses any other): the request hooks the pages
+# need (the deferred session error, CSRF, Flask-Login's cookie, sign-in throttling, the
+# security headers) are registered on these only, so the APIs and the landing link run none.
+PAGE_BLUEPRINTS = ("users", "admin", "portal")
 
 
 def is_page_path(path: str) -> bool:
@@ -162,6 +166,11 @@ def page_error(status: int, message: str) -> Response:
     """An error the app answers itself on a page path (the database down, an unknown page):
     the error page without anything that needs the session or the database (no navigation,
     no CSRF token, no flashed messages), since either may be what failed."""
+    deferred = request.environ.pop(_DEFERRED_ERROR, None)
+    if deferred is not None:
+        # A page path no page blueprint serves (an unknown page): none of their hooks raised
+        # the session's error, so it is answered as the app answers it (503, logged).
+        return current_app.make_response(current_app.handle_user_exception(deferred))
     page = render_template("error.html", status=status, message=message, bare=True,
                            title=HTTP_STATUS_CODES.get(status, "Error"))
     # Also where no blueprint matched the path (so none of their after_request ran).
@@ -181,10 +190,13 @@ def init_app(app: Flask) -> None:
         # browser with a session: only the blueprints that hold pages check the form token.
         WTF_CSRF_CHECK_DEFAULT=False,
     )
-    app.before_request_funcs.setdefault(None, []).insert(0, raise_deferred_error)
     register_error_format(app, ("/", *PAGE_PATHS), page_error)
-    csrf.init_app(app)
-    login_manager.init_app(app)
+    # Both register a hook for every request of the app; the pages run their work themselves
+    # (``protect``). Flask-WTF's check returns at once here (WTF_CSRF_CHECK_DEFAULT is off), so
+    # it is dropped; Flask-Login's remember-cookie update acts only on a session a page's
+    # sign-in or sign-out marked, so it moves to the page blueprints.
+    _page_only(app, csrf.init_app, before=1)
+    _page_only(app, login_manager.init_app, after=[login_manager._update_remember_cookie])
     app.jinja_env.filters.update(local_time=local_time, money=money, percent=percent)
     app.jinja_env.globals.update(HTMX=HTMX, ECHARTS=ECHARTS, admin_pages=[],
                                  owner_pages=frozenset(),
@@ -192,8 +204,37 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
+def _page_only(app: Flask, init_app: Callable[[Flask], None], before: int = 0,
+               after: Sequence[Callable[[Response], Response]] = ()) -> None:
+    """Run an extension's ``init_app`` and take back the app-wide request hooks it registers:
+    ``before`` before-request hooks, dropped, and the after-request hooks ``after``, which then
+    run on the page blueprints only. Anything else it registers (another release of the
+    extension) stops the app from starting, rather than silently run on every request or not
+    at all."""
+    hooks = (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs)
+    had = [list(funcs.get(None, ())) for funcs in hooks]
+    init_app(app)
+    added = [[f for f in funcs.get(None, ()) if f not in old] for funcs, old in zip(hooks, had,
+                                                                                      strict=True)]
+    if len(added[0]) != before or added[1] != list(after) or added[2]:
+        raise RuntimeError(f"{init_app.__qualname__} registered request hooks affsrv does not "
+                           f"expect: {added}; see affsrv.web.views._page_only")
+    for funcs, old in zip(hooks, had, strict=True):
+        funcs[None] = old
+    for name in PAGE_BLUEPRINTS:
+        # Kept by name: the blueprint's own hooks are added to this list when it registers.
+        app.after_request_funcs.setdefault(name, []).extend(after)
+
+
 def protect(blueprint: Blueprint) -> None:
-    """Give a page blueprint CSRF checks on every unsafe request and the security headers."""
+    """Make ``blueprint`` (one of ``PAGE_BLUEPRINTS``) a page blueprint: the session's deferred
+    error raised first, CSRF checks on every unsafe request, the error page and the security
+    headers."""
+    if blueprint.name not in PAGE_BLUEPRINTS:
+        raise ValueError(f"{blueprint.name!r} is not in PAGE_BLUEPRINTS: add it there, so that "
+                         "the pages' request hooks run on it")
+    # First, before a blueprint's own hooks (the admin's sign-in check reads the database).
+    blueprint.before_request_funcs.setdefault(None, []).insert(0, raise_deferred_error)
 
     @blueprint.before_request
     def _check_csrf() -> None:

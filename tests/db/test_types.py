@@ -114,3 +114,36 @@ def test_unix_seconds_rounds_down_in_the_database(app):
         db.session.commit()
         seconds = db.session.scalar(select(unix_seconds(ReferralLink.created_at)))
     assert seconds == 1536163200
+
+
+AMOUNTS = ["0", "0.01", "-0.01", "-0.05", "-0.5", "-1.50", "7", "1234.5", "-1234.56",
+           "9999999999999999.99", "-9999999999999999.99"]
+
+
+@pytest.mark.parametrize("amount", AMOUNTS)
+def test_money_text_writes_an_amount_as_python_formats_its_decimal(app, amount):
+    """The Data API's totals are formatted by the database: the same text, to the cent, as
+    ``f"{amount:.2f}"`` of the stored Decimal, signs and the largest MoneySum included."""
+    from affsrv.commissions.models import CommissionTotal
+    from affsrv.db.functions import money_text
+
+    value = Decimal(amount)
+    with app.app_context():
+        db.session.add(CommissionTotal(affiliate_id=1, currency="USD", product_id=1,
+                                       commissions=1, sale_total=value, commission_total=value,
+                                       approved_rows=1, last_at=datetime(2026, 1, 1, tzinfo=UTC)))
+        db.session.flush()
+        stored, text = db.session.execute(
+            select(CommissionTotal.sale_total, money_text(CommissionTotal.sale_total))).one()
+        db.session.rollback()
+    assert stored == value
+    assert text == f"{stored:.2f}" == f"{value:.2f}"
+
+
+def test_money_text_refuses_what_is_not_cents():
+    from affsrv.db.functions import money_text
+
+    with pytest.raises(TypeError, match="two decimal places"):
+        money_text(type_coerce(literal(1), Percent()))
+    with pytest.raises(TypeError, match="two decimal places"):
+        money_text(literal(1))

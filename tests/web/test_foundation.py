@@ -126,3 +126,51 @@ def test_every_page_route_opens_a_session_and_no_other_route_does(app):
     for rule in app.url_map.iter_rules():
         blueprint = rule.endpoint.rpartition(".")[0]
         assert is_page_path(rule.rule) is (blueprint in pages), rule.rule
+
+
+def test_an_api_request_runs_none_of_the_pages_request_hooks(app, api_key):
+    """The pages' hooks (the session's deferred error, CSRF, Flask-Login's cookie, the sign-in
+    throttle, the security headers) are on the page blueprints: a Data API call runs only the
+    app-wide limiter's three guards and its view (it ran nine hooks). Every hook and view Flask
+    runs goes through ``ensure_sync``, which is recorded here."""
+    from affsrv.web.views import PAGE_BLUEPRINTS
+
+    code = add_affiliate(app)
+    page_hooks = {hook for funcs in (app.before_request_funcs, app.after_request_funcs,
+                                     app.teardown_request_funcs)
+                  for name in PAGE_BLUEPRINTS for hook in funcs.get(name, ())}
+    ran = []
+    ensure_sync = app.ensure_sync
+    app.ensure_sync = lambda func: ran.append(func) or ensure_sync(func)
+    answer = app.test_client().post("/api", json={"apikey": api_key, "affiliate": code,
+                                                  "data": {"op": "commissions"}})
+    assert answer.status_code == 200 and answer.json["status"] == "ok"
+    assert not [hook for hook in ran if hook in page_hooks]
+    hooks = [getattr(f, "__qualname__", repr(f)) for f in ran]
+    assert [h for h in hooks if h != "api_call"] == [
+        "check_only_where_limited.<locals>.check_request_limit",
+        "check_only_where_limited.<locals>.deduct_after",
+        "check_only_where_limited.<locals>.release",
+        "SQLAlchemy._teardown_session",  # the app context's, not a request hook
+    ]
+    assert "Set-Cookie" not in answer.headers and "X-Frame-Options" not in answer.headers
+
+
+def test_only_the_listed_page_blueprints_can_be_protected():
+    from flask import Blueprint
+
+    from affsrv.web.views import protect
+
+    with pytest.raises(ValueError, match="PAGE_BLUEPRINTS"):
+        protect(Blueprint("elsewhere", __name__))
+
+
+def test_an_extension_registering_unexpected_hooks_stops_the_app(make_app):
+    from affsrv.web.views import _page_only
+
+    def registers_a_teardown(app):
+        app.teardown_request(lambda _exc: None)
+
+    app = make_app()
+    with pytest.raises(RuntimeError, match="registered request hooks"):
+        _page_only(app, registers_a_teardown)
