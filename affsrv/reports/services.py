@@ -42,6 +42,7 @@ from affsrv.reports.models import (
     minutes,
     narrow_d,
     narrow_m,
+    narrow_y,
     postal_d,
     postal_q,
     sales_d,
@@ -203,10 +204,12 @@ def _month_start(month: int) -> int:
 
 
 def _bucket_ranges(period: Period, quarters: Rollup, days: Rollup | None = None,
-                   months: Rollup | None = None) -> list[tuple[Table, int, int]]:
+                   months: Rollup | None = None, years: Rollup | None = None
+                   ) -> list[tuple[Table, int, int]]:
     """The tables and bucket ranges (inclusive, exclusive) that cover the period: whole UTC
-    months from ``months``, whole UTC days from ``days``, the ragged ends (less than a day
-    each) from ``quarters``. So a long report reads few rows, however many orders it sums."""
+    years from ``years``, the other whole UTC months from ``months``, whole UTC days from
+    ``days``, the ragged ends (less than a day each) from ``quarters``. So a long report reads
+    few rows, however many orders it sums."""
     first_q, end_q = period.start // QUARTER_SECONDS, period.end // QUARTER_SECONDS
     first_day = -(-period.start // DAY_SECONDS)
     end_day = period.end // DAY_SECONDS
@@ -228,7 +231,15 @@ def _bucket_ranges(period: Period, quarters: Rollup, days: Rollup | None = None,
         if first_month < end_month:
             month_first_day = _month_start(first_month) // DAY_SECONDS
             month_end_day = _month_start(end_month) // DAY_SECONDS
-            ranges.append((months.table, first_month, end_month))
+            first_year, end_year = -(-first_month // 12), end_month // 12
+            if years is not None and first_year < end_year:
+                ranges.append((years.table, first_year, end_year))
+                if first_month < first_year * 12:
+                    ranges.append((months.table, first_month, first_year * 12))
+                if end_year * 12 < end_month:
+                    ranges.append((months.table, end_year * 12, end_month))
+            else:
+                ranges.append((months.table, first_month, end_month))
             if first_day < month_first_day:
                 ranges.append((days.table, first_day, month_first_day))
             if month_end_day < end_day:
@@ -449,11 +460,11 @@ def sales_report(connection: Connection, by: str, period: Period,
     if by == "postal" and filters.narrowed:
         ranges = _bucket_ranges(period, postal_q, postal_d)
     elif by == "postal":
-        ranges = _bucket_ranges(period, postal_q, narrow_d[by], narrow_m[by])
+        ranges = _bucket_ranges(period, postal_q, narrow_d[by], narrow_m[by], narrow_y[by])
     elif filters.narrowed:
         ranges = _bucket_ranges(period, sales_q, sales_d)
     else:
-        ranges = _bucket_ranges(period, sales_q, narrow_d[by], narrow_m[by])
+        ranges = _bucket_ranges(period, sales_q, narrow_d[by], narrow_m[by], narrow_y.get(by))
     raw = _grouped(connection, ranges, lambda table: table.c[by], filters, SALES_MEASURES,
                    by_gross=True)
     return _sales_rows(raw, str)
@@ -561,7 +572,8 @@ def affiliates_report(connection: Connection, by: str, period: Period,
         if filters.narrowed or by == "link":
             sale_ranges = _bucket_ranges(period, sales_q, sales_d)
         else:
-            sale_ranges = _bucket_ranges(period, sales_q, narrow_d[by], narrow_m[by])
+            sale_ranges = _bucket_ranges(period, sales_q, narrow_d[by], narrow_m[by],
+                                         narrow_y.get(by))
 
         def click_key(table: Table) -> Any:
             return table.c[click_column]
