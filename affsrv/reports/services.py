@@ -374,6 +374,7 @@ def _grouped(connection: Connection, ranges: list[tuple[Table, int, int]], key_o
     """The sums (``_sums``); ``by_gross`` True: ordered by gross, largest first, then by key;
     False: by key; None: unordered. The database orders them: sorting tens of thousands of
     rows by a Decimal in Python cost more than building them."""
+    measures, extra_keys = list(measures), list(extra_keys)
     columns, rows = _sums(ranges, key_of, filters, measures, extra_keys)
     groups = [rows.c.key, *(rows.c[k] for k in extra_keys)]
     statement = select(*columns).group_by(*groups)
@@ -381,7 +382,7 @@ def _grouped(connection: Connection, ranges: list[tuple[Table, int, int]], key_o
         key = rows.c.key
         if by_gross and connection.dialect.name == "postgresql":
             key = key.collate("C")  # code point order, as Python's (SQLite's is already)
-        gross = columns[1 + len(list(extra_keys)) + list(measures).index("gross")]
+        gross = columns[1 + len(extra_keys) + measures.index("gross")]
         statement = statement.order_by(gross.desc(), key) if by_gross else statement.order_by(key)
     return connection.execute(statement).all()
 
