@@ -27,6 +27,10 @@ writers both count. Time is bucketed in UTC:
 - ``report_by_postal_d``/``_m`` (postal code and currency) answer the unfiltered postal report
   as the other narrow rollups do: their rows are bounded by codes x days or months, not by
   orders (the wide postal rollups keep about a row per order).
+- ``report_by_affiliate_y`` and ``report_by_postal_y`` (UTC year less 1970, the group and the
+  currency): the groups with thousands of values read a range's whole UTC years there and only
+  its other months from ``_m`` (a two-year range holds a whole year: about 12 month rows and
+  a year row per value, not 24 month rows).
 - ``report_minutes`` (Unix seconds // 60, per account and currency only) answers today's live
   report per minute; it is small (at most 1440 rows a day per account and currency).
 
