@@ -130,8 +130,9 @@ class RowsSchema(Schema):
     """A schema of flat rows (objects with an attribute per field, such as the services' named
     tuples) that dumps a list of them in one loop: each row's attributes read by one
     ``attrgetter``, each value formatted by its field's ``value_of``. The same dicts as
-    marshmallow's own dump, without its per-field dispatch (get_value, accessor, serialize:
-    about 12 µs a row of 11 fields, most of what a 40,000-row report cost to answer).
+    marshmallow's own dump, without its per-field dispatch (get_value, accessor, serialize,
+    for every field of every row: most of the 8 to 14 µs a row that long reports cost to
+    answer, docs/reports.md).
     A single row, mapping rows or fields without ``value_of`` take marshmallow's own path."""
 
     def _serialize(self, obj: Any, *, many: bool = False) -> Any:
@@ -139,7 +140,7 @@ class RowsSchema(Schema):
             return super()._serialize(obj, many=many)
         rows = list(obj)
         plan = self._row_plan()
-        if plan is None or any(isinstance(row, Mapping) for row in rows[:1]):
+        if plan is None or (rows and isinstance(rows[0], Mapping)):
             return super()._serialize(rows, many=True)
         keys, values_of, formatters = plan
         return [{key: formatter(value)
