@@ -39,6 +39,7 @@ from affsrv.reports.models import (
     QUARTER_SECONDS,
     SALES_MEASURES,
     SALES_ROLLUPS,
+    YEAR,
     Rollup,
 )
 from affsrv.reports.rollups import ClickFact, SaleFact
@@ -199,6 +200,8 @@ def click_facts(g: Generated) -> list[ClickFact]:
 def _buckets(seconds: np.ndarray, grain: str) -> np.ndarray:
     if grain == MONTH:
         return seconds.astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)
+    if grain == YEAR:
+        return seconds.astype("datetime64[s]").astype("datetime64[Y]").astype(np.int64)
     unit = {DAY: DAY_SECONDS, HOUR: HOUR_SECONDS, MINUTE: MINUTE_SECONDS}.get(
         grain, QUARTER_SECONDS)
     return seconds // unit

@@ -27,6 +27,10 @@ writers both count. Time is bucketed in UTC:
 - ``report_by_postal_d``/``_m`` (postal code and currency) answer the unfiltered postal report
   as the other narrow rollups do: their rows are bounded by codes x days or months, not by
   orders (the wide postal rollups keep about a row per order).
+- ``report_by_affiliate_y`` and ``report_by_postal_y`` (UTC year less 1970, the group and the
+  currency): the groups with thousands of values read a range's whole UTC years there and only
+  its other months from ``_m`` (a two-year range holds a whole year: about 12 month rows and
+  a year row per value, not 24 month rows).
 - ``report_minutes`` (Unix seconds // 60, per account and currency only) answers today's live
   report per minute; it is small (at most 1440 rows a day per account and currency).
 
@@ -49,8 +53,8 @@ HOUR_SECONDS = 3600
 DAY_SECONDS = 86400
 MINUTE_SECONDS = 60
 #: A rollup's grain: its bucket is Unix seconds // the grain's seconds, or for MONTH the
-#: number of whole UTC months since January 1970.
-QUARTER, HOUR, DAY, MONTH, MINUTE = "quarter", "hour", "day", "month", "minute"
+#: number of whole UTC months since January 1970, for YEAR the UTC year less 1970.
+QUARTER, HOUR, DAY, MONTH, YEAR, MINUTE = "quarter", "hour", "day", "month", "year", "minute"
 
 #: The sums every sales rollup keeps, in this order.
 SALES_MEASURES = (
@@ -67,6 +71,10 @@ POSTAL_DIMENSIONS = ("account", "product", "affiliate", "country", "postal", "cu
 #: The groups with a narrow rollup of their own (one dimension and the currency), per UTC day
 #: and per UTC month: what an unfiltered report grouped by one of them reads.
 NARROW_GROUPS = ("country", "state", "product", "affiliate", "account", "method", "postal")
+#: The narrow groups with a yearly rollup too: those whose answers are long (thousands of
+#: groups), where a two-year report read 24 month rows per group; with whole UTC years it
+#: reads at most 22 and usually about 12 (a two-year range holds a whole year).
+YEAR_GROUPS = ("affiliate", "postal")
 #: The dimensions of the click rollups.
 CLICK_DIMENSIONS = ("affiliate_id", "product_id", "link_id", "country")
 
@@ -129,6 +137,7 @@ minutes = _sales_rollup("report_minutes", MINUTE, ("account", "currency"))
 narrow_d = {g: _sales_rollup(f"report_by_{g}_d", DAY, (g, "currency")) for g in NARROW_GROUPS}
 narrow_m = {g: _sales_rollup(f"report_by_{g}_m", MONTH, (g, "currency"))
             for g in NARROW_GROUPS}
+narrow_y = {g: _sales_rollup(f"report_by_{g}_y", YEAR, (g, "currency")) for g in YEAR_GROUPS}
 clicks_q = _click_rollup("report_clicks_q", QUARTER)
 clicks_d = _click_rollup("report_clicks_d", DAY)
 click_times_q = _click_rollup("report_click_times_q", QUARTER, ())
@@ -140,7 +149,7 @@ click_narrow_m = {d: _click_rollup(f"report_clicks_by_{d.removesuffix('_id')}_m"
 
 SALES_ROLLUPS: tuple[Rollup, ...] = (
     sales_q, sales_d, postal_q, postal_d, times_q, times_h, week_quarters_m, minutes,
-    *narrow_d.values(), *narrow_m.values(),
+    *narrow_d.values(), *narrow_m.values(), *narrow_y.values(),
 )
 CLICK_ROLLUPS: tuple[Rollup, ...] = (
     clicks_q, clicks_d, click_times_q, click_times_h,

@@ -42,6 +42,7 @@ from affsrv.reports.models import (
     QUARTER_SECONDS,
     SALES_MEASURES,
     SALES_ROLLUPS,
+    YEAR,
 )
 from affsrv.signals import commission_recorded, commission_reversed
 from affsrv.tracking.models import Click
@@ -123,6 +124,8 @@ def bucket_of(seconds: int, grain: str) -> int:
     if grain == MONTH:
         at = datetime.fromtimestamp(seconds, UTC)
         return (at.year - 1970) * 12 + at.month - 1
+    if grain == YEAR:
+        return datetime.fromtimestamp(seconds, UTC).year - 1970
     return seconds // _GRAIN_SECONDS.get(grain, QUARTER_SECONDS)
 
 

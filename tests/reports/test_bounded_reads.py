@@ -113,6 +113,11 @@ def test_long_reports_read_the_bounded_rollups(shop):
 
     postal = sql(sales_report, "postal", "Asia/Kolkata")
     assert "report_by_postal_m" in postal and "report_by_postal_d" in postal
+    # 2025 is a whole UTC year of the range: one row per code from the yearly rollup.
+    assert "report_by_postal_y" in postal
+    for report in (sales_report, affiliates_report):
+        assert "report_by_affiliate_y" in sql(report, "affiliate", "UTC")
+    assert "_y" not in sql(sales_report, "country", "UTC")  # short answers: months suffice
     assert "report_postal_d" not in postal  # the wide rollup: about a row per order
     # A filtered postal report still reads the wide rollups (they have the filters' columns).
     assert "report_postal_d" in sql(sales_report, "postal", "UTC", Filters(country="US"))
@@ -138,6 +143,54 @@ def test_long_reports_read_the_bounded_rollups(shop):
     by_day = sql(affiliates_report, "day", "America/New_York")
     assert "report_click_times_h" in by_day and "report_times_h" in by_day
     assert "report_click_times_q" not in by_day
+
+
+# Moments either side of the years' and the zones' midnights (UTC), and the postal code and
+# affiliate of the sale made then.
+YEAR_EDGES = [
+    ("2024-06-15T03:00:00Z", "10001", "annie"),  # 14 June, 23:00 in New York
+    ("2024-06-15T12:00:00Z", "10001", "bob"),
+    ("2024-12-31T23:59:00Z", "80202", "annie"),
+    ("2025-01-01T00:00:00Z", "80202", "annie"),
+    ("2025-01-01T05:00:00Z", "10115", "bob"),    # 00:00 in New York
+    ("2025-06-15T12:00:00Z", "10115", "carol"),
+    ("2025-12-31T18:29:00Z", "80202", "carol"),  # 23:59 in Kolkata
+    ("2025-12-31T18:30:00Z", "80202", "bob"),    # 1 January 2026 in Kolkata
+    ("2025-12-31T23:59:00Z", "10001", "annie"),
+    ("2026-01-01T00:00:00Z", "10001", "carol"),
+    ("2026-01-01T04:59:00Z", "10115", "annie"),  # 31 December 2025 in New York
+    ("2026-02-10T12:00:00Z", "80202", "bob"),
+]
+
+
+@pytest.mark.parametrize(("first", "last", "zone"), [
+    ("2024-12-31", "2026-01-01", "UTC"), ("2025-01-01", "2025-12-31", "UTC"),
+    ("2025-01-01", "2025-12-31", "Asia/Kolkata"), ("2024-06-15", "2026-02-10",
+                                                   "America/New_York"),
+    ("2024-06-16", "2026-01-31", "Asia/Kathmandu")])
+def test_postal_and_affiliate_over_whole_years_match_each_sale(shop, first, last, zone):
+    """The long-answer groups read whole UTC years from their yearly rollups: each sale still
+    counts in its own local day's range, and the answers equal the filtered reports' (which
+    read the wide day and quarter-hour rollups)."""
+    app, client, key = shop
+    for n, (when, postal, affiliate) in enumerate(YEAR_EDGES):
+        store(client, f"Y{n}", when, f"{n + 1}.00", postal=postal, affiliate=affiliate)
+    span = {"from": first, "to": last, "tz": zone}
+    for by, column in (("postal", 1), ("affiliate", 2)):
+        expected: dict = defaultdict(lambda: [0, Decimal("0.00")])
+        for n, edge in enumerate(YEAR_EDGES):
+            at = datetime.fromisoformat(edge[0].replace("Z", "+00:00"))
+            if date.fromisoformat(first) <= at.astimezone(ZoneInfo(zone)).date() <= (
+                    date.fromisoformat(last)):
+                expected[(edge[column], "USD")][0] += 1
+                expected[(edge[column], "USD")][1] += n + 1
+        want = {k: (n, f"{g:.2f}") for k, (n, g) in expected.items()}
+        assert figures(both(app, client, key, "sales", by=by, **span), "orders",
+                       "gross") == want, by
+        assert figures(both(app, client, key, "sales", by=by, country="US", **span),
+                       "orders", "gross") == want, by
+    assert figures(both(app, client, key, "affiliates", by="affiliate", **span), "sales") == {
+        k: (n,) for k, (n, _) in want.items()}
 
 
 def test_migration_fills_the_bounded_rollups_from_stored_data(shop, tmp_path):
@@ -175,6 +228,44 @@ def test_migration_fills_the_bounded_rollups_from_stored_data(shop, tmp_path):
         ("Monday", "USD"): (1, "50.00"),     # 2 March, 05:05 in New York
         ("Friday", "USD"): (1, "20.00"),     # 20 March, 19:50 (daylight time from 8 March)
         ("Thursday", "USD"): (1, "7.00")}    # 2 April, 06:05
+    assert run_cli(app, "report", "check").exit_code == 0
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE alembic_version"))
+
+
+def test_migration_fills_the_yearly_rollups_from_stored_data(shop, tmp_path):
+    """Down to the revision before the yearly rollups (their tables dropped), up again: they
+    are counted from the stored orders, and a report over a whole year reads them."""
+    from flask_migrate import downgrade, upgrade
+
+    from tests.reports.test_interfaces import _head
+    from tests.test_migrations import _app
+
+    app, client, key = shop
+    store(client, "Y1", "2025-03-02T10:05:00Z", "50.00", postal="80202", affiliate="annie")
+    store(client, "Y2", "2025-12-31T23:50:00Z", "20.00", postal="80202", affiliate="bob")
+    store(client, "Y3", "2026-01-01T00:05:00Z", "7.00", postal="10115", affiliate="bob")
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    migrating = _app(url, tmp_path)
+    with migrating.app_context():
+        directory = migrating.extensions["migrate"].directory
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) "
+                              "NOT NULL PRIMARY KEY)"))
+            conn.execute(text("INSERT INTO alembic_version VALUES (:head)"),
+                         {"head": _head(directory)})
+        downgrade(directory=directory, revision="d01e5cec1fd7")
+        tables = set(db.inspect(db.engine).get_table_names())
+        assert {"report_by_postal_y", "report_by_affiliate_y"}.isdisjoint(tables)
+        assert "report_by_postal_m" in tables
+        upgrade(directory=directory)
+        db.engine.dispose()
+    span = {"from": "2025-01-01", "to": "2025-12-31", "tz": "UTC"}
+    assert figures(both(app, client, key, "sales", by="postal", **span), "orders", "gross") == {
+        ("80202", "USD"): (2, "70.00")}
+    assert figures(both(app, client, key, "sales", by="affiliate", **span), "orders",
+                   "gross") == {("annie", "USD"): (1, "50.00"), ("bob", "USD"): (1, "20.00")}
     assert run_cli(app, "report", "check").exit_code == 0
     with app.app_context(), db.engine.begin() as conn:
         conn.execute(text("DROP TABLE alembic_version"))
