@@ -380,3 +380,26 @@ def test_an_affiliate_payout_over_the_price_is_not_credited(cb):
     doc = _item(notification(affiliate="annie"), productPrice=12.00, affiliatePayout=12.01)
     assert post_ins(cb.test_client(), doc).status_code == 200
     assert _commissions(cb) == [] and count_rows(cb, Order) == 1
+
+
+def test_a_sale_whose_commission_the_data_api_recorded_is_not_announced_again(make_app,
+                                                                             api_key):
+    """Annie's commission for the receipt was recorded through the Data API under the same
+    ref: ClickBank's sale is stored, its commission is the one already there, and no second
+    commission e-mail is queued for it (intake's insert is refused in a savepoint)."""
+    app = make_app(commissions={"require_approval": False},
+                   mail={"host": "127.0.0.1", "port": 9, "admin": "admin@shop.example",
+                         "from": "affsrv@shop.example"})
+    add_cb_account(app)
+    code = add_affiliate(app, code="annie", email="annie@aff.example")
+    pid = add_product(app, sku="WIDGET-1", commission_rate=Decimal("20"))
+    client = app.test_client()
+    r = api(client, api_key, code, commission={"product": pid, "saletotal": "49.95",
+                                               "commtotal": "9.99", "ref": "ABCD1234"})
+    assert r.status_code == 200, r.json
+    queued = count_rows(app, OutboxMessage)
+    assert queued == 2  # the affiliate's and the admin's e-mail
+    assert post_ins(client, notification(affiliate="annie")).status_code == 200
+    assert count_rows(app, Order) == 1
+    assert [(c.order_ref, c.source) for c in _commissions(app)] == [("ABCD1234", "api")]
+    assert count_rows(app, OutboxMessage) == queued
