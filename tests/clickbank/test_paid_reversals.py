@@ -38,6 +38,10 @@ def test_a_rebill_after_a_paid_sale_was_clawed_back_earns_its_commission(make_ap
         (CommissionKind.SALE, CommissionStatus.APPROVED, "ABCD1234/BILL", Decimal("9.99"),
          False),
     ]
+    with app.app_context():
+        # The clawback is ClickBank's, as its sale is (not the column's default, "api").
+        assert db.session.scalars(select(Commission.source).order_by(Commission.id)).all() == [
+            "clickbank"] * 3
 
 
 def test_a_refund_claws_back_a_rebill_paid_while_the_refund_was_being_applied(make_app):
