@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -18,7 +20,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from marshmallow import ValidationError
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from affsrv.affiliates.models import Affiliate
@@ -48,7 +50,7 @@ from affsrv.orders.models import CONTACT_FIELDS, Order, OrderLineItem
 from affsrv.products.models import Product
 from affsrv.products.services import add_clickbank_product
 from affsrv.reports.rollups import roll_up_order
-from affsrv.signals import order_recorded
+from affsrv.signals import commission_recorded, commission_reversed, order_recorded
 from affsrv.text import replace_surrogates
 from affsrv.validation import format_errors
 
@@ -569,24 +571,48 @@ def reapply_commissions(receipt: str | None = None, start: datetime | None = Non
         query = query.where(Order.transaction_time < end)
     found = db.session.execute(query).all()
     db.session.rollback()
-    orders = items = 0
-    before = db.session.scalar(select(func.count()).select_from(Commission))
+    orders = items = commissions = 0
     for order_id, account, order_receipt in found:
         _lock_receipt(account, order_receipt)  # not while intake stores one of its notifications
         order = db.session.get(Order, order_id)
         unmatched = [i for i in order.line_items if i.product_id is None]
         products = {p.sku: p for p in db.session.scalars(
             select(Product).where(Product.sku.in_([i.item_no for i in unmatched])))}
-        matched = [i for i in unmatched if i.item_no in products]
+        # Linked by a conditional update, written before anything is credited: of two runs
+        # racing for an item only one links it (on SQLite, where the receipt lock is no lock
+        # and what was read above may predate the other run's commit, the update waits for
+        # that commit and then changes nothing).
+        matched = [i for i in unmatched if i.item_no in products and db.session.execute(
+            update(OrderLineItem)
+            .where(OrderLineItem.id == i.id, OrderLineItem.product_id.is_(None))
+            .values(product_id=products[i.item_no].id)
+        ).rowcount]
         if not matched:  # linked meanwhile by a concurrent run
             db.session.rollback()
             continue
-        for item in matched:
-            item.product_id = products[item.item_no].id
         affiliate = db.session.get(Affiliate, order.affiliate_id) if order.affiliate_id else None
-        _count_commissions(order, affiliate, matched, products)
+        with _counting_new_commissions(order) as recorded:
+            _count_commissions(order, affiliate, matched, products)
         db.session.commit()
         orders, items = orders + 1, items + len(matched)
-    after = db.session.scalar(select(func.count()).select_from(Commission))
-    db.session.rollback()
-    return Reapplied(orders, items, after - before)
+        commissions += recorded[0]
+    return Reapplied(orders, items, commissions)
+
+
+@contextmanager
+def _counting_new_commissions(order: Order) -> Iterator[list[int]]:
+    """Counts the commission rows (sales and clawbacks) recorded for ``order`` inside the
+    block: not those a concurrent run or intake records meanwhile, as a count of the table
+    would."""
+    recorded = [0]
+
+    def sale(_commission: Commission, **kw: Any) -> None:
+        if kw.get("order") is order:
+            recorded[0] += 1
+
+    def clawback(_sale: Commission, **kw: Any) -> None:
+        if kw.get("order") is order and kw.get("reversal") is not None:
+            recorded[0] += 1
+
+    with commission_recorded.connected_to(sale), commission_reversed.connected_to(clawback):
+        yield recorded

@@ -112,6 +112,19 @@ def test_an_unapproved_affiliate_is_logged_as_awaiting_approval(make_app):
         "affiliate 'annie' is awaiting approval")
 
 
+def test_a_disabled_affiliate_is_logged_as_disabled(make_app):
+    """ClickBank names an affiliate the merchant disabled: the order is stored, nothing is
+    earned, and the log says why."""
+    app = make_app(commissions={"require_approval": False}, mail={"enabled": False})
+    add_cb_account(app)
+    add_affiliate(app, code="annie")
+    add_product(app, sku="WIDGET-1", commission_rate=Decimal("10"))
+    disabled = run_cli(app, "affiliate", "disable", "annie")
+    assert disabled.exit_code == 0, disabled.output
+    assert _not_changed_reason(app, notification(affiliate="annie")) == (
+        "affiliate 'annie' is disabled")
+
+
 def test_a_disabled_product_is_logged_as_ignored(cb):
     pid = add_product(cb, sku="WIDGET-1", commission_rate=Decimal("10"))
     assert run_cli(cb, "product", "disable", str(pid)).exit_code == 0

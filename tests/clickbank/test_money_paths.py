@@ -230,6 +230,39 @@ def test_another_affiliates_reversed_commission_is_not_this_refund_applied(cb, a
     assert [c.status for c in _commissions(cb)] == [CommissionStatus.REVERSED] * 2
 
 
+
+@pytest.mark.parametrize(("first", "then", "reason"), [("RFND", "CGBK", "refund"),
+                                                      ("CGBK", "RFND", "chargeback")])
+def test_a_sale_after_two_reversals_is_reversed_for_the_first_received(cb, first, then, reason):
+    """A refund and a chargeback of the receipt both arrive before its sale: the sale is
+    reversed for the one received first (in both orders, so whichever order the database
+    would return them in unasked, one case fails if they are not read in arrival order)."""
+    add_affiliate(cb, code="annie")
+    add_product(cb, sku="WIDGET-1", commission_rate=Decimal("20"))
+    client = cb.test_client()
+    for kind in (first, then, "SALE"):
+        assert post_ins(client, notification(affiliate="annie", transactionType=kind)
+                        ).status_code == 200
+    [sale] = _commissions(cb)
+    assert (sale.status, sale.reversal_reason) == (CommissionStatus.REVERSED, reason)
+
+
+def test_a_refund_that_reversed_nothing_applies_to_the_rebill_that_follows(cb, api_key):
+    """The refund names no affiliate, so it reverses none of Annie's commissions; Annie's sale
+    standing is not that refund applied: her rebill that follows is reversed at once, and she
+    keeps one commission of the receipt's two payments, not two."""
+    code = add_affiliate(cb, code="annie")
+    pid = add_product(cb, sku="WIDGET-1", commission_rate=Decimal("20"))
+    client = cb.test_client()
+    for kind, nickname in (("SALE", "annie"), ("RFND", ""), ("BILL", "annie")):
+        assert post_ins(client, notification(affiliate=nickname, transactionType=kind)
+                        ).status_code == 200
+    assert [(c.order_ref, c.status, c.reversal_reason) for c in _commissions(cb)] == [
+        ("ABCD1234", CommissionStatus.APPROVED, None),
+        ("ABCD1234/BILL", CommissionStatus.REVERSED, "refund")]
+    assert _totals(cb, api_key, code) == {str(pid): {
+        "commissions": "1", "sale_total": "49.95", "commission_total": "9.99"}}
+
 # 5. One notification, one transaction -----------------------------------------------------------
 
 @contextmanager
@@ -347,3 +380,26 @@ def test_an_affiliate_payout_over_the_price_is_not_credited(cb):
     doc = _item(notification(affiliate="annie"), productPrice=12.00, affiliatePayout=12.01)
     assert post_ins(cb.test_client(), doc).status_code == 200
     assert _commissions(cb) == [] and count_rows(cb, Order) == 1
+
+
+def test_a_sale_whose_commission_the_data_api_recorded_is_not_announced_again(make_app,
+                                                                             api_key):
+    """Annie's commission for the receipt was recorded through the Data API under the same
+    ref: ClickBank's sale is stored, its commission is the one already there, and no second
+    commission e-mail is queued for it (intake's insert is refused in a savepoint)."""
+    app = make_app(commissions={"require_approval": False},
+                   mail={"host": "127.0.0.1", "port": 9, "admin": "admin@shop.example",
+                         "from": "affsrv@shop.example"})
+    add_cb_account(app)
+    code = add_affiliate(app, code="annie", email="annie@aff.example")
+    pid = add_product(app, sku="WIDGET-1", commission_rate=Decimal("20"))
+    client = app.test_client()
+    r = api(client, api_key, code, commission={"product": pid, "saletotal": "49.95",
+                                               "commtotal": "9.99", "ref": "ABCD1234"})
+    assert r.status_code == 200, r.json
+    queued = count_rows(app, OutboxMessage)
+    assert queued == 2  # the affiliate's and the admin's e-mail
+    assert post_ins(client, notification(affiliate="annie")).status_code == 200
+    assert count_rows(app, Order) == 1
+    assert [(c.order_ref, c.source) for c in _commissions(app)] == [("ABCD1234", "api")]
+    assert count_rows(app, OutboxMessage) == queued

@@ -219,3 +219,31 @@ def test_two_sales_of_one_new_sku_arriving_together_create_one_product(cb):
             assert db.session.scalar(
                 select(func.count()).select_from(Product).where(Product.sku == sku)) == 1
     assert len(_commissions(cb)) == 10
+
+
+def test_reapply_takes_a_receipts_orders_in_the_order_they_arrived(cb):
+    """Sale, refund, rebill, then ClickBank sends the sale again with an item it lacked: the
+    sale's order is updated (now physical), and PostgreSQL, scanning orders unasked, would
+    give it after the others. Reapply must still take the sale first: the refund reverses the
+    sale, and the rebill (priced differently) earns; taken last, the sale would stand and the
+    rebill be reversed."""
+    _refuse(cb)
+    client = cb.test_client()
+    digital = {"shippable": False}
+    for kind, price in (("SALE", 49.95), ("RFND", 49.95), ("BILL", 29.95)):
+        doc = notification(affiliate="annie", transactionType=kind)
+        doc["lineItems"][0].update(digital, productPrice=price)
+        assert post_ins(client, doc).status_code == 200
+    again = notification(affiliate="annie")
+    again["lineItems"][0].update(digital)
+    again["lineItems"].append({**again["lineItems"][0], "itemNo": "BOOK-1", "shippable": True})
+    assert post_ins(client, again).status_code == 200
+    with cb.app_context():
+        assert db.session.scalars(select(Order.physical).order_by(Order.id)).all() == [
+            True, False, False]
+    add_product(cb, sku="WIDGET-1", commission_rate=Decimal("20"))
+    out = _ok(run_cli(cb, "clickbank", "reapply", "--receipt", "ABCD1234"))
+    assert out == "3 line items of 3 orders found their product; 2 commissions recorded\n"
+    assert [(c.order_ref, c.commission_total, c.status) for c in _commissions(cb)] == [
+        ("ABCD1234", Decimal("9.99"), CommissionStatus.REVERSED),
+        ("ABCD1234/BILL", Decimal("5.99"), CommissionStatus.APPROVED)]

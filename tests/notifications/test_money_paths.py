@@ -1,10 +1,13 @@
 """Outbound notifications of a clawback: the type names the reason (a chargeback is CGBK), and
 each transaction is announced exactly once (docs/money-paths.md)."""
 
+import threading
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import event
 
+from affsrv.extensions import db
 from tests.clickbank.support import Receiver, add_cb_account, notification, post_ins, run_cli
 from tests.helpers import add_affiliate, add_product, api
 from tests.notifications.support import opened, run_due, subscribe
@@ -63,3 +66,44 @@ def test_a_paid_clickbank_commission_charged_back_is_announced_once(shop):
                         ).status_code == 200
         sent = _delivered(shop, merchant)
     assert [n["transactionType"] for n in sent] == ["SALE", "PAYMENT", "CGBK"]
+
+
+def test_two_refunds_of_one_sale_at_once_announce_it_once(shop, api_key):
+    """A second Data API refund of the sale completes while the first is between its read and
+    its update (on SQLite, where the read takes no lock; on PostgreSQL it comes before the
+    first's locked read, which would otherwise wait for it): the sale is reversed and
+    announced once, not once per refund."""
+    pid = add_product(shop, sku="WIDGET-1")
+    merchant = Receiver()
+    with shop.app_context():
+        engine = db.engine
+        on_sqlite = engine.dialect.name == "sqlite"
+    first, second = threading.current_thread(), []
+    refund = {"product": pid, "type": "refund", "ref": "A"}
+
+    def refund_again():
+        second.append(api(shop.test_client(), api_key, "annie", commission=refund))
+
+    def second_refund_meanwhile(conn, cursor, statement, *_):
+        wanted = (statement.lstrip().startswith("UPDATE commissions") if on_sqlite
+                  else "FOR UPDATE" in statement and "commissions" in statement)
+        if threading.current_thread() is first and not second and wanted:
+            other = threading.Thread(target=refund_again)
+            other.start()
+            other.join(timeout=60)
+
+    with merchant.running():
+        subscribe(shop, merchant.url)
+        client = shop.test_client()
+        r = api(client, api_key, "annie", commission={
+            "product": pid, "saletotal": "100.00", "commtotal": "10.00", "ref": "A"})
+        assert r.status_code == 200, r.json
+        event.listen(engine, "before_cursor_execute", second_refund_meanwhile)
+        try:
+            r = api(client, api_key, "annie", commission=refund)
+        finally:
+            event.remove(engine, "before_cursor_execute", second_refund_meanwhile)
+        sent = _delivered(shop, merchant)
+    assert r.status_code == 200 and r.json["commission_status"] == "reversed", r.json
+    assert [s.status_code for s in second] == [200]
+    assert [n["transactionType"] for n in sent] == ["SALE", "RFND"]
