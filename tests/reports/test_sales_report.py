@@ -220,3 +220,32 @@ def test_csv_over_http_and_the_cli_table(shop):
                                 "refund_rate", "currency"]
     assert lines[1].split() == ["US", "3", "180.00", "1", "50.00", "1", "30.00", "100.00",
                                 "15.00", "0.3333", "USD"]
+
+
+def test_a_paid_commission_refunded_later_counts_its_refund_on_the_refund_day(make_app,
+                                                                             api_key):
+    """A paid commission is taken back by a negative twin (the clawback), and the report
+    dates the refund at the clawback, not at the payout that last changed the sale (mutmut's
+    ``reverse_commission`` 99 and 103 announced the clawback without its twin)."""
+    from affsrv.affiliates.services import get_affiliate
+    from affsrv.payments.services import record_payment
+
+    app = make_app(commissions={"require_approval": False}, mail={"enabled": False})
+    client = app.test_client()
+    product = add_product(app)
+    add_affiliate(app, code="carol")
+    with time_machine.travel(at("2026-03-02T10:00:00Z"), tick=False):
+        r = api(client, api_key, "carol", commission={
+            "product": product, "saletotal": "80.00", "commtotal": "8.00", "ref": "paid-1"})
+        assert r.json["status"] == "ok", r.json
+    with time_machine.travel(at("2026-03-03T10:00:00Z"), tick=False), app.app_context():
+        record_payment(get_affiliate("carol"), method="PayPal", amount="8.00")
+    with time_machine.travel(at("2026-03-05T10:00:00Z"), tick=False):
+        r = api(client, api_key, "carol", commission={"product": product, "type": "refund",
+                                                      "ref": "paid-1"})
+        assert r.json["status"] == "ok", r.json
+    rows = both(app, client, report_key(app), "sales", by="day", **MARCH)
+    assert figures(rows, "orders", "refunds", "refund_amount", "commissions") == {
+        ("2026-03-02", "USD"): (1, 0, "0.00", "8.00"),
+        ("2026-03-05", "USD"): (0, 1, "80.00", "-8.00"),
+    }
