@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import math
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -43,6 +43,7 @@ from affsrv.reports.models import (
     SALES_MEASURES,
     SALES_ROLLUPS,
     YEAR,
+    Rollup,
 )
 from affsrv.signals import commission_recorded, commission_reversed
 from affsrv.tracking.models import Click
@@ -108,6 +109,20 @@ class ClickFact(NamedTuple):
 #: ``click_rows``'s buckets.
 _CLICK_DIMENSION_INDEX = {d: i for i, d in enumerate(ClickFact._fields[1:])}
 _GRAIN_INDEX = {QUARTER: 0, HOUR: 1, DAY: 2, MONTH: 3}
+
+
+def _key_picker(rollup: Rollup) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """A function taking a click rollup's key from ``click_rows``'s row (four buckets, then the
+    dimensions): ``itemgetter`` of the positions, always giving a tuple."""
+    positions = [_GRAIN_INDEX[rollup.grain],
+                 *(4 + _CLICK_DIMENSION_INDEX[d] for d in rollup.dimensions)]
+    if len(positions) == 1:  # itemgetter of one position gives the value, not a tuple
+        return lambda row, at=positions[0]: (row[at],)
+    return itemgetter(*positions)
+
+
+#: Each click rollup's table name and key picker, worked out once.
+_CLICK_KEY_PICKERS = [(r.table.name, _key_picker(r)) for r in CLICK_ROLLUPS]
 
 
 def _seconds(at: datetime) -> int:
@@ -326,15 +341,7 @@ def click_rows(facts: Iterable[ClickFact]) -> dict[str, Counter[tuple[Any, ...]]
         if month is None:
             month = months[day] = bucket_of(second, MONTH)
         rows.append((second // QUARTER_SECONDS, second // HOUR_SECONDS, day, month, *values))
-    counted: dict[str, Counter[tuple[Any, ...]]] = {}
-    for rollup in CLICK_ROLLUPS:
-        positions = [_GRAIN_INDEX[rollup.grain],
-                     *(4 + _CLICK_DIMENSION_INDEX[d] for d in rollup.dimensions)]
-        if len(positions) == 1:  # itemgetter of one position gives the value, not a tuple
-            counted[rollup.table.name] = Counter((row[positions[0]],) for row in rows)
-        else:
-            counted[rollup.table.name] = Counter(map(itemgetter(*positions), rows))
-    return counted
+    return {name: Counter(map(pick, rows)) for name, pick in _CLICK_KEY_PICKERS}
 
 
 def add_sale_facts(connection: Connection, facts: list[SaleFact],

@@ -13,6 +13,14 @@ from tests.clickbank.support import add_cb_account, notification, post_ins, run_
 from tests.helpers import add_affiliate, add_product
 
 
+def _ledger_rows(app):
+    """Every commission as (kind, status, ref, amount, paid), in the order stored."""
+    with app.app_context():
+        return [tuple(r) for r in db.session.execute(select(
+            Commission.kind, Commission.status, Commission.order_ref,
+            Commission.commission_total, Commission.payment_id.is_not(None),
+        ).order_by(Commission.id))]
+
 def test_a_rebill_after_a_paid_sale_was_clawed_back_earns_its_commission(make_app):
     app = make_app(commissions={"require_approval": False}, mail={"enabled": False})
     add_cb_account(app)
@@ -26,12 +34,7 @@ def test_a_rebill_after_a_paid_sale_was_clawed_back_earns_its_commission(make_ap
     for kind in ("RFND", "BILL"):
         assert post_ins(client, notification(affiliate="annie", transactionType=kind)
                         ).status_code == 200
-    with app.app_context():
-        rows = db.session.execute(select(
-            Commission.kind, Commission.status, Commission.order_ref,
-            Commission.commission_total, Commission.payment_id.is_not(None),
-        ).order_by(Commission.id)).all()
-    assert [tuple(r) for r in rows] == [
+    assert _ledger_rows(app) == [
         (CommissionKind.SALE, CommissionStatus.APPROVED, "ABCD1234", Decimal("9.99"), True),
         (CommissionKind.REVERSAL, CommissionStatus.APPROVED, "ABCD1234", Decimal("-9.99"),
          False),
@@ -86,12 +89,7 @@ def test_a_refund_claws_back_a_rebill_paid_while_the_refund_was_being_applied(ma
         if dialect != "sqlite":
             event.remove(engine, "before_cursor_execute", payout_before_the_locked_read)
     assert [p.exit_code for p in paid] == [0], [p.output for p in paid]
-    with app.app_context():
-        rows = db.session.execute(select(
-            Commission.kind, Commission.status, Commission.order_ref,
-            Commission.commission_total, Commission.payment_id.is_not(None),
-        ).order_by(Commission.id)).all()
-    assert [tuple(r) for r in rows] == [
+    assert _ledger_rows(app) == [
         (CommissionKind.SALE, CommissionStatus.APPROVED, "ABCD1234", Decimal("9.99"), True),
         (CommissionKind.SALE, CommissionStatus.APPROVED, "ABCD1234/BILL", Decimal("9.99"),
          True),
