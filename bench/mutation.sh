@@ -32,6 +32,10 @@ CORE=(
   'affsrv.commissions.services.x__check_affiliate_may_earn__*'
   'affsrv.commissions.services.x_reverse_commission__*'
   'affsrv.payments.services.x_record_payment__*'
+  'affsrv.payments.services.x_record_payout_batch__*'
+  'affsrv.payments.services.x_balances__*'
+  'affsrv.payments.services.x_owed_at_least__*'
+  'affsrv.commissions.services.x_set_status__*'
   'affsrv.dataapi.services.x_commission_call__*'
   'affsrv.db.types.x_to_money__*'
 )

@@ -448,17 +448,17 @@ def _count_commissions(order: Order, affiliate: Affiliate | None, items: list[Or
     ):
         return
     log = get_log("commission")
+    known: list[tuple[Product, OrderLineItem]] = []
+    for item in items:
+        if item.item_no in products:
+            known.append((products[item.item_no], item))
+        else:
+            log.warning("ins: no product with this SKU; no commission", account=order.account,
+                        receipt=order.receipt, type=kind, item=item.item_no)
     # In product order: each commission's trigger holds its kept totals row until commit, and
     # writers of several rows take them in (affiliate, currency, product) order (see
     # ``affsrv.commissions.services.set_status``), so none waits for another on PostgreSQL.
-    in_key_order = sorted(items, key=lambda item: (
-        products[item.item_no].id if item.item_no in products else 0))
-    for item in in_key_order:
-        product = products.get(item.item_no)
-        if product is None:
-            log.warning("ins: no product with this SKU; no commission", account=order.account,
-                        receipt=order.receipt, type=kind, item=item.item_no)
-            continue
+    for product, item in sorted(known, key=lambda known_item: known_item[0].id):
         try:
             if kind in EARNING_TYPES:
                 sale_total = item.product_price if item.product_price is not None else (

@@ -333,11 +333,11 @@ def set_status(ids: list[int] | None, status: CommissionStatus) -> int:
     # its (affiliate, currency, product) row and holds it until commit, and every writer of
     # several rows in one transaction (a ClickBank cart, this) takes them in this order, so
     # two of them never wait for each other on PostgreSQL (a deadlock, one refused).
-    keys = db.session.execute(
+    # Sorted as whole tuples in Python (a handful of keys): no column of the order to forget.
+    keys = sorted(tuple(key) for key in db.session.execute(
         select(Commission.affiliate_id, Commission.currency, Commission.product_id)
         .where(pending).distinct()
-        .order_by(Commission.affiliate_id, Commission.currency, Commission.product_id)
-    ).all()
+    ))
     changed = 0
     for affiliate_id, currency, product_id in keys:
         changed += db.session.execute(

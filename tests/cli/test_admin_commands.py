@@ -182,6 +182,18 @@ def test_commission_list_approve_reject(app, run, api_key):
     assert _statuses(app)[ids[3]] == "approved"
 
 
+def test_commission_approve_names_every_id_it_refuses(app, run, api_key):
+    """The refusal lists each missing or not pending id, in order, so the merchant can fix the
+    whole command at once."""
+    _, ids = _pending(app, api_key, 3)
+    run("commission", "reject", str(ids[0]), str(ids[2]))
+    result = run("commission", "approve", "424243", str(ids[1]), "424242")
+    assert result.exit_code == 1 and "no commission with id 424242, 424243" in result.output
+    result = run("commission", "approve", str(ids[2]), str(ids[1]), str(ids[0]))
+    assert result.exit_code == 1 and f"not pending: {ids[0]}, {ids[2]}" in result.output
+    assert _statuses(app)[ids[1]] == "pending"
+
+
 def test_payment_add_prints_id_last_and_settles_commissions(app, run, api_key):
     code, ids = _pending(app, api_key, 3)  # 1.00, 2.00, 3.00
     run("commission", "approve", "--all")

@@ -213,3 +213,66 @@ def test_two_payout_batches_of_the_same_affiliates_pay_each_once(make_app, api_k
             assert db.session.scalar(select(func.count()).select_from(Payment)) == \
                 PAYEES * (round_ + 1)
         assert_kept_totals_match_rows(app)
+
+
+def test_a_cart_takes_its_items_in_product_order_whatever_order_they_come_in(make_app, api_key):
+    """A cart whose items come last product first, held just after its first commission while
+    a bulk approval of the same affiliate's two products starts: the cart must have taken the
+    lower product's totals row first (the order every writer of several rows keeps), so the
+    approval waits behind it. Taken in the items' order, the cart would hold the higher row,
+    the approval the lower, each then wanting the other's: a deadlock on PostgreSQL, one of
+    them refused. (On SQLite the cart holds the one write lock; the approval waits either way.)"""
+    from sqlalchemy import event
+
+    from affsrv.affiliates.services import get_affiliate as affiliate_of
+    from affsrv.commissions.services import record_commission
+    from affsrv.extensions import db
+    from affsrv.products.services import get_product
+    from tests.clickbank.support import add_cb_account, notification, post_ins
+
+    approved = make_app(commissions={"require_approval": False}, mail={"enabled": False})
+    pending = make_app(mail={"enabled": False})
+    add_cb_account(approved)
+    code = add_affiliate(approved, code="annie")
+    low, high = (add_product(approved, sku=sku, commission_rate=Decimal("10"))
+                 for sku in ("LOW-1", "HIGH-1"))
+    with pending.app_context():
+        waiting = [record_commission(affiliate_of(code), get_product(p), Decimal("20.00"),
+                                     Decimal("2.50"), order_ref=f"w-{p}").commission.id
+                   for p in (low, high)]
+    item = notification()["lineItems"][0]
+    items = [{**item, "itemNo": "HIGH-1", "productPrice": 20.0},
+             {**item, "itemNo": "LOW-1", "productPrice": 10.0}]
+    approval_started = threading.Event()
+    held: list[bool] = []
+    outcomes: list[Any] = []
+
+    def hold_after_the_first_commission(conn, cursor, statement, *args) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO COMMISSIONS") and not held:
+            held.append(True)
+            assert approval_started.wait(30)
+            time.sleep(0.5)  # the approval's first update is sent meanwhile (bounded wait)
+
+    def cart_sale() -> None:
+        sale = notification(affiliate=code, receipt="CARTLOCK", lineItems=items)
+        outcomes.append(post_ins(approved.test_client(), sale).status_code)
+
+    def approve_once_the_cart_holds_its_first_row() -> None:
+        for _ in range(600):  # until the cart has recorded its first commission (bounded)
+            if held:
+                break
+            time.sleep(0.01)
+        assert held, "the cart never recorded a commission"
+        with pending.app_context():
+            approval_started.set()
+            outcomes.append(set_status(waiting, CommissionStatus.APPROVED))
+
+    with approved.app_context():
+        engine = db.engine
+    event.listen(engine, "after_cursor_execute", hold_after_the_first_commission)
+    try:
+        _together([cart_sale, approve_once_the_cart_holds_its_first_row])
+    finally:
+        event.remove(engine, "after_cursor_execute", hold_after_the_first_commission)
+    assert sorted(outcomes, key=str) == [2, 200], outcomes
+    assert_kept_totals_match_rows(approved)
