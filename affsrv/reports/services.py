@@ -278,7 +278,9 @@ def _signed_ranges(period: Period, quarters: Rollup, days: Rollup, months: Rollu
     outside the range (December 7 to 31: the month less December 1 to 6, seven buckets
     instead of 25), its ragged months as their year less its other months. Every
     combination of rounding each end in or out, at the month and the year level, is costed
-    in buckets and the cheapest taken (the plain cover of ``_bucket_ranges`` on a tie)."""
+    in buckets before now and the cheapest taken (the plain cover of ``_bucket_ranges`` on a
+    tie): a range ending today reads its last month as the whole month less its days to
+    come, none of which have rows."""
     plain = [(t, low, high, 1) for t, low, high in
              _bucket_ranges(period, quarters, days, months, years)]
     first_q, end_q = period.start // QUARTER_SECONDS, period.end // QUARTER_SECONDS
@@ -299,7 +301,17 @@ def _signed_ranges(period: Period, quarters: Rollup, days: Rollup, months: Rollu
     def year_bounds(month: int) -> set[int]:
         return {month // 12, -(-month // 12)}
 
-    best, best_cost = plain, sum(high - low for _, low, high, _ in plain)
+    # What a range costs: its buckets, less those after now (empty in all but a clock's
+    # mistake; the sums are exact whichever cover is taken, only the rows read differ).
+    now = math.ceil(datetime.now(UTC).timestamp())
+    current_month = _month_of_day(now // DAY_SECONDS)
+    upto = {quarters.table: -(-now // QUARTER_SECONDS), days.table: -(-now // DAY_SECONDS),
+            months.table: current_month + 1, years.table: current_month // 12 + 1}
+
+    def cost(ranges: list[SignedRange]) -> int:
+        return sum(max(0, min(high, upto[table]) - low) for table, low, high, _ in ranges)
+
+    best, best_cost = plain, cost(plain)
     for first_month in sorted(month_bounds(first_day)):
         for end_month in sorted(month_bounds(end_day)):
             for first_year in sorted(year_bounds(first_month)):
@@ -316,9 +328,8 @@ def _signed_ranges(period: Period, quarters: Rollup, days: Rollup, months: Rollu
                             ranges.append((table, low, high, sign))
                         elif high < low:  # a range backwards: taken away
                             ranges.append((table, high, low, -sign))
-                    cost = sum(high - low for _, low, high, _ in ranges)
-                    if cost < best_cost:
-                        best, best_cost = ranges, cost
+                    if cost(ranges) < best_cost:
+                        best, best_cost = ranges, cost(ranges)
     return best
 
 
