@@ -10,6 +10,7 @@ of the zone at its moment.
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable
@@ -21,9 +22,12 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import (
+    BigInteger,
     Connection,
     Table,
     and_,
+    any_,
+    bindparam,
     case,
     func,
     literal,
@@ -32,6 +36,7 @@ from sqlalchemy import (
     union,
     union_all,
 )
+from sqlalchemy.dialects import postgresql
 
 from affsrv.affiliates.models import Affiliate
 from affsrv.commissions.services import ledger_currency
@@ -751,13 +756,24 @@ def _click_filters(connection: Connection, filters: Filters) -> Filters | None:
     return Filters(country=filters.country, affiliate_id=affiliate_id, product_id=product_id)
 
 
+def _id_among(connection: Connection, column: Any, ids: list[int]) -> Any:
+    """``column IN ids`` as one bound value (a JSON array on SQLite, an array on PostgreSQL):
+    SQLAlchemy's ``in_`` renders a parameter per id, which cost a long report (thousands of
+    affiliates or links) more than the query."""
+    if connection.dialect.name == "postgresql":
+        return column == any_(bindparam("ids", [int(i) for i in ids],
+                                        type_=postgresql.ARRAY(BigInteger)))
+    values = func.json_each(json.dumps([int(i) for i in ids])).table_valued("value")
+    return column.in_(select(values.c.value))
+
+
 def _click_labels(connection: Connection, by: str, keys: list[Any]) -> dict[Any, str]:
     if by == "affiliate" and keys:
-        return dict(connection.execute(
-            select(Affiliate.id, Affiliate.code).where(Affiliate.id.in_(keys))).all())
+        return dict(connection.execute(select(Affiliate.id, Affiliate.code).where(
+            _id_among(connection, Affiliate.id, keys))).all())
     if by == "link" and keys:
-        return dict(connection.execute(
-            select(ReferralLink.id, ReferralLink.url).where(ReferralLink.id.in_(keys))).all())
+        return dict(connection.execute(select(ReferralLink.id, ReferralLink.url).where(
+            _id_among(connection, ReferralLink.id, keys))).all())
     if by == "product":
         return {k: (str(k) if k else "") for k in keys}
     if by == "day":
