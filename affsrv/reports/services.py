@@ -706,8 +706,8 @@ def affiliates_report(connection: Connection, by: str, period: Period,
         def sale_key(table: Table) -> Any:
             return table.c[by]
     clicks: dict[Any, int] = {}
-    whole = click_filters is not None and not click_filters.narrowed
-    if click_filters is not None and whole and click_column in click_narrow_y:
+    if (click_filters is not None and not click_filters.narrowed
+            and click_column in click_narrow_y):
         clicks = {key: int(n) for key, n in _grouped_signed(
             connection, period, clicks_q, click_narrow_d[click_column],
             click_narrow_m[click_column], click_narrow_y[click_column], click_key, ["clicks"],

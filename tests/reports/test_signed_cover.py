@@ -252,3 +252,24 @@ def test_migration_fills_the_yearly_click_rollups_from_stored_clicks(clicks, tmp
     assert run_cli(app, "report", "check").exit_code == 0
     with app.app_context(), db.engine.begin() as conn:
         conn.execute(text("DROP TABLE alembic_version"))
+
+
+def test_a_range_ending_today_reads_its_last_year_whole_less_the_days_to_come():
+    """Buckets after now have no rows, so they cost nothing: two years to 6 December 2026,
+    asked on that day, read December 2024 less its days 1 to 6, the years 2025 and 2026, and
+    take away 7 to 31 December 2026 (empty), not the year less December plus six days."""
+    from affsrv.reports.models import click_narrow_d, click_narrow_m, clicks_q
+    from affsrv.reports.services import _signed_ranges
+
+    with time_machine.travel(datetime(2026, 12, 6, 15, 0, tzinfo=UTC), tick=False):
+        period = make_period(date(2024, 12, 7), date(2026, 12, 6), zone_named("UTC"), 800)
+        ranges = _signed_ranges(period, clicks_q, click_narrow_d["link_id"],
+                                click_narrow_m["link_id"], click_narrow_y["link_id"])
+    day = datetime(2024, 12, 1, tzinfo=UTC).timestamp() // 86400
+    end = datetime(2026, 12, 7, tzinfo=UTC).timestamp() // 86400
+    assert sorted((t.name, low, high, sign) for t, low, high, sign in ranges) == sorted([
+        ("report_clicks_by_link_d", day, day + 6, -1),           # 1 to 6 December 2024
+        ("report_clicks_by_link_m", (2024 - 1970) * 12 + 11, (2025 - 1970) * 12, 1),
+        ("report_clicks_by_link_y", 2025 - 1970, 2027 - 1970, 1),
+        ("report_clicks_by_link_d", end, end + 25, -1),          # 7 to 31 December 2026
+    ])
