@@ -31,6 +31,9 @@ writers both count. Time is bucketed in UTC:
   currency): the groups with thousands of values read a range's whole UTC years there and only
   its other months from ``_m`` (a two-year range holds a whole year: about 12 month rows and
   a year row per value, not 24 month rows).
+- ``report_clicks_by_affiliate_y`` and ``report_clicks_by_link_y`` (UTC year less 1970 and
+  the affiliate or link): the same for the clicks of the affiliates report by affiliate and
+  by link.
 - ``report_minutes`` (Unix seconds // 60, per account and currency only) answers today's live
   report per minute; it is small (at most 1440 rows a day per account and currency).
 
@@ -146,6 +149,11 @@ click_narrow_d = {d: _click_rollup(f"report_clicks_by_{d.removesuffix('_id')}_d"
                   for d in CLICK_DIMENSIONS}
 click_narrow_m = {d: _click_rollup(f"report_clicks_by_{d.removesuffix('_id')}_m", MONTH, (d,))
                   for d in CLICK_DIMENSIONS}
+#: Clicks per UTC year of the click groups with long answers (thousands of affiliates and
+#: links), as ``narrow_y`` for sales.
+CLICK_YEAR_DIMENSIONS = ("affiliate_id", "link_id")
+click_narrow_y = {d: _click_rollup(f"report_clicks_by_{d.removesuffix('_id')}_y", YEAR, (d,))
+                  for d in CLICK_YEAR_DIMENSIONS}
 
 SALES_ROLLUPS: tuple[Rollup, ...] = (
     sales_q, sales_d, postal_q, postal_d, times_q, times_h, week_quarters_m, minutes,
@@ -153,7 +161,7 @@ SALES_ROLLUPS: tuple[Rollup, ...] = (
 )
 CLICK_ROLLUPS: tuple[Rollup, ...] = (
     clicks_q, clicks_d, click_times_q, click_times_h,
-    *click_narrow_d.values(), *click_narrow_m.values(),
+    *click_narrow_d.values(), *click_narrow_m.values(), *click_narrow_y.values(),
 )
 
 

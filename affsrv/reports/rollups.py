@@ -108,14 +108,15 @@ class ClickFact(NamedTuple):
 #: A ``ClickFact``'s dimensions by name, as positions after ``at``; the grains' positions in
 #: ``click_rows``'s buckets.
 _CLICK_DIMENSION_INDEX = {d: i for i, d in enumerate(ClickFact._fields[1:])}
-_GRAIN_INDEX = {QUARTER: 0, HOUR: 1, DAY: 2, MONTH: 3}
+_GRAIN_INDEX = {QUARTER: 0, HOUR: 1, DAY: 2, MONTH: 3, YEAR: 4}
+_DIMENSIONS_AT = len(_GRAIN_INDEX)
 
 
 def _key_picker(rollup: Rollup) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
-    """A function taking a click rollup's key from ``click_rows``'s row (four buckets, then the
+    """A function taking a click rollup's key from ``click_rows``'s row (five buckets, then the
     dimensions): ``itemgetter`` of the positions, always giving a tuple."""
     positions = [_GRAIN_INDEX[rollup.grain],
-                 *(4 + _CLICK_DIMENSION_INDEX[d] for d in rollup.dimensions)]
+                 *(_DIMENSIONS_AT + _CLICK_DIMENSION_INDEX[d] for d in rollup.dimensions)]
     if len(positions) == 1:  # itemgetter of one position gives the value, not a tuple
         return lambda row, at=positions[0]: (row[at],)
     return itemgetter(*positions)
@@ -332,15 +333,17 @@ def click_rows(facts: Iterable[ClickFact]) -> dict[str, Counter[tuple[Any, ...]]
     """``facts`` counted per click rollup table and key. The click writer calls this for every
     batch, so each fact's buckets are worked out once for all the tables and each table's keys
     are picked and counted by C code (``itemgetter``, ``Counter``)."""
-    months: dict[int, int] = {}
+    months: dict[int, tuple[int, int]] = {}
     rows = []
     for at, *values in facts:
         second = _seconds(at)
         day = second // DAY_SECONDS
-        month = months.get(day)
-        if month is None:
-            month = months[day] = bucket_of(second, MONTH)
-        rows.append((second // QUARTER_SECONDS, second // HOUR_SECONDS, day, month, *values))
+        month_year = months.get(day)
+        if month_year is None:
+            month = bucket_of(second, MONTH)
+            month_year = months[day] = (month, month // 12)  # years since 1970, as YEAR's
+        rows.append((second // QUARTER_SECONDS, second // HOUR_SECONDS, day, *month_year,
+                     *values))
     return {name: Counter(map(pick, rows)) for name, pick in _CLICK_KEY_PICKERS}
 
 

@@ -10,6 +10,7 @@ of the zone at its moment.
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable
@@ -20,7 +21,22 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Connection, Table, and_, case, func, literal, select, type_coerce, union_all
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Table,
+    and_,
+    any_,
+    bindparam,
+    case,
+    func,
+    literal,
+    select,
+    type_coerce,
+    union,
+    union_all,
+)
+from sqlalchemy.dialects import postgresql
 
 from affsrv.affiliates.models import Affiliate
 from affsrv.commissions.services import ledger_currency
@@ -35,6 +51,7 @@ from affsrv.reports.models import (
     Rollup,
     click_narrow_d,
     click_narrow_m,
+    click_narrow_y,
     click_times_h,
     click_times_q,
     clicks_d,
@@ -249,6 +266,78 @@ def _bucket_ranges(period: Period, quarters: Rollup, days: Rollup | None = None,
     return ranges
 
 
+#: A bucket range read with a sign: the rows of ``table`` with ``low <= bucket < high``, added
+#: (1) or taken away (-1).
+SignedRange = tuple[Table, int, int, int]
+
+
+def _month_of_day(day: int) -> int:
+    at = datetime.fromtimestamp(day * DAY_SECONDS, UTC)
+    return (at.year - 1970) * 12 + at.month - 1
+
+
+def _signed_ranges(period: Period, quarters: Rollup, days: Rollup, months: Rollup,
+                   years: Rollup) -> list[SignedRange]:
+    """The fewest buckets whose signed sum covers the period, for the groups with long
+    answers: a range's ragged days may be read as their whole month less the month's days
+    outside the range (December 7 to 31: the month less December 1 to 6, seven buckets
+    instead of 25), its ragged months as their year less its other months. Every
+    combination of rounding each end in or out, at the month and the year level, is costed
+    in buckets before now and the cheapest taken (the plain cover of ``_bucket_ranges`` on a
+    tie): a range ending today reads its last month as the whole month less its days to
+    come, none of which have rows."""
+    plain = [(t, low, high, 1) for t, low, high in
+             _bucket_ranges(period, quarters, days, months, years)]
+    first_q, end_q = period.start // QUARTER_SECONDS, period.end // QUARTER_SECONDS
+    first_day, end_day = -(-period.start // DAY_SECONDS), period.end // DAY_SECONDS
+    if first_day >= end_day:
+        return plain
+    per_day = DAY_SECONDS // QUARTER_SECONDS
+    ends = []
+    if first_q < first_day * per_day:
+        ends.append((quarters.table, first_q, first_day * per_day, 1))
+    if end_day * per_day < end_q:
+        ends.append((quarters.table, end_day * per_day, end_q, 1))
+
+    def month_bounds(day: int) -> set[int]:  # the month starts at or around a day
+        month = _month_of_day(day)
+        return {month, month + (_month_start(month) // DAY_SECONDS != day)}
+
+    def year_bounds(month: int) -> set[int]:
+        return {month // 12, -(-month // 12)}
+
+    # What a range costs: its buckets, less those after now (empty in all but a clock's
+    # mistake; the sums are exact whichever cover is taken, only the rows read differ).
+    now = math.ceil(datetime.now(UTC).timestamp())
+    current_month = _month_of_day(now // DAY_SECONDS)
+    upto = {quarters.table: -(-now // QUARTER_SECONDS), days.table: -(-now // DAY_SECONDS),
+            months.table: current_month + 1, years.table: current_month // 12 + 1}
+
+    def cost(ranges: list[SignedRange]) -> int:
+        return sum(max(0, min(high, upto[table]) - low) for table, low, high, _ in ranges)
+
+    best, best_cost = plain, cost(plain)
+    for first_month in sorted(month_bounds(first_day)):
+        for end_month in sorted(month_bounds(end_day)):
+            for first_year in sorted(year_bounds(first_month)):
+                for end_year in sorted(year_bounds(end_month)):
+                    ranges = list(ends)
+                    for table, low, high, sign in (
+                        (days.table, first_day, _month_start(first_month) // DAY_SECONDS, 1),
+                        (months.table, first_month, first_year * 12, 1),
+                        (years.table, first_year, end_year, 1),
+                        (months.table, end_year * 12, end_month, 1),
+                        (days.table, _month_start(end_month) // DAY_SECONDS, end_day, 1),
+                    ):
+                        if low < high:
+                            ranges.append((table, low, high, sign))
+                        elif high < low:  # a range backwards: taken away
+                            ranges.append((table, high, low, -sign))
+                    if cost(ranges) < best_cost:
+                        best, best_cost = ranges, cost(ranges)
+    return best
+
+
 def _time_ranges(period: Period, quarters: Rollup, hours: Rollup | None
                  ) -> tuple[list[tuple[Table, int, int]], int]:
     """The buckets a time grouping reads, and their unit in seconds: the hourly rollup when
@@ -339,14 +428,16 @@ class Filters:
                                            self.country, self.affiliate_id, self.product_id))
 
 
-def _sums(ranges: list[tuple[Table, int, int]], key_of: Any, filters: Filters,
+def _sums(ranges: list[Any], key_of: Any, filters: Filters,
           measures: Iterable[str], extra_keys: Iterable[str] = ("currency",)
           ) -> tuple[list[Any], Any]:
-    """``GROUP BY`` key (+ ``extra_keys``) of ``measures`` summed over the bucket ranges."""
+    """``GROUP BY`` key (+ ``extra_keys``) of ``measures`` summed over the bucket ranges
+    (``(table, low, high)``, or ``SignedRange``: those with sign -1 are taken away)."""
     measures, extra_keys = list(measures), list(extra_keys)
     parts = []
-    for table, low, high in ranges:
+    for table, low, high, *sign in ranges:
         c = table.c
+        negated = bool(sign) and sign[0] < 0
         conditions = [c.bucket >= low, c.bucket < high]
         for name in ("account", "product", "affiliate", "country", "affiliate_id",
                      "product_id"):
@@ -354,7 +445,8 @@ def _sums(ranges: list[tuple[Table, int, int]], key_of: Any, filters: Filters,
             if wanted is not None and name in c:
                 conditions.append(c[name] == wanted)
         parts.append(select(key_of(table).label("key"), *(c[k] for k in extra_keys),
-                            *(c[m] for m in measures)).where(and_(*conditions)))
+                            *((-c[m]).label(m) if negated else c[m] for m in measures)
+                            ).where(and_(*conditions)))
     rows = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
     return [
         rows.c.key, *(rows.c[k] for k in extra_keys),
@@ -367,7 +459,7 @@ def _is_money(measure: str) -> bool:
     return measure in {"gross", "refund_amount", "chargeback_amount", "commissions"}
 
 
-def _grouped(connection: Connection, ranges: list[tuple[Table, int, int]], key_of: Any,
+def _grouped(connection: Connection, ranges: list[Any], key_of: Any,
              filters: Filters, measures: Iterable[str],
              extra_keys: Iterable[str] = ("currency",), by_gross: bool | None = None
              ) -> list[Any]:
@@ -385,6 +477,35 @@ def _grouped(connection: Connection, ranges: list[tuple[Table, int, int]], key_o
         gross = columns[1 + len(extra_keys) + measures.index("gross")]
         statement = statement.order_by(gross.desc(), key) if by_gross else statement.order_by(key)
     return connection.execute(statement).all()
+
+
+def _grouped_signed(connection: Connection, period: Period, quarters: Rollup, days: Rollup,
+                    months: Rollup, years: Rollup, key_of: Any, measures: Iterable[str],
+                    extra_keys: Iterable[str] = ("currency",), by_gross: bool | None = None,
+                    counts_only: bool = False) -> list[Any]:
+    """``_grouped`` over ``_signed_ranges`` (unfiltered): the same rows as over the plain
+    cover. A group whose signed sums are all zero may have had rows only in what was taken
+    away: it is kept only when the plain cover has a row of it (as the plain read would have
+    given it, with the same zero sums). ``counts_only``: every rollup row counts at least one
+    (clicks), so a zero sum means no row in the range, and no look is needed."""
+    measures, extra_keys = list(measures), list(extra_keys)
+    ranges = _signed_ranges(period, quarters, days, months, years)
+    raw = _grouped(connection, ranges, key_of, Filters(), measures, extra_keys, by_gross)
+    if all(sign > 0 for *_, sign in ranges):
+        return raw
+    width = 1 + len(extra_keys)
+    zero = [row for row in raw if not any(row[width:])]
+    if not zero:
+        return raw
+    present: set[tuple[Any, ...]] = set()
+    if not counts_only:
+        wanted = sorted({row[0] for row in zero})
+        parts = [select(key_of(t).label("key"), *(t.c[k] for k in extra_keys)).where(
+                     t.c.bucket >= low, t.c.bucket < high, key_of(t).in_(wanted))
+                 for t, low, high in _bucket_ranges(period, quarters, days, months, years)]
+        statement = union(*parts) if len(parts) > 1 else parts[0]
+        present = {tuple(row) for row in connection.execute(statement).all()}
+    return [row for row in raw if any(row[width:]) or tuple(row[:width]) in present]
 
 
 # --- the sales report ------------------------------------------------------------------------
@@ -460,12 +581,16 @@ def sales_report(connection: Connection, by: str, period: Period,
         return _sales_rows(raw, lambda v: _time_label(by, int(v)))
     if by == "postal" and filters.narrowed:
         ranges = _bucket_ranges(period, postal_q, postal_d)
-    elif by == "postal":
-        ranges = _bucket_ranges(period, postal_q, narrow_d[by], narrow_m[by], narrow_y[by])
+    elif by in narrow_y and not filters.narrowed:
+        quarters = postal_q if by == "postal" else sales_q
+        raw = _grouped_signed(connection, period, quarters, narrow_d[by], narrow_m[by],
+                              narrow_y[by], lambda table: table.c[by], SALES_MEASURES,
+                              by_gross=True)
+        return _sales_rows(raw, str)
     elif filters.narrowed:
         ranges = _bucket_ranges(period, sales_q, sales_d)
     else:
-        ranges = _bucket_ranges(period, sales_q, narrow_d[by], narrow_m[by], narrow_y.get(by))
+        ranges = _bucket_ranges(period, sales_q, narrow_d[by], narrow_m[by])
     raw = _grouped(connection, ranges, lambda table: table.c[by], filters, SALES_MEASURES,
                    by_gross=True)
     return _sales_rows(raw, str)
@@ -546,6 +671,8 @@ def affiliates_report(connection: Connection, by: str, period: Period,
     if filters.account is not None:
         raise DomainError("the affiliates report has no account filter: clicks have no account")
     click_filters = _click_filters(connection, filters)
+    click_column = {"affiliate": "affiliate_id", "product": "product_id",
+                    "link": "link_id"}.get(by, by)
     if by == "day":
         if click_filters is not None and click_filters.narrowed:
             click_ranges, click_unit = _bucket_ranges(period, clicks_q), QUARTER_SECONDS
@@ -563,8 +690,6 @@ def affiliates_report(connection: Connection, by: str, period: Period,
         def sale_key(table: Table) -> Any:
             return _time_key(_local_units(table.c.bucket, period, sale_unit), sale_unit, "day")
     else:
-        click_column = {"affiliate": "affiliate_id", "product": "product_id",
-                        "link": "link_id"}.get(by, by)
         if click_filters is not None and click_filters.narrowed:
             click_ranges = _bucket_ranges(period, clicks_q, clicks_d)
         else:
@@ -573,8 +698,7 @@ def affiliates_report(connection: Connection, by: str, period: Period,
         if filters.narrowed or by == "link":
             sale_ranges = _bucket_ranges(period, sales_q, sales_d)
         else:
-            sale_ranges = _bucket_ranges(period, sales_q, narrow_d[by], narrow_m[by],
-                                         narrow_y.get(by))
+            sale_ranges = _bucket_ranges(period, sales_q, narrow_d[by], narrow_m[by])
 
         def click_key(table: Table) -> Any:
             return table.c[click_column]
@@ -582,15 +706,26 @@ def affiliates_report(connection: Connection, by: str, period: Period,
         def sale_key(table: Table) -> Any:
             return table.c[by]
     clicks: dict[Any, int] = {}
-    if click_filters is not None:
+    if (click_filters is not None and not click_filters.narrowed
+            and click_column in click_narrow_y):
+        clicks = {key: int(n) for key, n in _grouped_signed(
+            connection, period, clicks_q, click_narrow_d[click_column],
+            click_narrow_m[click_column], click_narrow_y[click_column], click_key, ["clicks"],
+            extra_keys=(), counts_only=True)}
+    elif click_filters is not None:
         clicks = {key: int(n) for key, n in _grouped(
             connection, click_ranges, click_key, click_filters, ["clicks"], extra_keys=())}
     labels = _click_labels(connection, by, list(clicks))
     clicks = _merge_by_label(clicks, labels)
     sales: dict[str, dict[str, tuple[int, Decimal]]] = defaultdict(dict)
+    if by in narrow_y and not filters.narrowed:
+        sale_rows = _grouped_signed(connection, period, sales_q, narrow_d[by], narrow_m[by],
+                                    narrow_y[by], sale_key, ["orders", "commissions"])
+    elif by != "link":
+        sale_rows = _grouped(connection, sale_ranges, sale_key, filters,
+                             ["orders", "commissions"])
     if by != "link":
-        for key, currency, orders, earned in _grouped(
-                connection, sale_ranges, sale_key, filters, ["orders", "commissions"]):
+        for key, currency, orders, earned in sale_rows:
             label = _time_label("day", int(key)) if by == "day" else str(key)
             sales[label][currency] = (int(orders), earned)  # sums: never NULL, in cents
     ledger = ledger_currency()
@@ -621,13 +756,24 @@ def _click_filters(connection: Connection, filters: Filters) -> Filters | None:
     return Filters(country=filters.country, affiliate_id=affiliate_id, product_id=product_id)
 
 
+def _id_among(connection: Connection, column: Any, ids: list[int]) -> Any:
+    """``column IN ids`` as one bound value (a JSON array on SQLite, an array on PostgreSQL):
+    SQLAlchemy's ``in_`` renders a parameter per id, which cost a long report (thousands of
+    affiliates or links) more than the query."""
+    if connection.dialect.name == "postgresql":
+        return column == any_(bindparam("ids", [int(i) for i in ids],
+                                        type_=postgresql.ARRAY(BigInteger)))
+    values = func.json_each(json.dumps([int(i) for i in ids])).table_valued("value")
+    return column.in_(select(values.c.value))
+
+
 def _click_labels(connection: Connection, by: str, keys: list[Any]) -> dict[Any, str]:
     if by == "affiliate" and keys:
-        return dict(connection.execute(
-            select(Affiliate.id, Affiliate.code).where(Affiliate.id.in_(keys))).all())
+        return dict(connection.execute(select(Affiliate.id, Affiliate.code).where(
+            _id_among(connection, Affiliate.id, keys))).all())
     if by == "link" and keys:
-        return dict(connection.execute(
-            select(ReferralLink.id, ReferralLink.url).where(ReferralLink.id.in_(keys))).all())
+        return dict(connection.execute(select(ReferralLink.id, ReferralLink.url).where(
+            _id_among(connection, ReferralLink.id, keys))).all())
     if by == "product":
         return {k: (str(k) if k else "") for k in keys}
     if by == "day":
