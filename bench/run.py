@@ -767,17 +767,18 @@ LANDING_LADDER_NAMES = {
 
 
 def ladder_targets(subjects: list[Target]) -> list[Target]:
-    """The required floor's steps: every step for the first Data API op among ``subjects``,
-    the first and last (its floor, its required floor) for the others; and the landing
-    link's steps when it is among them."""
+    """The required floor's steps: every step for one Data API op among ``subjects``
+    (``commissions`` when it is there, else the first), the first and last (its floor, its
+    required floor) for the others; and the landing link's steps when it is among them."""
     targets = []
     if any(t.kind == "redirect" and t.subject and not t.ladder for t in subjects):
         targets += [Target(name, "redirect", True, key="landing", ladder=step)
                     for step, name in LANDING_LADDER_NAMES.items()]
     ops = [t for t in subjects if t.kind == "api" and t.subject and not t.depth
            and not t.floor and not t.ladder]
-    for n, like in enumerate(ops):
-        steps = list(LADDER_NAMES) if n == 0 else ["floor", "answer"]
+    full = next((t for t in ops if t.key == "commissions"), ops[0] if ops else None)
+    for like in ops:
+        steps = list(LADDER_NAMES) if like is full else ["floor", "answer"]
         targets += [Target(f"{LADDER_NAMES[step]}, {like.key}", "api", True, op=like.op,
                            product_filter=like.product_filter, key=like.key,
                            ladder=f"{step}/{like.key}")
@@ -1020,8 +1021,9 @@ def render_table(db: str, args: argparse.Namespace, scale: Scale, results: dict[
         "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     floors = {t.floor: results[t.name] for t in floor_targets(SUBJECTS) if t.name in results}
+    measured = [t for t in SUBJECTS if t.name in results]  # the ladder's steps depend on them
     for target in [BARE_REDIRECT, BARE_ECHO, *SUBJECTS, *depth_targets(SUBJECTS, scale),
-                   *floor_targets(SUBJECTS), *ladder_targets(SUBJECTS)]:
+                   *floor_targets(SUBJECTS), *ladder_targets(measured)]:
         if target.name not in results:  # not measured (--only, no --floor)
             continue
         res = results[target.name]
@@ -1070,7 +1072,8 @@ def _ceiling_rows(results: dict[str, Result]) -> list[str]:
     med = statistics.median
     rows = []
     ladder = {(t.key, t.ladder.split("/")[0]): results[t.name]
-              for t in ladder_targets(SUBJECTS) if t.name in results}
+              for t in ladder_targets([t for t in SUBJECTS if t.name in results])
+              if t.name in results}
     for target in SUBJECTS:
         first, last = ("redirect", "click") if target.kind == "redirect" else ("floor", "answer")
         if (target.key, first) not in ladder or (target.key, last) not in ladder:
