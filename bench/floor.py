@@ -209,6 +209,7 @@ def create_ladder_app(database_url: str, logs_dir: str | None = None) -> Flask:
     from affsrv.config import database_url as configured_url
     from affsrv.config import load_settings
     from affsrv.extensions import db
+    from affsrv.jsonprovider import OrjsonProvider
     from affsrv.logs import AppLogs
     from affsrv.tracking.services import init_click_buffer
 
@@ -223,6 +224,10 @@ def create_ladder_app(database_url: str, logs_dir: str | None = None) -> Flask:
     app.config.update(AFFSRV=settings, SQLALCHEMY_DATABASE_URI=url,
                       SQLALCHEMY_ENGINE_OPTIONS=_engine_options(url),
                       MAX_CONTENT_LENGTH=settings["server"]["max_body_bytes"])
+    # Answers encoded as affsrv encodes them (orjson): the answer step measures building the
+    # answer, not the standard library's encoder (on every step, the floor's echo included).
+    app.json = OrjsonProvider(app)
+    app.json.sort_keys = False
     app.extensions["affsrv_logs"] = AppLogs(settings["logs"])
     import_models()
     db.init_app(app)
