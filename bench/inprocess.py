@@ -144,6 +144,16 @@ def print_ladder(db: str, rows: list[tuple[str, float, float]],
     for name, cpu in last.items():
         print(f"| {name} | affsrv | {affsrv[name]:.0f} | {affsrv[name] - cpu:+.0f} "
               f"| {first[name] / affsrv[name]:.2f} |")
+    # The ceiling: the baseline's CPU (bench/bare_app.py, without the ladder app's extensions'
+    # hooks) plus what the required steps add, against the baseline alone.
+    print(f"\n| path ({db}) | baseline CPU us | required steps add us | ceiling "
+          "(baseline/(baseline+added)) | affsrv's ratio (baseline/affsrv) |")
+    print("|---|---:|---:|---:|---:|")
+    for name, base, bare in rows:
+        if name in last:
+            added = last[name] - first[name]
+            print(f"| {name} | {bare:.0f} | {added:.0f} | {bare / (bare + added):.2f} "
+                  f"| {bare / base:.2f} |")
 
 
 def main(argv: list[str] | None = None) -> int:

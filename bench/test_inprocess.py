@@ -38,7 +38,7 @@ def test_inprocess_ladder_prints_each_step_and_affsrv_per_path(tmp_path: Path) -
     )
     assert done.returncode == 0, done.stderr[-2000:]
     tables = done.stdout.split("\n\n")
-    rows = [line.split("|")[1:3] for line in tables[-1].splitlines()[2:]
+    rows = [line.split("|")[1:3] for line in tables[-2].splitlines()[2:]
             if line.startswith("| ")]
     assert [(path.strip(), step.strip()) for path, step in rows] == [
         ("landing", "redirect"), ("landing", "lookup"), ("landing", "click"),
@@ -46,3 +46,5 @@ def test_inprocess_ladder_prints_each_step_and_affsrv_per_path(tmp_path: Path) -
         ("payments", "directory"), ("payments", "answer"),
         ("landing", "affsrv"), ("payments", "affsrv"),
     ]
+    ceilings = [line.split("|")[1].strip() for line in tables[-1].splitlines()[2:]]
+    assert ceilings == ["landing", "payments"]
