@@ -33,7 +33,7 @@ def test_inprocess_ladder_prints_each_step_and_affsrv_per_path(tmp_path: Path) -
         [sys.executable, str(REPO / "bench" / "inprocess.py"), "--db", "sqlite",
          "--affiliates", "50", "--commissions", "500", "--clicks", "2000",
          "--requests", "20", "--rounds", "1", "--ladder", "--only", "landing",
-         "--only", "payments"],
+         "--only", "payments", "--fastest"],
         capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr[-2000:]
