@@ -8,7 +8,8 @@ database, no click); ``POST /api`` parses the JSON body and answers it back (a J
     python bench/bare_app.py --bind 127.0.0.1:8001 --workers 2
 
 With ``--database-url`` it also answers ``POST /floor/<name>``: the echo plus one part of a Data
-API call (``bench/floor.py``), for ``bench/run.py --floor``.
+API call (``bench/floor.py``), and the required floor's ladder under ``/ladder/`` (the same
+file), for ``bench/run.py --floor``.
 """
 
 from __future__ import annotations
@@ -30,20 +31,36 @@ def create_bare_app(database_url: str | None = None) -> Flask:
     def landing(code: str) -> Any:
         product = request.args.get("p", "")
         target = f"{LANDING}p/{product}" if product.isdigit() else LANDING
-        response = redirect(f"{target}?{COOKIE_NAME}={code}", code=302)
-        response.set_cookie(COOKIE_NAME, code, max_age=COOKIE_DAYS * 86400, path="/",
-                            secure=request.is_secure, httponly=True, samesite="Lax")
-        return response
+        return redirect_with_cookie(f"{target}?{COOKIE_NAME}={code}", code)
 
     @app.post("/api")
     def echo() -> Any:
         return jsonify({"status": "ok", "data": request.get_json()})
 
     if database_url:
-        from floor import add_floor_routes
+        from floor import add_floor_routes, create_ladder_app
 
         add_floor_routes(app, database_url)
+        # /ladder/...: the required floor's steps, on an app of their own (it carries the
+        # affsrv extensions they need, whose hooks must not weigh on the echo and redirect).
+        app.extensions["ladder_app"] = ladder_app = create_ladder_app(database_url)
+        ladder, own = ladder_app.wsgi_app, app.wsgi_app
+
+        def dispatch(environ: dict[str, Any], start_response: Any) -> Any:
+            if environ.get("PATH_INFO", "").startswith("/ladder/"):
+                return ladder(environ, start_response)
+            return own(environ, start_response)
+
+        app.wsgi_app = dispatch  # type: ignore[method-assign]
     return app
+
+
+def redirect_with_cookie(url: str, code: str) -> Any:
+    """The bare landing's answer: a 302 to ``url`` setting the affiliate's cookie."""
+    response = redirect(url, code=302)
+    response.set_cookie(COOKIE_NAME, code, max_age=COOKIE_DAYS * 86400, path="/",
+                        secure=request.is_secure, httponly=True, samesite="Lax")
+    return response
 
 
 def main() -> None:

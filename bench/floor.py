@@ -158,3 +158,162 @@ def add_floor_routes(app: Flask, database_url: str) -> None:
         body = request.get_json()
         part(body)
         return jsonify({"status": "ok", "data": body})
+
+
+# ------------------------------------------------------------------------ the required floor
+#
+# What a Data API call must do beyond its floor under the project's own rules, added one part
+# at a time (each step does everything the steps before it do), every part through affsrv's
+# own functions:
+#
+# * ``floor``: the op's floor above (echo + schema load + the op's SQL, leanest driver call);
+# * ``body``: the body read as affsrv must read it: within ``[server] max_body_bytes`` however
+#   it is sent (``read_body``), amounts decoded as Decimal, NUL and unpaired surrogates refused
+#   (docs/security-input.md), and what is left of it drained before answering (``drain_body``);
+# * ``key``: the API key checked (``is_valid_api_key``: its hash compared with every active
+#   key's in constant time);
+# * ``limit``: the wrong-key failure limit tested before the key (``failure_limit``, the
+#   decorator affsrv's view wears): an over-limit client is refused before its key is looked
+#   at (docs/security-throttling.md);
+# * ``directory``: the affiliate (and product) looked up in the worker's directory and a
+#   disabled one refused, instead of the id read off the seeded code (``info`` reads the record
+#   itself, so it has no such lookup);
+# * ``answer``: the op run by affsrv's service (``data_op``: the directory, the read
+#   connection, the answer built from the rows: money as Decimal, the totals' shape) and that
+#   answer sent back instead of the echo. This is the required floor: what is left between
+#   it and affsrv's op is affsrv's own plumbing (its app's hooks, the view's logging checks).
+#
+# The landing link's ladder, against the bare redirect:
+#
+# * ``redirect``: the bare redirect with its cookie (bench/bare_app.py);
+# * ``lookup``: its target and cookie from ``resolve_landing`` (the affiliate and product from
+#   the worker's directories, the refusals, the self-referral check), the click not counted;
+# * ``click``: affsrv's landing view itself: the same, plus the click recorded in the
+#   ClickBuffer and written, batched, by its thread in this process (clicks, click counts and
+#   the reports' rollups of issue 21, committed).
+LADDER = ("floor", "body", "key", "limit", "directory", "answer")
+LANDING_LADDER = ("redirect", "lookup", "click")
+LADDER_OPS = tuple(name for name in STATEMENTS if name != "roundtrip")
+
+
+def create_ladder_app(database_url: str, logs_dir: str | None = None) -> Flask:
+    """The required floor's steps: ``POST /ladder/<step>/<op>`` (``LADDER``, an op of
+    ``LADDER_OPS``) and ``GET /ladder/<step>/r/<code>`` (``LANDING_LADDER``). A bare Flask app
+    with only the affsrv extensions the steps need, set up by affsrv's own functions and
+    settings (the environment's ``AFFSRV_*``, as the benchmark gives affsrv): the database
+    (keys, directories, the click writer), the limiter, the logs, the click buffer."""
+    import tempfile
+
+    from affsrv import ratelimits
+    from affsrv.app import _engine_options, _sqlite_url, _tune_sqlite, import_models
+    from affsrv.config import database_url as configured_url
+    from affsrv.config import load_settings
+    from affsrv.extensions import db
+    from affsrv.jsonprovider import OrjsonProvider
+    from affsrv.logs import AppLogs
+    from affsrv.tracking.services import init_click_buffer
+
+    settings = load_settings(overrides={
+        "database": {"url": database_url},
+        **({"logs": {"dir": logs_dir}} if logs_dir else {}),
+    })
+    if not logs_dir and "AFFSRV_LOGS_DIR" not in os.environ:
+        settings["logs"]["dir"] = tempfile.mkdtemp(prefix="affsrv-ladder-logs-")
+    app = Flask(__name__)
+    url = _sqlite_url(configured_url(settings))
+    app.config.update(AFFSRV=settings, SQLALCHEMY_DATABASE_URI=url,
+                      SQLALCHEMY_ENGINE_OPTIONS=_engine_options(url),
+                      MAX_CONTENT_LENGTH=settings["server"]["max_body_bytes"])
+    # Answers encoded as affsrv encodes them (orjson): the answer step measures building the
+    # answer, not the standard library's encoder (on every step, the floor's echo included).
+    app.json = OrjsonProvider(app)
+    app.json.sort_keys = False
+    app.extensions["affsrv_logs"] = AppLogs(settings["logs"])
+    import_models()
+    db.init_app(app)
+    _tune_sqlite(app)
+    ratelimits.init_app(app)
+    init_click_buffer(app)
+    reader = RawReader(database_url)
+    for step in LADDER:
+        app.add_url_rule(f"/ladder/{step}/<op>", endpoint=f"ladder_{step}",
+                         view_func=_ladder_view(step, reader), methods=["POST"])
+    for step in LANDING_LADDER:
+        app.add_url_rule(f"/ladder/{step}/r/<path:code>", endpoint=f"ladder_landing_{step}",
+                         view_func=_landing_view(step), methods=["GET"])
+    return app
+
+
+def _ladder_view(step: str, reader: RawReader) -> Callable[..., Any]:
+    from affsrv.affiliates.directory import find_affiliate
+    from affsrv.apikeys.services import is_valid_api_key
+    from affsrv.dataapi.services import _refuse_disabled, data_op
+    from affsrv.dataapi.views import _parse_body, _refuse_unstorable_text
+    from affsrv.errors import NotFound
+    from affsrv.products.directory import find_product
+    from affsrv.ratelimits import count_failure, failure_limit
+    from affsrv.request_body import drain_body
+
+    level = LADDER.index(step)
+    schema = DataCallSchema()
+
+    def view(op: str) -> Any:
+        if op not in LADDER_OPS:
+            abort(404)
+        if level >= LADDER.index("body"):
+            body, text = _parse_body()
+            _refuse_unstorable_text(body, text)
+        else:
+            body = request.get_json()
+        if level >= LADDER.index("key") and not is_valid_api_key(body.get("apikey")):
+            count_failure()
+            abort(403)
+        call = schema.load(body)
+        if level >= LADDER.index("answer"):
+            answer = {"status": "ok", **data_op(call["affiliate"], call["data"])}
+        else:
+            given = _given(body)
+            if level >= LADDER.index("directory") and op != "info":
+                found = find_affiliate(call["affiliate"])
+                if found is None:
+                    raise NotFound("unknown affiliate")
+                _refuse_disabled(call["affiliate"], found.enabled)
+                product = call["data"]["product"]
+                if product is not None and find_product(product) is None:
+                    raise NotFound("unknown product")
+                given["affiliate_id"] = found.id
+            reader.run(op, given)
+            answer = {"status": "ok", "data": body}
+        if level >= LADDER.index("body"):
+            drain_body(request.environ)
+        return jsonify(answer)
+
+    view.__name__ = f"ladder_{step}"  # the limiter registers a limited view by its name
+    if level >= LADDER.index("limit"):
+        return failure_limit("api_key_failures_per_address")(view)
+    return view
+
+
+def _landing_view(step: str) -> Callable[..., Any]:
+    from bare_app import COOKIE_NAME, LANDING, redirect_with_cookie
+
+    from affsrv.tracking.services import normalise_ip, resolve_landing
+    from affsrv.tracking.views import landing as affsrv_landing
+
+    def view(code: str) -> Any:
+        if step == "click":
+            return affsrv_landing(code)
+        if step == "redirect":
+            product = request.args.get("p", "")
+            target = f"{LANDING}p/{product}" if product.isdigit() else LANDING
+            return redirect_with_cookie(f"{target}?{COOKIE_NAME}={code}", code)
+        landing = resolve_landing(code, request.args.get("p"),
+                                  link=request.headers.get("Referer", ""),
+                                  ip=normalise_ip(request.remote_addr),
+                                  user_agent=request.headers.get("User-Agent", ""), count=False)
+        if landing.cookie_code is None:
+            abort(404)  # the benchmark's codes all land with a cookie
+        return redirect_with_cookie(landing.url, landing.cookie_code)
+
+    view.__name__ = f"ladder_landing_{step}"
+    return view

@@ -34,6 +34,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
 from bare_app import create_bare_app  # noqa: E402
+from floor import LADDER, LANDING_LADDER  # noqa: E402
 from run import Scale, seed  # noqa: E402
 
 # name -> (affsrv's method, path, body's data or None, the baseline's path)
@@ -88,9 +89,14 @@ def call(app: Any, environ: dict[str, Any]) -> tuple[str, bytes]:
     return status[0], data
 
 
-def requests_for(name: str, apikey: str, affiliates: int, count: int, baseline: bool
-                 ) -> list[Callable[[], dict[str, Any]]]:
+def requests_for(name: str, apikey: str, affiliates: int, count: int, baseline: bool,
+                 step: str = "") -> list[Callable[[], dict[str, Any]]]:
+    """``count`` requests for path ``name``: affsrv's, its baseline's, or (``step``) those of
+    that step of its required floor (bench/floor.py's ladder, on the baseline's app)."""
     method, path, data, base_path = PATHS[name]
+    if step:
+        base_path = (f"/ladder/{step}/r/aff{{aff}}" if name == "landing"
+                     else f"/ladder/{step}/{name}")
     makers = []
     for i in range(count):
         aff = 1 + (i * 7919) % affiliates
@@ -120,6 +126,36 @@ def cpu_per_request(app: Any, name: str, makers: list[Callable[[], dict[str, Any
     return elapsed / len(environs) * 1e6
 
 
+def print_ladder(db: str, rows: list[tuple[str, float, float]],
+                 ladder_rows: list[tuple[str, str, float]]) -> None:
+    """Each path's required floor, step by step: CPU per request, what the step adds, and the
+    ratio its first step (the floor, or the bare redirect) has to it; then affsrv's own."""
+    affsrv = {name: a for name, a, _ in rows}
+    print(f"\n| path ({db}) | step of the required floor | CPU us/request | added us "
+          "| ratio (first step/this) |")
+    print("|---|---|---:|---:|---:|")
+    first: dict[str, float] = {}
+    last: dict[str, float] = {}
+    for name, step, cpu in ladder_rows:
+        base = first.setdefault(name, cpu)
+        added = cpu - last.get(name, cpu)
+        last[name] = cpu
+        print(f"| {name} | {step} | {cpu:.0f} | {added:+.0f} | {base / cpu:.2f} |")
+    for name, cpu in last.items():
+        print(f"| {name} | affsrv | {affsrv[name]:.0f} | {affsrv[name] - cpu:+.0f} "
+              f"| {first[name] / affsrv[name]:.2f} |")
+    # The ceiling: the baseline's CPU (bench/bare_app.py, without the ladder app's extensions'
+    # hooks) plus what the required steps add, against the baseline alone.
+    print(f"\n| path ({db}) | baseline CPU us | required steps add us | ceiling "
+          "(baseline/(baseline+added)) | affsrv's ratio (baseline/affsrv) |")
+    print("|---|---:|---:|---:|---:|")
+    for name, base, bare in rows:
+        if name in last:
+            added = last[name] - first[name]
+            print(f"| {name} | {bare:.0f} | {added:.0f} | {bare / (bare + added):.2f} "
+                  f"| {bare / base:.2f} |")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
@@ -136,7 +172,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--profile", action="store_true", help="cProfile affsrv's requests instead")
     p.add_argument("--sort", default="tottime", help="cProfile sort key")
     p.add_argument("--no-compare", action="store_true", help="affsrv only (for callgrind)")
+    p.add_argument("--ladder", action="store_true",
+                   help="also each step of the required floor (bench/floor.py), in the same "
+                        "alternating rounds, and the ceiling it gives")
+    p.add_argument("--fastest", action="store_true",
+                   help="each figure the fastest round's, not the median: on a machine shared "
+                        "with other jobs, their interference only ever adds CPU time")
     args = p.parse_args(argv)
+
+    def pick(runs: list[float]) -> float:
+        return min(runs) if args.fastest else sorted(runs)[len(runs) // 2]
 
     from affsrv import create_app
 
@@ -164,12 +209,19 @@ def main(argv: list[str] | None = None) -> int:
         bare = None if args.no_compare else create_bare_app(url)
         names = args.only or list(PATHS)
         rows = []
+        ladder_rows: list[tuple[str, str, float]] = []
         for name in names:
             ours = requests_for(name, apikey, args.affiliates, args.requests, False)
             theirs = requests_for(name, apikey, args.affiliates, args.requests, True)
+            steps = ((LANDING_LADDER if name == "landing" else LADDER)
+                     if args.ladder and bare is not None else ())
+            stepped = {step: requests_for(name, apikey, args.affiliates, args.requests, True,
+                                          step) for step in steps}
             cpu_per_request(app, name, ours[:200])  # warm: caches, connections, directories
             if bare is not None:
                 cpu_per_request(bare, name, theirs[:200])
+            for makers in stepped.values():
+                cpu_per_request(bare, name, makers[:200])
             if args.profile:
                 profile = cProfile.Profile()
                 profile.enable()
@@ -180,19 +232,26 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"## {name}\n{out.getvalue()}")
                 continue
             a_runs, b_runs = [], []
+            step_runs: dict[str, list[float]] = {step: [] for step in stepped}
             for _ in range(args.rounds):
                 a_runs.append(cpu_per_request(app, name, ours))
                 if bare is not None:
                     b_runs.append(cpu_per_request(bare, name, theirs))
-            a = sorted(a_runs)[len(a_runs) // 2]
-            b = sorted(b_runs)[len(b_runs) // 2] if b_runs else float("nan")
+                for step, makers in stepped.items():
+                    step_runs[step].append(cpu_per_request(bare, name, makers))
+            a = pick(a_runs)
+            b = pick(b_runs) if b_runs else float("nan")
             rows.append((name, a, b))
+            ladder_rows += [(name, step, pick(runs))
+                            for step, runs in step_runs.items()]
         if rows:
             print(f"| path ({args.db}) | affsrv CPU us/request | baseline CPU us/request "
                   "| ratio (baseline/affsrv) |")
             print("|---|---:|---:|---:|")
             for name, a, b in rows:
                 print(f"| {name} | {a:.0f} | {b:.0f} | {b / a:.2f} |")
+        if ladder_rows:
+            print_ladder(args.db, rows, ladder_rows)
         app.extensions["click_buffer"].stop()
     finally:
         if drop is not None:

@@ -501,7 +501,8 @@ function request()
   if kind == "redirect" then
     local headers = {["Referer"] = referers[math.random(1, #referers)]}
     if close then headers["Connection"] = "close" end
-    return wrk.format("GET", "/r/" .. code .. "?p=" .. math.random(1, n_prod), headers)
+    return wrk.format("GET", "%(redirect_path)s" .. code .. "?p=" .. math.random(1, n_prod),
+                      headers)
   end
   local extra = ""
   if product_filter then extra = ',"product":' .. math.random(1, n_prod) end
@@ -549,14 +550,22 @@ class Target:
     floor: str = ""  # a floor (bench/floor.py) the bare app serves, not affsrv
     depth: int = 0  # a depth row: the op for the affiliate with this many commissions
     affiliate: int = 0  # that affiliate's id (0: a random seeded affiliate per request)
+    ladder: str = ""  # a step of the required floor (bench/floor.py) the bare app serves
 
     @property
     def path(self) -> str:
+        if self.ladder:
+            return f"/ladder/{self.ladder}"
         return f"/floor/{self.floor}" if self.floor else "/api"
 
     @property
+    def redirect_path(self) -> str:
+        """A redirect target's path before the affiliate's code."""
+        return f"/ladder/{self.ladder}/r/" if self.ladder else "/r/"
+
+    @property
     def on_affsrv(self) -> bool:
-        return self.subject and not self.floor
+        return self.subject and not self.floor and not self.ladder
 
 
 @dataclass
@@ -704,6 +713,7 @@ def lua_script(workdir: Path, target: Target, scale: Scale, apikey: str, salt: i
     path = workdir / f"{re.sub(r'[^a-z0-9]+', '_', target.name.lower()).strip('_')}.lua"
     path.write_text(LUA % {
         "kind": target.kind, "op": target.op, "path": target.path,
+        "redirect_path": target.redirect_path,
         "product_filter": "true" if target.product_filter else "false",
         "affiliates": scale.affiliates, "products": scale.products, "apikey": apikey,
         "referers": ", ".join(f'"{r}"' for r in REFERERS), "salt": salt,
@@ -738,6 +748,42 @@ FLOOR_NAMES = {
     "payments": "floor: echo + schema load + the payments query",
     "referrals": "floor: echo + schema load + the referrals query",
 }
+
+# --floor also measures the required floor (bench/floor.py's ladder): the op's floor plus, one
+# step at a time, what affsrv must do beyond it; and the landing link's, from the bare redirect.
+LADDER_NAMES = {
+    "floor": "required floor: the op's floor",
+    "body": "required floor: + body read within the size limit, checked and drained",
+    "key": "required floor: + API key check",
+    "limit": "required floor: + wrong-key failure limit, tested first",
+    "directory": "required floor: + affiliate and product from the directory",
+    "answer": "required floor: + the answer built by affsrv's service",
+}
+LANDING_LADDER_NAMES = {
+    "redirect": "required landing: the bare redirect",
+    "lookup": "required landing: + affiliate lookup and cookie",
+    "click": "required landing: + the click recorded (ClickBuffer, batched write)",
+}
+
+
+def ladder_targets(subjects: list[Target]) -> list[Target]:
+    """The required floor's steps: every step for one Data API op among ``subjects``
+    (``commissions`` when it is there, else the first), the first and last (its floor, its
+    required floor) for the others; and the landing link's steps when it is among them."""
+    targets = []
+    if any(t.kind == "redirect" and t.subject and not t.ladder for t in subjects):
+        targets += [Target(name, "redirect", True, key="landing", ladder=step)
+                    for step, name in LANDING_LADDER_NAMES.items()]
+    ops = [t for t in subjects if t.kind == "api" and t.subject and not t.depth
+           and not t.floor and not t.ladder]
+    full = next((t for t in ops if t.key == "commissions"), ops[0] if ops else None)
+    for like in ops:
+        steps = list(LADDER_NAMES) if like is full else ["floor", "answer"]
+        targets += [Target(f"{LADDER_NAMES[step]}, {like.key}", "api", True, op=like.op,
+                           product_filter=like.product_filter, key=like.key,
+                           ladder=f"{step}/{like.key}")
+                    for step in steps]
+    return targets
 
 
 # The ops whose cost could grow with an affiliate's history, measured per depth.
@@ -845,6 +891,8 @@ def bench_database(db: str, args: argparse.Namespace, scale: Scale, workdir: Pat
         check_answers(affsrv.url, apikey, scale, depth_targets(selected(args.only), scale))
         if args.floor:
             check_answers(bare.url, apikey, scale, floor_targets(selected(args.only)))
+            check_answers(bare.url, apikey, scale, [
+                t for t in ladder_targets(selected(args.only)) if t.kind == "api"])
         results = measure(args, scale, apikey, affsrv, bare, work, db)
     finally:
         for server in servers:
@@ -913,7 +961,7 @@ def measure(args: argparse.Namespace, scale: Scale, apikey: str, affsrv: Server,
     subjects = selected(args.only)
     subjects += depth_targets(subjects, scale)
     if args.floor:
-        subjects += floor_targets(subjects)
+        subjects += floor_targets(subjects) + ladder_targets(subjects)
     targets = [*baselines(subjects), *subjects]
     results: dict[str, Result] = {t.name: Result() for t in targets}
     scripts = {t.name: lua_script(work, t, scale, apikey, n, args.keepalive)
@@ -973,8 +1021,9 @@ def render_table(db: str, args: argparse.Namespace, scale: Scale, results: dict[
         "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     floors = {t.floor: results[t.name] for t in floor_targets(SUBJECTS) if t.name in results}
+    measured = [t for t in SUBJECTS if t.name in results]  # the ladder's steps depend on them
     for target in [BARE_REDIRECT, BARE_ECHO, *SUBJECTS, *depth_targets(SUBJECTS, scale),
-                   *floor_targets(SUBJECTS)]:
+                   *floor_targets(SUBJECTS), *ladder_targets(measured)]:
         if target.name not in results:  # not measured (--only, no --floor)
             continue
         res = results[target.name]
@@ -989,6 +1038,8 @@ def render_table(db: str, args: argparse.Namespace, scale: Scale, results: dict[
         ratio = med(res.ratios)
         if target.floor:  # an upper bound for affsrv's op, not a target
             lines.append(row + f" {_shown(ratio)} | - | floor |")
+        elif target.ladder:  # a step of the required floor: its ratio, for the ceiling rows
+            lines.append(row + f" {_shown(ratio)} | - | required floor |")
         elif target.depth:  # judged by the depth rows below, against its shallowest twin
             lines.append(row + f" {_shown(ratio)} | - | depth |")
         elif target.kind == "redirect":
@@ -1000,6 +1051,7 @@ def render_table(db: str, args: argparse.Namespace, scale: Scale, results: dict[
         else:
             lines.append(row + f" {_shown(ratio)} | - | no floor measured |")
     lines.extend(_depth_rows(scale, results))
+    lines.extend(_ceiling_rows(results))
     return "\n".join(lines) + "\n"
 
 
@@ -1011,6 +1063,30 @@ def _shown(ratio: float) -> str:
 
 def _verdict(ratio: float, goal: float) -> str:
     return "pass" if ratio >= goal else "FAIL"
+
+
+def _ceiling_rows(results: dict[str, Result]) -> list[str]:
+    """Per op (and the landing link) with its required floor measured: the ceiling, the ratio
+    the required parts alone allow as a share of the floor's (the bare redirect's for the
+    landing link), and affsrv's ratio as a share of its required floor's."""
+    med = statistics.median
+    rows = []
+    ladder = {(t.key, t.ladder.split("/")[0]): results[t.name]
+              for t in ladder_targets([t for t in SUBJECTS if t.name in results])
+              if t.name in results}
+    for target in SUBJECTS:
+        first, last = ("redirect", "click") if target.kind == "redirect" else ("floor", "answer")
+        if (target.key, first) not in ladder or (target.key, last) not in ladder:
+            continue
+        required = med(ladder[target.key, last].ratios)
+        ceiling = required / med(ladder[target.key, first].ratios)
+        rows.append(f"| ceiling: {target.name}, required floor / its floor | - | - | - | - | - "
+                    f"| {_shown(ceiling)} | - | ceiling |")
+        if target.name in results:
+            share = med(results[target.name].ratios) / required
+            rows.append(f"| {target.name} / its required floor | - | - | - | - | - "
+                        f"| {_shown(share)} | - | gap |")
+    return rows
 
 
 def _depth_rows(scale: Scale, results: dict[str, Result]) -> list[str]:

@@ -13,7 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bare_app import create_bare_app  # noqa: E402
-from floor import FLOORS, RawReader  # noqa: E402
+from floor import FLOORS, LADDER, LADDER_OPS, LANDING_LADDER, RawReader  # noqa: E402
 from test_run import _run_module  # noqa: E402
 
 
@@ -73,3 +73,72 @@ def test_the_floors_read_the_rows_affsrv_reads(seeded: str) -> None:
     assert 1 <= reader.run("payments", given) <= 3
     assert reader.run("referrals", given) > 3
     assert reader.run("referrals", {**given, "affiliate_id": 9}) == 0
+
+
+def test_every_ladder_step_answers_the_call(seeded: str) -> None:
+    """Each step of the required floor answers like the floor (the echo) until the last, which
+    answers what affsrv's op answers; the key and limit steps refuse a wrong key."""
+    from affsrv import create_app
+
+    run = _run_module()
+    with create_app(overrides={"database": {"url": seeded}}).app_context():
+        from affsrv.apikeys.services import create_api_key
+
+        apikey = create_api_key("ladder")[1]
+    client = create_bare_app(database_url=seeded).test_client()
+    for op in LADDER_OPS:
+        data = {"op": "commissions", "product": 1} if op == "commissions-product" else {
+            "op": op}
+        body = {"apikey": apikey, "affiliate": "aff2", "data": data}
+        for step in LADDER:
+            answer = client.post(f"/ladder/{step}/{op}", json=body)
+            assert answer.status_code == 200, (step, op, answer.text)
+            if step == "answer":
+                assert answer.json["status"] == "ok"
+                assert answer.json["data"] != data, (op, answer.json)
+            else:
+                assert answer.json == {"status": "ok", "data": body}, (step, op)
+        for step in LADDER[LADDER.index("key"):]:
+            # From an address of its own each time: the limit steps count wrong keys.
+            refused = client.post(f"/ladder/{step}/{op}", json={**body, "apikey": "wrong"},
+                                  environ_base={"REMOTE_ADDR": f"192.0.2.{len(op)}{len(step)}"})
+            assert refused.status_code == 403, (step, op, refused.text)
+    assert client.post("/ladder/answer/nothing", json=body).status_code == 404
+    assert run.LADDER_NAMES.keys() == set(LADDER)
+
+
+def test_the_limit_step_refuses_an_over_limit_client_before_its_key(seeded: str) -> None:
+    from affsrv import create_app
+
+    with create_app(overrides={"database": {"url": seeded}}).app_context():
+        from affsrv.apikeys.services import create_api_key
+
+        apikey = create_api_key("ladder")[1]
+    client = create_bare_app(database_url=seeded).test_client()
+    body = {"apikey": "wrong", "affiliate": "aff2", "data": {"op": "payments"}}
+    statuses = [client.post("/ladder/limit/payments", json=body,
+                            environ_base={"REMOTE_ADDR": "192.0.2.77"}).status_code
+                for _ in range(11)]
+    assert statuses == [403] * 10 + [429]
+    right = client.post("/ladder/limit/payments", json={**body, "apikey": apikey},
+                        environ_base={"REMOTE_ADDR": "192.0.2.77"})
+    assert right.status_code == 429
+    # The key step alone has no limit: the same client's right key still passes there.
+    assert client.post("/ladder/key/payments", json={**body, "apikey": apikey},
+                       environ_base={"REMOTE_ADDR": "192.0.2.77"}).status_code == 200
+
+
+def test_every_landing_step_redirects_with_the_cookie(seeded: str) -> None:
+    """Only the last step records the click (in the ladder app's click buffer)."""
+    client = create_bare_app(database_url=seeded).test_client()
+    buffer = client.application.extensions["ladder_app"].extensions["click_buffer"]
+    try:
+        for step in LANDING_LADDER:
+            before = buffer.waiting
+            answer = client.get("/ladder/" + step + "/r/aff3?p=2",
+                                headers={"Referer": "https://blog.example/a"})
+            assert answer.status_code == 302, (step, answer.text)
+            assert "aff3" in answer.headers["Set-Cookie"], step
+            assert buffer.waiting - before == (1 if step == "click" else 0), step
+    finally:
+        buffer.stop()

@@ -208,14 +208,23 @@ def test_floor_measures_the_echo_plus_each_part_against_the_echo(tmp_path: Path)
         "floor: echo + one database round trip (SELECT 1)",
         "floor: echo + the call's schema load",
         "floor: echo + schema load + the payments query",
+        *(f"{name}, payments" for name in _run_module().LADDER_NAMES.values()),
         "depth: Data API payments, ratio at 50 / ratio at 5",
+        "ceiling: Data API payments, required floor / its floor",
+        "Data API payments / its required floor",
     ], output
-    for line in lines[-4:-1]:  # a ratio to the echo, no target of their own
+    for line in lines[5:8]:  # a ratio to the echo, no target of their own
         cells = [c.strip() for c in line.strip("|").split("|")]
         assert float(cells[6]) > 0 and cells[7:] == ["-", "floor"], line
+    for line in lines[8:14]:  # the required floor's steps: the same
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        assert float(cells[6]) > 0 and cells[7:] == ["-", "required floor"], line
     # The op's target is a share of its floor's ratio, measured in the same rounds.
     cells = [c.strip() for c in lines[2].strip("|").split("|")]
-    assert 0 < float(cells[7]) <= float(lines[-2].split("|")[7]) and cells[8] in ("pass", "FAIL")
+    assert 0 < float(cells[7]) <= float(lines[7].split("|")[7]) and cells[8] in ("pass", "FAIL")
+    for line in lines[-2:]:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        assert float(cells[6]) > 0 and cells[8] in ("ceiling", "gap"), line
 
 
 def test_an_op_is_judged_against_its_floor_and_flatness_against_its_shallowest_row() -> None:
@@ -236,3 +245,29 @@ def test_an_op_is_judged_against_its_floor_and_flatness_against_its_shallowest_r
     results[op.name].ratios, results[deep.name].ratios = [0.53], [0.56]
     table = run.render_table("postgresql", args, scale, results, 0)
     assert "| 0.53 | 0.54 | FAIL |" in table and "| 0.93 | 0.95 | FAIL |" in table
+
+
+def test_the_ceiling_is_the_required_floor_over_the_floor_and_the_gap_affsrv_over_it() -> None:
+    run = _run_module()
+    args = run.parse_args(["--floor"])
+    scale = run.Scale(10, 2, 10, 10, 10, depths=())
+    figures = {"rps": [100.0], "p50": [1.0], "p99": [2.0], "app_cpu": [300.0], "db_cpu": [0.0]}
+    landing, payments = run.SUBJECTS[0], run.SUBJECTS[4]
+    steps = {t.ladder: t for t in run.ladder_targets([landing, payments])}
+    assert list(steps) == [*run.LANDING_LADDER_NAMES,
+                           *(f"{step}/payments" for step in run.LADDER_NAMES)]
+    assert steps["click"].path == "/ladder/click" and steps["click"].redirect_path == (
+        "/ladder/click/r/")
+    assert steps["answer/payments"].path == "/ladder/answer/payments"
+    assert not any(t.on_affsrv for t in steps.values())
+    ratios = {landing.name: 0.70, payments.name: 0.54, steps["redirect"].name: 0.96,
+              steps["click"].name: 0.72, steps["floor/payments"].name: 0.80,
+              steps["answer/payments"].name: 0.62}
+    results = {name: run.Result(**figures, ratios=[ratio]) for name, ratio in ratios.items()}
+    table = run.render_table("sqlite", args, scale, results, 0)
+    assert ("| ceiling: landing link /r/<code>, required floor / its floor | - | - | - | - | - "
+            "| 0.75 | - | ceiling |") in table
+    assert "| landing link /r/<code> / its required floor | - | - | - | - | - | 0.97 |" in table
+    assert ("| ceiling: Data API payments, required floor / its floor | - | - | - | - | - "
+            "| 0.77 | - | ceiling |") in table
+    assert "| Data API payments / its required floor | - | - | - | - | - | 0.87 |" in table
