@@ -202,6 +202,8 @@ def create_ladder_app(database_url: str, logs_dir: str | None = None) -> Flask:
     with only the affsrv extensions the steps need, set up by affsrv's own functions and
     settings (the environment's ``AFFSRV_*``, as the benchmark gives affsrv): the database
     (keys, directories, the click writer), the limiter, the logs, the click buffer."""
+    import atexit
+    import shutil
     import tempfile
 
     from affsrv import ratelimits
@@ -218,7 +220,9 @@ def create_ladder_app(database_url: str, logs_dir: str | None = None) -> Flask:
         **({"logs": {"dir": logs_dir}} if logs_dir else {}),
     })
     if not logs_dir and "AFFSRV_LOGS_DIR" not in os.environ:
+        # Logs nobody reads (the tests' apps): a folder of their own, gone when the process is.
         settings["logs"]["dir"] = tempfile.mkdtemp(prefix="affsrv-ladder-logs-")
+        atexit.register(shutil.rmtree, settings["logs"]["dir"], ignore_errors=True)
     app = Flask(__name__)
     url = _sqlite_url(configured_url(settings))
     app.config.update(AFFSRV=settings, SQLALCHEMY_DATABASE_URI=url,
