@@ -221,7 +221,8 @@ def test_a_cart_takes_its_items_in_product_order_whatever_order_they_come_in(mak
     lower product's totals row first (the order every writer of several rows keeps), so the
     approval waits behind it. Taken in the items' order, the cart would hold the higher row,
     the approval the lower, each then wanting the other's: a deadlock on PostgreSQL, one of
-    them refused. (On SQLite the cart holds the one write lock; the approval waits either way.)"""
+    them refused. The approval must likewise change one product's commissions at a time, in
+    that order. (On SQLite the cart holds the one write lock; the approval waits either way.)"""
     from sqlalchemy import event
 
     from affsrv.affiliates.services import get_affiliate as affiliate_of
@@ -239,7 +240,7 @@ def test_a_cart_takes_its_items_in_product_order_whatever_order_they_come_in(mak
     with pending.app_context():
         waiting = [record_commission(affiliate_of(code), get_product(p), Decimal("20.00"),
                                      Decimal("2.50"), order_ref=f"w-{p}").commission.id
-                   for p in (low, high)]
+                   for p in (high, low)]  # the higher first: an update of both would meet it first
     item = notification()["lineItems"][0]
     items = [{**item, "itemNo": "HIGH-1", "productPrice": 20.0},
              {**item, "itemNo": "LOW-1", "productPrice": 10.0}]
