@@ -159,7 +159,7 @@ def owed_at_least(minimum: Decimal) -> list[tuple[Affiliate, Balance]]:
     return sorted(rows, key=lambda row: (-row[1].owed, row[0].id))
 
 
-def record_payout_batch(amounts: dict[int, Decimal], method: str, reference: str = ""
+def record_payout_batch(amounts: dict[int, Decimal], method: str, reference: str
                         ) -> list[Payment]:
     """Record one payment per affiliate id in ``amounts``, in the ledger currency, all in one
     transaction: every payment or (on any refusal) none. Refused when it would leave an

@@ -172,7 +172,7 @@ def _pay(app: Any, owed: dict[int, Decimal], order: list[int], outcomes: list[st
 
     with app.app_context():
         try:
-            record_payout_batch({aid: owed[aid] for aid in order}, "PayPal")
+            record_payout_batch({aid: owed[aid] for aid in order}, "PayPal", "")
             outcomes.append("recorded")
         except DomainError as exc:
             assert exc.status == 409, exc.message
