@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -79,3 +80,35 @@ def both(app: Flask, client: FlaskClient, key: str, report: str, **params: str) 
 def figures(rows: list[dict[str, Any]], *names: str) -> dict[tuple[str, str], tuple[Any, ...]]:
     """``{(key, currency): (figure, ...)}`` of report rows."""
     return {(r["key"], r["currency"]): tuple(r[n] for n in names) for r in rows}
+
+
+def migrate_down_and_up(app: Flask, tmp_path: Path, revision: str) -> set[str]:
+    """Upgrade ``app``'s database as an existing one would be: stamp the schema ``create_all``
+    made at the head, migrate down to ``revision`` (the tables added after it dropped), then
+    up again. Returns the tables there were at ``revision``; the stamp is removed after."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from affsrv.extensions import db
+    from tests.test_migrations import _app
+
+    migrating = _app(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path)
+    with migrating.app_context():
+        directory = migrating.extensions["migrate"].directory
+        config = Config()
+        config.set_main_option("script_location", directory)
+        head = ScriptDirectory.from_config(config).get_current_head()
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) "
+                              "NOT NULL PRIMARY KEY)"))
+            conn.execute(text("INSERT INTO alembic_version VALUES (:head)"), {"head": head})
+        downgrade(directory=directory, revision=revision)
+        tables = set(db.inspect(db.engine).get_table_names())
+        upgrade(directory=directory)
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE alembic_version"))
+        db.engine.dispose()
+    return tables

@@ -14,7 +14,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event
 
 from affsrv.extensions import db
 from affsrv.reports.services import (
@@ -25,7 +25,7 @@ from affsrv.reports.services import (
     zone_named,
 )
 from tests.clickbank.support import add_cb_account, run_cli
-from tests.reports.support import both, figures, report_key, store
+from tests.reports.support import both, figures, migrate_down_and_up, report_key, store
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 FIRST, LAST = date(2025, 1, 1), date(2026, 11, 30)
@@ -196,30 +196,12 @@ def test_postal_and_affiliate_over_whole_years_match_each_sale(shop, first, last
 def test_migration_fills_the_bounded_rollups_from_stored_data(shop, tmp_path):
     """Down to just before the revision adding them (their tables dropped), up again: they are
     counted from the stored orders, as the writes would have."""
-    from flask_migrate import downgrade, upgrade
-
-    from tests.reports.test_interfaces import _head
-    from tests.test_migrations import _app
-
     app, client, key = shop
     store(client, "M1", "2026-03-02T10:05:00Z", "50.00", postal="80202")
     store(client, "M2", "2026-03-20T23:50:00Z", "20.00", postal="80202")
     store(client, "M3", "2026-04-02T10:05:00Z", "7.00", postal="10115", country="DE")
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    migrating = _app(url, tmp_path)
-    with migrating.app_context():
-        directory = migrating.extensions["migrate"].directory
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-            conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) "
-                              "NOT NULL PRIMARY KEY)"))
-            conn.execute(text("INSERT INTO alembic_version VALUES (:head)"),
-                         {"head": _head(directory)})
-        downgrade(directory=directory, revision="d01e5cec1fd7-1")
-        for table in ("report_by_postal_m", "report_times_h", "report_click_times_h"):
-            assert table not in set(db.inspect(db.engine).get_table_names())
-        upgrade(directory=directory)
-        db.engine.dispose()
+    tables = migrate_down_and_up(app, tmp_path, "d01e5cec1fd7-1")
+    assert {"report_by_postal_m", "report_times_h", "report_click_times_h"}.isdisjoint(tables)
     span = {"from": "2026-01-01", "to": "2026-06-30"}
     assert figures(both(app, client, key, "sales", by="postal", **span), "orders", "gross") == {
         ("80202", "USD"): (2, "70.00"), ("10115", "USD"): (1, "7.00")}
@@ -229,43 +211,21 @@ def test_migration_fills_the_bounded_rollups_from_stored_data(shop, tmp_path):
         ("Friday", "USD"): (1, "20.00"),     # 20 March, 19:50 (daylight time from 8 March)
         ("Thursday", "USD"): (1, "7.00")}    # 2 April, 06:05
     assert run_cli(app, "report", "check").exit_code == 0
-    with app.app_context(), db.engine.begin() as conn:
-        conn.execute(text("DROP TABLE alembic_version"))
 
 
 def test_migration_fills_the_yearly_rollups_from_stored_data(shop, tmp_path):
     """Down to the revision before the yearly rollups (their tables dropped), up again: they
     are counted from the stored orders, and a report over a whole year reads them."""
-    from flask_migrate import downgrade, upgrade
-
-    from tests.reports.test_interfaces import _head
-    from tests.test_migrations import _app
-
     app, client, key = shop
     store(client, "Y1", "2025-03-02T10:05:00Z", "50.00", postal="80202", affiliate="annie")
     store(client, "Y2", "2025-12-31T23:50:00Z", "20.00", postal="80202", affiliate="bob")
     store(client, "Y3", "2026-01-01T00:05:00Z", "7.00", postal="10115", affiliate="bob")
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    migrating = _app(url, tmp_path)
-    with migrating.app_context():
-        directory = migrating.extensions["migrate"].directory
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-            conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) "
-                              "NOT NULL PRIMARY KEY)"))
-            conn.execute(text("INSERT INTO alembic_version VALUES (:head)"),
-                         {"head": _head(directory)})
-        downgrade(directory=directory, revision="d01e5cec1fd7")
-        tables = set(db.inspect(db.engine).get_table_names())
-        assert {"report_by_postal_y", "report_by_affiliate_y"}.isdisjoint(tables)
-        assert "report_by_postal_m" in tables
-        upgrade(directory=directory)
-        db.engine.dispose()
+    tables = migrate_down_and_up(app, tmp_path, "d01e5cec1fd7")
+    assert {"report_by_postal_y", "report_by_affiliate_y"}.isdisjoint(tables)
+    assert "report_by_postal_m" in tables
     span = {"from": "2025-01-01", "to": "2025-12-31", "tz": "UTC"}
     assert figures(both(app, client, key, "sales", by="postal", **span), "orders", "gross") == {
         ("80202", "USD"): (2, "70.00")}
     assert figures(both(app, client, key, "sales", by="affiliate", **span), "orders",
                    "gross") == {("annie", "USD"): (1, "50.00"), ("bob", "USD"): (1, "20.00")}
     assert run_cli(app, "report", "check").exit_code == 0
-    with app.app_context(), db.engine.begin() as conn:
-        conn.execute(text("DROP TABLE alembic_version"))

@@ -14,7 +14,7 @@ from affsrv.extensions import db
 from affsrv.reports.models import minutes, narrow_m
 from tests.clickbank.support import add_cb_account, run_cli
 from tests.helpers import add_affiliate, add_product, api
-from tests.reports.support import both, figures, report_key, store
+from tests.reports.support import both, figures, migrate_down_and_up, report_key, store
 
 MARCH = {"from": "2026-03-01", "to": "2026-03-31"}
 
@@ -149,26 +149,9 @@ def test_check_agrees_then_finds_a_difference_and_recount_repairs_it(shop, api_k
 def test_migration_builds_the_rollups_of_data_stored_before_it(shop, api_key, tmp_path):
     """Down to the revision before the reports (their tables dropped), up again: the rollups
     are built from the stored orders, commissions and clicks."""
-    from flask_migrate import downgrade, upgrade
-
-    from tests.test_migrations import _app
-
     app, _, _ = shop
     _scenario(app, api_key)
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    migrating = _app(url, tmp_path)
-    with migrating.app_context():
-        directory = migrating.extensions["migrate"].directory
-        with db.engine.begin() as conn:  # the schema create_all made, as at the head
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-            conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) "
-                              "NOT NULL PRIMARY KEY)"))
-            conn.execute(text("INSERT INTO alembic_version VALUES (:head)"),
-                         {"head": _head(directory)})
-        # Back to just before the rollups' revision (and whatever came after it), then up.
-        downgrade(directory=directory, revision="5ce6ee9bf96d-1")
-        upgrade(directory=directory)
-        db.engine.dispose()
+    migrate_down_and_up(app, tmp_path, "5ce6ee9bf96d-1")  # before the rollups' revision
     key = report_key(app)  # the keys went with the downgrade
     client = app.test_client()
     assert figures(both(app, client, key, "sales", by="country", **MARCH),
@@ -177,8 +160,6 @@ def test_migration_builds_the_rollups_of_data_stored_before_it(shop, api_key, tm
     assert figures(both(app, client, key, "affiliates", by="country", **MARCH),
                    "clicks", "sales") == {("US", "USD"): (1, 2), ("DE", "EUR"): (0, 1)}
     assert run_cli(app, "report", "check").exit_code == 0
-    with app.app_context(), db.engine.begin() as conn:
-        conn.execute(text("DROP TABLE alembic_version"))
 
 
 def test_racing_writers_lose_nothing(make_app, api_key):
@@ -208,11 +189,3 @@ def test_racing_writers_lose_nothing(make_app, api_key):
     assert figures(rows, "orders", "gross", "commissions") == {
         ("shop", "USD"): (20, "20.00", "2.00")}
 
-
-def _head(directory: str) -> str:
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    config = Config()
-    config.set_main_option("script_location", directory)
-    return ScriptDirectory.from_config(config).get_current_head()

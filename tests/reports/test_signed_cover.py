@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from sqlalchemy import event, select, text
+from sqlalchemy import event, select
 
 from affsrv.affiliates.models import Affiliate
 from affsrv.extensions import db
@@ -23,7 +23,7 @@ from affsrv.reports.services import Filters, make_period, sales_report, zone_nam
 from affsrv.tracking.models import ReferralLink
 from tests.clickbank.support import add_cb_account, run_cli
 from tests.helpers import add_affiliate, add_product
-from tests.reports.support import both, figures, report_key, store
+from tests.reports.support import both, figures, migrate_down_and_up, report_key, store
 
 # 7 December 2023 to 6 December 2025: read as December 2023 less its days 1 to 6, the years
 # 2024 and 2025 less December 2025, and 1 to 6 December 2025 (in UTC).
@@ -222,36 +222,16 @@ def test_the_yearly_click_rollups_hold_each_year(clicks):
 def test_migration_fills_the_yearly_click_rollups_from_stored_clicks(clicks, tmp_path):
     """Down to the revision before the yearly click rollups (their tables dropped), up again:
     they are counted from the stored clicks, and the reports read them."""
-    from flask_migrate import downgrade, upgrade
-
-    from tests.reports.test_interfaces import _head
-    from tests.test_migrations import _app
-
     app, client, key = clicks
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    migrating = _app(url, tmp_path)
-    with migrating.app_context():
-        directory = migrating.extensions["migrate"].directory
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-            conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) "
-                              "NOT NULL PRIMARY KEY)"))
-            conn.execute(text("INSERT INTO alembic_version VALUES (:head)"),
-                         {"head": _head(directory)})
-        downgrade(directory=directory, revision="5fa61bbb94d0")
-        tables = set(db.inspect(db.engine).get_table_names())
-        assert {"report_clicks_by_affiliate_y", "report_clicks_by_link_y"}.isdisjoint(tables)
-        assert "report_by_affiliate_y" in tables
-        upgrade(directory=directory)
-        db.engine.dispose()
+    tables = migrate_down_and_up(app, tmp_path, "5fa61bbb94d0")
+    assert {"report_clicks_by_affiliate_y", "report_clicks_by_link_y"}.isdisjoint(tables)
+    assert "report_by_affiliate_y" in tables
     span = {**SPAN, "tz": "UTC"}
     assert figures(both(app, client, key, "affiliates", by="affiliate", **span),
                    "clicks") == {("annie", "USD"): (3,), ("bob", "USD"): (2,)}
     assert figures(both(app, client, key, "affiliates", by="link", **span), "clicks") == {
         ("https://a.example/1", "USD"): (3,), ("https://b.example/2", "USD"): (2,)}
     assert run_cli(app, "report", "check").exit_code == 0
-    with app.app_context(), db.engine.begin() as conn:
-        conn.execute(text("DROP TABLE alembic_version"))
 
 
 def test_a_range_ending_today_reads_its_last_year_whole_less_the_days_to_come():
