@@ -155,14 +155,10 @@ def _sqlite_url(url: str) -> str:
     return prefix + str(path)
 
 
-def create_app(
-    config_path: str | None = None,
-    overrides: Mapping[str, Mapping[str, Any]] | None = None,
-) -> Flask:
-    """Build the app from ``config_path`` (or ``$AFFSRV_CONFIG``), the environment and
-    ``overrides``."""
-    settings = load_settings(config_path, overrides=overrides)
-    app = AffsrvFlask(__name__)
+def init_core(app: Flask, settings: dict[str, Any]) -> None:
+    """What every affsrv app stands on, its views apart: the settings, the database (SQLite
+    tuned), the JSON encoder, the logs and the rate limiter. ``create_app`` adds the views;
+    the benchmark's ladder app (``bench/floor.py``) stands on this alone."""
     url = _sqlite_url(database_url(settings))
     app.config.update(
         AFFSRV=settings,
@@ -173,16 +169,26 @@ def create_app(
     )
     app.json = OrjsonProvider(app)
     app.json.sort_keys = False
+    app.extensions["affsrv_logs"] = AppLogs(settings["logs"])
+    db.init_app(app)
+    _tune_sqlite(app)
+    ratelimits.init_app(app)
+
+
+def create_app(
+    config_path: str | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Flask:
+    """Build the app from ``config_path`` (or ``$AFFSRV_CONFIG``), the environment and
+    ``overrides``."""
+    settings = load_settings(config_path, overrides=overrides)
+    app = AffsrvFlask(__name__)
+    init_core(app, settings)
     proxies = settings["server"]["trusted_proxies"]
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.wsgi_app = BodyDrain(app.wsgi_app)  # type: ignore[method-assign]
-
-    app.extensions["affsrv_logs"] = AppLogs(settings["logs"])
-    db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
-    _tune_sqlite(app)
-    ratelimits.init_app(app)
 
     for domain in DOMAINS:
         _domain_module(domain, "models")

@@ -206,13 +206,8 @@ def create_ladder_app(database_url: str, logs_dir: str | None = None) -> Flask:
     import shutil
     import tempfile
 
-    from affsrv import ratelimits
-    from affsrv.app import _engine_options, _sqlite_url, _tune_sqlite, import_models
-    from affsrv.config import database_url as configured_url
+    from affsrv.app import import_models, init_core
     from affsrv.config import load_settings
-    from affsrv.extensions import db
-    from affsrv.jsonprovider import OrjsonProvider
-    from affsrv.logs import AppLogs
     from affsrv.tracking.services import init_click_buffer
 
     settings = load_settings(overrides={
@@ -224,19 +219,10 @@ def create_ladder_app(database_url: str, logs_dir: str | None = None) -> Flask:
         settings["logs"]["dir"] = tempfile.mkdtemp(prefix="affsrv-ladder-logs-")
         atexit.register(shutil.rmtree, settings["logs"]["dir"], ignore_errors=True)
     app = Flask(__name__)
-    url = _sqlite_url(configured_url(settings))
-    app.config.update(AFFSRV=settings, SQLALCHEMY_DATABASE_URI=url,
-                      SQLALCHEMY_ENGINE_OPTIONS=_engine_options(url),
-                      MAX_CONTENT_LENGTH=settings["server"]["max_body_bytes"])
-    # Answers encoded as affsrv encodes them (orjson): the answer step measures building the
-    # answer, not the standard library's encoder (on every step, the floor's echo included).
-    app.json = OrjsonProvider(app)
-    app.json.sort_keys = False
-    app.extensions["affsrv_logs"] = AppLogs(settings["logs"])
     import_models()
-    db.init_app(app)
-    _tune_sqlite(app)
-    ratelimits.init_app(app)
+    # affsrv's own set-up, views apart: its answers are encoded as affsrv encodes them
+    # (orjson), so the answer step measures building the answer, not another encoder.
+    init_core(app, settings)
     init_click_buffer(app)
     reader = RawReader(database_url)
     for step in LADDER:
