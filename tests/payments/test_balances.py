@@ -41,7 +41,7 @@ def _ledger(app) -> tuple[int, dict[str, int]]:
     50.00 approved in EUR (not the ledger's currency), 5.00 paid; bob: 7.00 pending; cy:
     nothing."""
     product = add_product(app)
-    codes = {code: code for code in ("ann", "bob", "cy")}
+    codes = ("ann", "bob", "cy")
     for code in codes:
         add_affiliate(app, code=code)
     with app.app_context():

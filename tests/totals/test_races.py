@@ -244,13 +244,13 @@ def test_a_cart_takes_its_items_in_product_order_whatever_order_they_come_in(mak
     item = notification()["lineItems"][0]
     items = [{**item, "itemNo": "HIGH-1", "productPrice": 20.0},
              {**item, "itemNo": "LOW-1", "productPrice": 10.0}]
-    approval_started = threading.Event()
-    held: list[bool] = []
+    approval_started, cart_holds_a_row = threading.Event(), threading.Event()
     outcomes: list[Any] = []
 
     def hold_after_the_first_commission(conn, cursor, statement, *args) -> None:
-        if statement.lstrip().upper().startswith("INSERT INTO COMMISSIONS") and not held:
-            held.append(True)
+        if (statement.lstrip().upper().startswith("INSERT INTO COMMISSIONS")
+                and not cart_holds_a_row.is_set()):
+            cart_holds_a_row.set()
             assert approval_started.wait(30)
             time.sleep(0.5)  # the approval's first update is sent meanwhile (bounded wait)
 
@@ -259,11 +259,7 @@ def test_a_cart_takes_its_items_in_product_order_whatever_order_they_come_in(mak
         outcomes.append(post_ins(approved.test_client(), sale).status_code)
 
     def approve_once_the_cart_holds_its_first_row() -> None:
-        for _ in range(600):  # until the cart has recorded its first commission (bounded)
-            if held:
-                break
-            time.sleep(0.01)
-        assert held, "the cart never recorded a commission"
+        assert cart_holds_a_row.wait(30), "the cart never recorded a commission"
         with pending.app_context():
             approval_started.set()
             outcomes.append(set_status(waiting, CommissionStatus.APPROVED))
