@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
+from itertools import product
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -316,26 +317,32 @@ def _signed_ranges(period: Period, quarters: Rollup, days: Rollup, months: Rollu
     def cost(ranges: list[SignedRange]) -> int:
         return sum(max(0, min(high, upto[table]) - low) for table, low, high, _ in ranges)
 
-    best, best_cost = plain, cost(plain)
-    for first_month in sorted(month_bounds(first_day)):
-        for end_month in sorted(month_bounds(end_day)):
-            for first_year in sorted(year_bounds(first_month)):
-                for end_year in sorted(year_bounds(end_month)):
-                    ranges = list(ends)
-                    for table, low, high, sign in (
-                        (days.table, first_day, _month_start(first_month) // DAY_SECONDS, 1),
-                        (months.table, first_month, first_year * 12, 1),
-                        (years.table, first_year, end_year, 1),
-                        (months.table, end_year * 12, end_month, 1),
-                        (days.table, _month_start(end_month) // DAY_SECONDS, end_day, 1),
-                    ):
-                        if low < high:
-                            ranges.append((table, low, high, sign))
-                        elif high < low:  # a range backwards: taken away
-                            ranges.append((table, high, low, -sign))
-                    if cost(ranges) < best_cost:
-                        best, best_cost = ranges, cost(ranges)
-    return best
+    def cover(first_month: int, end_month: int, first_year: int, end_year: int
+              ) -> list[SignedRange]:
+        """Days up to a month, months up to a year, the years, and down again at the other
+        end; a piece running backwards is taken away."""
+        ranges = list(ends)
+        for table, low, high in (
+            (days.table, first_day, _month_start(first_month) // DAY_SECONDS),
+            (months.table, first_month, first_year * 12),
+            (years.table, first_year, end_year),
+            (months.table, end_year * 12, end_month),
+            (days.table, _month_start(end_month) // DAY_SECONDS, end_day),
+        ):
+            if low < high:
+                ranges.append((table, low, high, 1))
+            elif high < low:
+                ranges.append((table, high, low, -1))
+        return ranges
+
+    candidates = (
+        cover(first_month, end_month, first_year, end_year)
+        for first_month, end_month in product(sorted(month_bounds(first_day)),
+                                              sorted(month_bounds(end_day)))
+        for first_year, end_year in product(sorted(year_bounds(first_month)),
+                                            sorted(year_bounds(end_month)))
+    )
+    return min([plain, *candidates], key=cost)  # the first of equal costs: plain on a tie
 
 
 def _time_ranges(period: Period, quarters: Rollup, hours: Rollup | None
