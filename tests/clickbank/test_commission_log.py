@@ -139,3 +139,19 @@ def test_a_clickbank_commission_has_no_buyer_ip_and_is_sourced_clickbank(cb):
         sale = db.session.scalar(select(Commission))
         assert (sale.ip, sale.source, sale.notes) == (
             "", "clickbank", "ClickBank SALE ABCD1234 item WIDGET-1")
+
+
+@pytest.mark.parametrize("refund_first", [False, True], ids=["plain", "refund-first"])
+def test_a_sale_that_earns_or_is_reversed_at_once_logs_no_unchanged_commission(cb, refund_first):
+    """A plain sale, and a sale reversed at once by the refund stored before it, both change a
+    commission as they should: commission.log says nothing of either (the early refund itself
+    found no sale to reverse, and says so)."""
+    add_product(cb, sku="WIDGET-1", commission_rate=Decimal("10"))
+    client = cb.test_client()
+    kinds = ("RFND", "SALE") if refund_first else ("SALE",)
+    for kind in kinds:
+        assert post_ins(client, notification(affiliate="annie", transactionType=kind)
+                        ).status_code == 200
+    unchanged = _commission_lines(cb, "ins: commission not changed")
+    assert [line["type"] for line in unchanged] == (["RFND"] if refund_first else [])
+    assert _commissions(cb) == [("ABCD1234", Decimal("5.00"), "USD")]

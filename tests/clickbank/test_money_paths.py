@@ -313,6 +313,29 @@ def test_a_failure_late_in_intake_leaves_nothing_of_the_notification(make_app):
     assert [c.commission_total for c in _commissions(app)] == [Decimal("5.00"), Decimal("5.00")]
 
 
+
+def test_a_failure_late_in_a_sale_whose_refund_came_first_leaves_only_the_refund(make_app):
+    """The cart's first item is reversed at once (its refund was stored before the sale); the
+    second item's e-mail is then refused: that reversal is not kept on its own either."""
+    app = make_app(commissions={"require_approval": False},
+                   mail={"enabled": True, "affiliate_emails": True})
+    add_cb_account(app)
+    add_affiliate(app, code="annie", email="annie@aff.example")
+    add_product(app, sku="WIDGET-1", commission_rate=Decimal("10"))
+    add_product(app, name="Late Bump", sku="BUMP-1", commission_rate=Decimal("50"))
+    client = app.test_client()
+    assert post_ins(client, notification(affiliate="annie", transactionType="RFND")
+                    ).status_code == 200
+    doc = notification(affiliate="annie")
+    doc["lineItems"].append({**doc["lineItems"][0], "itemNo": "BUMP-1", "productPrice": 10.00})
+    with _refused_outbox_rows(app, "Late Bump"):
+        r = post_ins(client, doc)
+        assert r.status_code == 503, r.get_data(as_text=True)
+        assert (count_rows(app, Order), count_rows(app, Commission)) == (1, 0)
+    assert post_ins(client, {**doc, "attemptCount": 2}).get_data(as_text=True) == "stored\n"
+    assert [(c.commission_total, c.status) for c in _commissions(app)] == [
+        (Decimal("5.00"), CommissionStatus.REVERSED), (Decimal("5.00"), CommissionStatus.APPROVED)]
+
 # 6. The clawback twin of a paid commission in another currency ---------------------------------
 
 def test_a_paid_eur_commission_charged_back_is_clawed_back_in_eur(make_app, api_key):
