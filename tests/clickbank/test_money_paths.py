@@ -313,7 +313,6 @@ def test_a_failure_late_in_intake_leaves_nothing_of_the_notification(make_app):
     assert [c.commission_total for c in _commissions(app)] == [Decimal("5.00"), Decimal("5.00")]
 
 
-
 def test_a_failure_late_in_a_sale_whose_refund_came_first_leaves_only_the_refund(make_app):
     """The cart's first item is reversed at once (its refund was stored before the sale); the
     second item's e-mail is then refused: that reversal is not kept on its own either."""
@@ -335,6 +334,7 @@ def test_a_failure_late_in_a_sale_whose_refund_came_first_leaves_only_the_refund
     assert post_ins(client, {**doc, "attemptCount": 2}).get_data(as_text=True) == "stored\n"
     assert [(c.commission_total, c.status) for c in _commissions(app)] == [
         (Decimal("5.00"), CommissionStatus.REVERSED), (Decimal("5.00"), CommissionStatus.APPROVED)]
+
 
 # 6. The clawback twin of a paid commission in another currency ---------------------------------
 

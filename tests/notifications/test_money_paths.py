@@ -68,7 +68,6 @@ def test_a_paid_clickbank_commission_charged_back_is_announced_once(shop):
     assert [n["transactionType"] for n in sent] == ["SALE", "PAYMENT", "CGBK"]
 
 
-
 def test_a_clickbank_sale_whose_refund_came_first_is_announced_as_the_two_orders_it_is(shop):
     """The refund reverses the sale the moment it is stored, inside the sale's intake: the
     merchant hears of the two ClickBank orders, not of a third RFND for that reversal."""
@@ -84,6 +83,7 @@ def test_a_clickbank_sale_whose_refund_came_first_is_announced_as_the_two_orders
         sent = _delivered(shop, merchant)
     assert [(n["transactionType"], n["receipt"]) for n in sent] == [
         ("RFND", "ABCD1234"), ("SALE", "ABCD1234")]
+
 
 def test_two_refunds_of_one_sale_at_once_announce_it_once(shop, api_key):
     """A second Data API refund of the sale completes while the first is between its read and
