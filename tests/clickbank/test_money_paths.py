@@ -291,10 +291,10 @@ def _refused_outbox_rows(app: Flask, marker: str) -> Iterator[None]:
                 conn.execute(text("DROP FUNCTION refuse_marked()"))
 
 
-def test_a_failure_late_in_intake_leaves_nothing_of_the_notification(make_app):
-    """The second item's e-mail (written after the first item's commission) is refused by the
-    database: nothing of the notification stays, ClickBank is told to retry (503, not a 200
-    'duplicate' that would lose it), and the retry stores it whole."""
+def _late_bump_cart(make_app) -> tuple[Flask, dict]:
+    """An app mailing Annie about each commission, and a sale of a cart whose second item,
+    "Late Bump", is written after the first item's commission (``_refused_outbox_rows``
+    can refuse its e-mail)."""
     app = make_app(commissions={"require_approval": False},
                    mail={"enabled": True, "affiliate_emails": True})
     add_cb_account(app)
@@ -303,6 +303,14 @@ def test_a_failure_late_in_intake_leaves_nothing_of_the_notification(make_app):
     add_product(app, name="Late Bump", sku="BUMP-1", commission_rate=Decimal("50"))
     doc = notification(affiliate="annie")
     doc["lineItems"].append({**doc["lineItems"][0], "itemNo": "BUMP-1", "productPrice": 10.00})
+    return app, doc
+
+
+def test_a_failure_late_in_intake_leaves_nothing_of_the_notification(make_app):
+    """The second item's e-mail (written after the first item's commission) is refused by the
+    database: nothing of the notification stays, ClickBank is told to retry (503, not a 200
+    'duplicate' that would lose it), and the retry stores it whole."""
+    app, doc = _late_bump_cart(make_app)
     client = app.test_client()
     with _refused_outbox_rows(app, "Late Bump"):
         r = post_ins(client, doc)
@@ -316,17 +324,10 @@ def test_a_failure_late_in_intake_leaves_nothing_of_the_notification(make_app):
 def test_a_failure_late_in_a_sale_whose_refund_came_first_leaves_only_the_refund(make_app):
     """The cart's first item is reversed at once (its refund was stored before the sale); the
     second item's e-mail is then refused: that reversal is not kept on its own either."""
-    app = make_app(commissions={"require_approval": False},
-                   mail={"enabled": True, "affiliate_emails": True})
-    add_cb_account(app)
-    add_affiliate(app, code="annie", email="annie@aff.example")
-    add_product(app, sku="WIDGET-1", commission_rate=Decimal("10"))
-    add_product(app, name="Late Bump", sku="BUMP-1", commission_rate=Decimal("50"))
+    app, doc = _late_bump_cart(make_app)
     client = app.test_client()
     assert post_ins(client, notification(affiliate="annie", transactionType="RFND")
                     ).status_code == 200
-    doc = notification(affiliate="annie")
-    doc["lineItems"].append({**doc["lineItems"][0], "itemNo": "BUMP-1", "productPrice": 10.00})
     with _refused_outbox_rows(app, "Late Bump"):
         r = post_ins(client, doc)
         assert r.status_code == 503, r.get_data(as_text=True)

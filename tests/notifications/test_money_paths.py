@@ -20,6 +20,14 @@ def shop(make_app):
     return app
 
 
+@pytest.fixture
+def cb_shop(shop):
+    """The shop selling Annie's widget through ClickBank (20% commission)."""
+    add_cb_account(shop)
+    add_product(shop, sku="WIDGET-1", commission_rate=Decimal("20"))
+    return shop
+
+
 def _pay(app, amount: str) -> None:
     paid = run_cli(app, "payment", "add", "--affiliate", "annie", "--method", "PayPal",
                    "--amount", amount)
@@ -52,35 +60,32 @@ def test_a_paid_commission_charged_back_by_the_data_api_is_announced_once_as_cgb
     assert clawback["lineItems"][0]["affiliatePayout"] == Decimal("-10.00")
 
 
-def test_a_paid_clickbank_commission_charged_back_is_announced_once(shop):
+def test_a_paid_clickbank_commission_charged_back_is_announced_once(cb_shop):
     """ClickBank's CGBK is announced as the order it is; the clawback it causes adds none."""
-    add_cb_account(shop)
-    add_product(shop, sku="WIDGET-1", commission_rate=Decimal("20"))
     merchant = Receiver()
     with merchant.running():
-        subscribe(shop, merchant.url)
-        client = shop.test_client()
+        subscribe(cb_shop, merchant.url)
+        client = cb_shop.test_client()
         assert post_ins(client, notification(affiliate="annie")).status_code == 200
-        _pay(shop, "9.99")
+        _pay(cb_shop, "9.99")
         assert post_ins(client, notification(affiliate="annie", transactionType="CGBK")
                         ).status_code == 200
-        sent = _delivered(shop, merchant)
+        sent = _delivered(cb_shop, merchant)
     assert [n["transactionType"] for n in sent] == ["SALE", "PAYMENT", "CGBK"]
 
 
-def test_a_clickbank_sale_whose_refund_came_first_is_announced_as_the_two_orders_it_is(shop):
+def test_a_clickbank_sale_whose_refund_came_first_is_announced_as_the_two_orders_it_is(
+        cb_shop):
     """The refund reverses the sale the moment it is stored, inside the sale's intake: the
     merchant hears of the two ClickBank orders, not of a third RFND for that reversal."""
-    add_cb_account(shop)
-    add_product(shop, sku="WIDGET-1", commission_rate=Decimal("20"))
     merchant = Receiver()
     with merchant.running():
-        subscribe(shop, merchant.url)
-        client = shop.test_client()
+        subscribe(cb_shop, merchant.url)
+        client = cb_shop.test_client()
         for kind in ("RFND", "SALE"):
             assert post_ins(client, notification(affiliate="annie", transactionType=kind)
                             ).status_code == 200
-        sent = _delivered(shop, merchant)
+        sent = _delivered(cb_shop, merchant)
     assert [(n["transactionType"], n["receipt"]) for n in sent] == [
         ("RFND", "ABCD1234"), ("SALE", "ABCD1234")]
 
