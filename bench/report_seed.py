@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, insert
 
 from affsrv.reports.models import (
     CLICK_ROLLUPS,
@@ -303,6 +303,18 @@ def write_rollups(engine: Engine, g: Generated, log: Any = print) -> int:
         written += len(rows.keys[0])
         log(f"  {table.name}: {len(rows.keys[0])} rows")
     return written
+
+
+def add_affiliates(engine: Engine, count: int) -> None:
+    """The generated business's affiliates: id ``i + 1`` has the code ``aff<i>`` (as the
+    clicks' ids and the sales' codes are drawn), so a report narrowed to an affiliate finds
+    its clicks and the affiliates report labels clicks and sales alike."""
+    from affsrv.affiliates.models import Affiliate
+
+    with engine.begin() as connection:
+        connection.execute(insert(Affiliate.__table__), [
+            {"id": i + 1, "code": f"aff{i}", "email": f"aff{i}@bench.invalid"}
+            for i in range(count)])
 
 
 def _insert(connection: Connection, name: str, names: list[str],

@@ -49,7 +49,7 @@ from affsrv.reports.keys import create_report_key  # noqa: E402
 from affsrv.reports.models import sales_q  # noqa: E402
 from affsrv.reports.rollups import all_rollup_tables  # noqa: E402
 from bench.deep_paging import _drop, _ensure_database  # noqa: E402
-from bench.report_seed import generate, write_rollups  # noqa: E402
+from bench.report_seed import add_affiliates, generate, write_rollups  # noqa: E402
 
 
 def seed(app: Any, orders: int, clicks: int, days: int, seed_value: int) -> None:
@@ -63,6 +63,7 @@ def seed(app: Any, orders: int, clicks: int, days: int, seed_value: int) -> None
             with db.engine.begin() as connection:
                 connection.exec_driver_sql("PRAGMA journal_mode=WAL")
         rows = write_rollups(db.engine, generated, log=lambda line: print(line, flush=True))
+        add_affiliates(db.engine, generated.shape.affiliates)
     print(f"  seeded {rows} rollup rows in {time.perf_counter() - began:.0f} s "
           f"({time.process_time() - cpu:.0f} s CPU in this process)", flush=True)
 
@@ -123,9 +124,19 @@ def _queries(days: int) -> list[tuple[str, str, dict[str, str]]]:
          {"by": "weekday-hour", "tz": "Asia/Kolkata", **whole}),
         ("sales by country, 31 days, filtered by affiliate", "sales",
          {"by": "country", "affiliate": "aff7", **month}),
+        (f"sales by country, {days} days, filtered by affiliate", "sales",
+         {"by": "country", "affiliate": "aff7", **whole}),
+        (f"sales by day, {days} days, filtered by affiliate", "sales",
+         {"by": "day", "affiliate": "aff7", **whole}),
+        (f"sales by country, {days} days, filtered by product", "sales",
+         {"by": "country", "product": "7", **whole}),
     ]
     for by in ("affiliate", "product", "link", "day", "country"):
         queries.append((f"affiliates by {by}, {days} days", "affiliates", {"by": by, **whole}))
+    # The affiliate's own dashboard (affsrv.portal): by day, product and link, one affiliate.
+    queries += [(f"affiliates by {by}, {span} days, one affiliate", "affiliates",
+                 {"by": by, "affiliate": "aff7", **dates})
+                for span, dates in ((31, month), (days, whole)) for by in ("day", "product")]
     queries.append(("today (America/New_York)", "today", {"tz": "America/New_York"}))
     return queries
 

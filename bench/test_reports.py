@@ -34,8 +34,13 @@ def test_report_benchmark_runs_at_a_tiny_scale(tmp_path: Path) -> None:
         "sales by day, 730 days, America/New_York",
         "sales by weekday-hour, 730 days, Asia/Kolkata",
         "sales by country, 31 days, filtered by affiliate",
+        "sales by country, 730 days, filtered by affiliate",
+        "sales by day, 730 days, filtered by affiliate",
+        "sales by country, 730 days, filtered by product",
         *(f"affiliates by {by}, 730 days" for by in (
             "affiliate", "product", "link", "day", "country")),
+        *(f"affiliates by {by}, {days} days, one affiliate"
+          for days in (31, 730) for by in ("day", "product")),
         "today (America/New_York)",
     ]
     floors = set()

@@ -24,6 +24,11 @@ writers both count. Time is bucketed in UTC:
   (India, Nepal, ...). ``report_week_quarters_m`` (UTC month, quarter hour of the UTC week,
   currency) answers the hour and weekday groupings for the whole months of a range in which
   the zone's offset does not change. A filtered report reads the wide rollups.
+- The wide rollups (``report_sales_*``, ``report_postal_*``, ``report_clicks_q``/``_d``) have
+  an index (filter, bucket) per filter a report takes (account, product, affiliate, country)
+  besides their key, which leads with the bucket: a report narrowed to one affiliate (as the
+  affiliate's own pages are, at every view) reads that affiliate's rows in its range, not
+  every affiliate's.
 - ``report_by_postal_d``/``_m`` (postal code and currency) answer the unfiltered postal report
   as the other narrow rollups do: their rows are bounded by codes x days or months, not by
   orders (the wide postal rollups keep about a row per order).
@@ -45,7 +50,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Integer, String, Table
+from sqlalchemy import BigInteger, Column, Index, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column
 
 from affsrv.db.types import BigId, MoneySum, UTCDateTime, utcnow
@@ -80,6 +85,10 @@ NARROW_GROUPS = ("country", "state", "product", "affiliate", "account", "method"
 YEAR_GROUPS = ("affiliate", "postal")
 #: The dimensions of the click rollups.
 CLICK_DIMENSIONS = ("affiliate_id", "product_id", "link_id", "country")
+#: The dimensions a report can be narrowed to (``Filters``), in the sales rollups' and the
+#: click rollups' terms: each has an index (it, bucket) in the wide rollups that have it.
+FILTER_DIMENSIONS = ("account", "product", "affiliate", "country", "affiliate_id",
+                     "product_id")
 
 _WIDTHS = {"account": 64, "product": 64, "affiliate": 64, "method": 32, "country": 2,
            "state": 100, "postal": 20, "currency": 3}
@@ -102,32 +111,42 @@ class Rollup:
     dimensions: tuple[str, ...]
 
 
-def _sales_rollup(name: str, grain: str, dimensions: tuple[str, ...]) -> Rollup:
+def _filter_indexes(name: str, dimensions: tuple[str, ...], wide: bool) -> list[Index]:
+    """A wide rollup's indexes (filter, bucket); none for the others, which no filtered
+    report reads."""
+    return [Index(f"ix_{name}_{d}_bucket", d, "bucket")
+            for d in dimensions if wide and d in FILTER_DIMENSIONS]
+
+
+def _sales_rollup(name: str, grain: str, dimensions: tuple[str, ...],
+                  wide: bool = False) -> Rollup:
     table = Table(
         name, db.metadata,
         Column("bucket", Integer, primary_key=True, autoincrement=False),
         *(_dimension(d) for d in dimensions),
         *(Column(m, MoneySum() if m in MONEY_MEASURES else BigInteger, nullable=False)
           for m in SALES_MEASURES),
+        *_filter_indexes(name, dimensions, wide),
     )
     return Rollup(table, grain, dimensions)
 
 
-def _click_rollup(name: str, grain: str,
-                  dimensions: tuple[str, ...] = CLICK_DIMENSIONS) -> Rollup:
+def _click_rollup(name: str, grain: str, dimensions: tuple[str, ...] = CLICK_DIMENSIONS,
+                  wide: bool = False) -> Rollup:
     table = Table(
         name, db.metadata,
         Column("bucket", Integer, primary_key=True, autoincrement=False),
         *(_dimension(d) for d in dimensions),
         Column("clicks", BigInteger, nullable=False),
+        *_filter_indexes(name, dimensions, wide),
     )
     return Rollup(table, grain, dimensions)
 
 
-sales_q = _sales_rollup("report_sales_q", QUARTER, SALES_DIMENSIONS)
-sales_d = _sales_rollup("report_sales_d", DAY, SALES_DIMENSIONS)
-postal_q = _sales_rollup("report_postal_q", QUARTER, POSTAL_DIMENSIONS)
-postal_d = _sales_rollup("report_postal_d", DAY, POSTAL_DIMENSIONS)
+sales_q = _sales_rollup("report_sales_q", QUARTER, SALES_DIMENSIONS, wide=True)
+sales_d = _sales_rollup("report_sales_d", DAY, SALES_DIMENSIONS, wide=True)
+postal_q = _sales_rollup("report_postal_q", QUARTER, POSTAL_DIMENSIONS, wide=True)
+postal_d = _sales_rollup("report_postal_d", DAY, POSTAL_DIMENSIONS, wide=True)
 #: Every sale's time alone: the unfiltered day, hour and weekday groupings.
 times_q = _sales_rollup("report_times_q", QUARTER, ("currency",))
 #: The same per UTC hour: a quarter of the rows, for zones whose offsets are whole hours.
@@ -141,8 +160,8 @@ narrow_d = {g: _sales_rollup(f"report_by_{g}_d", DAY, (g, "currency")) for g in 
 narrow_m = {g: _sales_rollup(f"report_by_{g}_m", MONTH, (g, "currency"))
             for g in NARROW_GROUPS}
 narrow_y = {g: _sales_rollup(f"report_by_{g}_y", YEAR, (g, "currency")) for g in YEAR_GROUPS}
-clicks_q = _click_rollup("report_clicks_q", QUARTER)
-clicks_d = _click_rollup("report_clicks_d", DAY)
+clicks_q = _click_rollup("report_clicks_q", QUARTER, wide=True)
+clicks_d = _click_rollup("report_clicks_d", DAY, wide=True)
 click_times_q = _click_rollup("report_click_times_q", QUARTER, ())
 click_times_h = _click_rollup("report_click_times_h", HOUR, ())
 click_narrow_d = {d: _click_rollup(f"report_clicks_by_{d.removesuffix('_id')}_d", DAY, (d,))

@@ -45,6 +45,7 @@ from affsrv.db.types import Money
 from affsrv.errors import DomainError
 from affsrv.reports.models import (
     DAY_SECONDS,
+    FILTER_DIMENSIONS,
     HOUR_SECONDS,
     MINUTE_SECONDS,
     QUARTER_SECONDS,
@@ -446,8 +447,7 @@ def _sums(ranges: list[Any], key_of: Any, filters: Filters,
         c = table.c
         negated = bool(sign) and sign[0] < 0
         conditions = [c.bucket >= low, c.bucket < high]
-        for name in ("account", "product", "affiliate", "country", "affiliate_id",
-                     "product_id"):
+        for name in FILTER_DIMENSIONS:
             wanted = getattr(filters, name)
             if wanted is not None and name in c:
                 conditions.append(c[name] == wanted)

@@ -8,15 +8,18 @@ changes (New York, Berlin, Lord Howe's half-hour change) and quarter-hour Kathma
 from __future__ import annotations
 
 import random
+import re
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
+from affsrv.affiliates.models import Affiliate
 from affsrv.extensions import db
+from affsrv.reports.rollups import ClickFact, SaleFact, add_click_facts, add_sale_facts
 from affsrv.reports.services import (
     Filters,
     affiliates_report,
@@ -25,6 +28,7 @@ from affsrv.reports.services import (
     zone_named,
 )
 from tests.clickbank.support import add_cb_account, run_cli
+from tests.helpers import add_affiliate
 from tests.reports.support import both, figures, migrate_down_and_up, report_key, store
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -143,6 +147,95 @@ def test_long_reports_read_the_bounded_rollups(shop):
     by_day = sql(affiliates_report, "day", "America/New_York")
     assert "report_click_times_h" in by_day and "report_times_h" in by_day
     assert "report_click_times_q" not in by_day
+
+
+SALES_WIDE = ("report_sales_q", "report_sales_d", "report_postal_q", "report_postal_d")
+CLICKS_WIDE = ("report_clicks_q", "report_clicks_d")
+
+
+def _plans(app, call) -> list[tuple[str, str]]:
+    """Each SQL statement ``call(connection)`` runs, with the database's plan for it."""
+    seen: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, parameters, *args):
+        seen.append((statement, parameters))
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            with db.engine.connect() as connection:
+                call(connection)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        plans = []
+        with db.engine.begin() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if not sqlite:
+                # The test's tables are small enough to read whole; at scale they are not.
+                connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            for statement, parameters in seen:
+                explain = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN "
+                rows = connection.exec_driver_sql(explain + statement, parameters).all()
+                plans.append((statement, "\n".join(str(row[-1]) for row in rows)))
+    return plans
+
+
+@pytest.mark.parametrize("narrowed_to", ["affiliate", "product", "country", "account"])
+def test_narrowed_reports_read_the_filters_rows_by_its_index(shop, narrowed_to):
+    """The wide rollups' keys lead with the bucket: without an index per filter, a report
+    narrowed to one affiliate (as the affiliate's own pages are, at every view), product,
+    country or account would read every row of its range."""
+    app, _, _ = shop
+    code = add_affiliate(app, code="aff7")
+    with app.app_context():
+        affiliate_id = db.session.scalar(select(Affiliate.id).where(Affiliate.code == code))
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    moments = [start + timedelta(days=d, hours=h) for d in range(40) for h in (3, 15)]
+    # Sixty of each (a sixtieth of the rows for each value, as one affiliate's share of a
+    # large program), so the planners prefer each filter's index to the bucket's.
+    places = [f"{chr(65 + a // 26)}{chr(65 + a % 26)}" for a in range(60)]
+    with app.app_context(), db.engine.begin() as connection:
+        add_sale_facts(connection, [
+            SaleFact(at=at, account=f"acct{a}", product=str(a + 1), affiliate=f"aff{a}",
+                     method="VISA", country=places[a], state="CO", postal=f"8{a:04d}",
+                     currency="USD", orders=1, gross=Decimal("10.00"),
+                     commissions=Decimal("1.00"))
+            for at in moments for a in range(60)])
+        add_click_facts(connection, [
+            ClickFact(at, affiliate_id if a == 7 else 1000 + a, a + 1, 0, places[a])
+            for at in moments for a in range(60)])
+        connection.exec_driver_sql("ANALYZE")
+    # Ragged ends in New York: both the quarter-hour and the day rollups are read. The
+    # filter's value is affiliate 7's.
+    period = make_period(date(2026, 3, 3), date(2026, 4, 5), zone_named("America/New_York"),
+                         800)
+    filters = Filters(**{narrowed_to: {"affiliate": code, "product": "8", "country": places[7],
+                                       "account": "acct7"}[narrowed_to]})
+    calls = [lambda c, by=by: sales_report(c, by, period, filters)
+             for by in ("country", "day", "postal", "affiliate")]
+    wide = dict.fromkeys(SALES_WIDE, narrowed_to)
+    if narrowed_to != "account":  # the affiliates report has no account filter (no clicks')
+        calls += [lambda c, by=by: affiliates_report(c, by, period, filters)
+                  for by in ("day", "product", "link")]
+        wide |= dict.fromkeys(CLICKS_WIDE, {"affiliate": "affiliate_id",
+                                            "product": "product_id"}.get(narrowed_to,
+                                                                         narrowed_to))
+    read = set()
+    for call in calls:
+        for statement, plan in _plans(app, call):
+            for table, column in wide.items():
+                if not re.search(rf"\b{table}\b", statement):
+                    continue
+                read.add(table)
+                index = f"ix_{table}_{column}_bucket"
+                assert index in plan, plan
+                # Every read of the table goes through that index (a bitmap heap scan on
+                # PostgreSQL fetches the rows its index scan found).
+                for line in plan.splitlines():
+                    if (re.search(rf"\b(Scan|SCAN|SEARCH)\b.*\b{table}\b", line)
+                            and "Bitmap Heap Scan" not in line):
+                        assert index in line, plan
+    assert read == set(wide)
 
 
 # Moments either side of the years' and the zones' midnights (UTC), and the postal code and
