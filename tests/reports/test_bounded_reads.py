@@ -90,12 +90,12 @@ def test_time_groupings_over_two_years_match_each_sales_local_time(shop, zone):
         k: (n,) for k, (n, _) in days.items()}
 
 
-def _statements(app, call) -> str:
-    """Every SQL statement ``call(connection)`` runs, joined."""
-    seen: list[str] = []
+def _executed(app, call) -> list[tuple[str, object]]:
+    """Every SQL statement ``call(connection)`` runs, with its parameters."""
+    seen: list[tuple[str, object]] = []
 
-    def record(conn, cursor, statement, *args):
-        seen.append(statement)
+    def record(conn, cursor, statement, parameters, *args):
+        seen.append((statement, parameters))
 
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute", record)
@@ -104,7 +104,12 @@ def _statements(app, call) -> str:
                 call(connection)
         finally:
             event.remove(db.engine, "before_cursor_execute", record)
-    return "\n".join(seen)
+    return seen
+
+
+def _statements(app, call) -> str:
+    """Every SQL statement ``call(connection)`` runs, joined."""
+    return "\n".join(statement for statement, _ in _executed(app, call))
 
 
 def test_long_reports_read_the_bounded_rollups(shop):
@@ -155,18 +160,8 @@ CLICKS_WIDE = ("report_clicks_q", "report_clicks_d")
 
 def _plans(app, call) -> list[tuple[str, str]]:
     """Each SQL statement ``call(connection)`` runs, with the database's plan for it."""
-    seen: list[tuple[str, object]] = []
-
-    def record(conn, cursor, statement, parameters, *args):
-        seen.append((statement, parameters))
-
+    seen = _executed(app, call)
     with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", record)
-        try:
-            with db.engine.connect() as connection:
-                call(connection)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", record)
         plans = []
         with db.engine.begin() as connection:
             sqlite = connection.dialect.name == "sqlite"
