@@ -432,8 +432,7 @@ class Filters:
     @property
     def narrowed(self) -> bool:
         """Whether any filter is set (then the wide rollups must be read)."""
-        return any(v is not None for v in (self.account, self.product, self.affiliate,
-                                           self.country, self.affiliate_id, self.product_id))
+        return any(getattr(self, name) is not None for name in FILTER_DIMENSIONS)
 
 
 def _sums(ranges: list[Any], key_of: Any, filters: Filters,

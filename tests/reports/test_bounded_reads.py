@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import re
 from collections import defaultdict
+from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from sqlalchemy import event, select
 
 from affsrv.affiliates.models import Affiliate
 from affsrv.extensions import db
+from affsrv.reports.models import FILTER_DIMENSIONS
 from affsrv.reports.rollups import ClickFact, SaleFact, add_click_facts, add_sale_facts
 from affsrv.reports.services import (
     Filters,
@@ -173,6 +175,12 @@ def _plans(app, call) -> list[tuple[str, str]]:
                 rows = connection.exec_driver_sql(explain + statement, parameters).all()
                 plans.append((statement, "\n".join(str(row[-1]) for row in rows)))
     return plans
+
+
+def test_every_filter_is_applied_and_indexed_through_one_list():
+    """``Filters``' fields are what ``_sums`` narrows by and what the wide rollups index
+    (``FILTER_DIMENSIONS``): a field added to one alone would be silently ignored."""
+    assert [f.name for f in fields(Filters)] == list(FILTER_DIMENSIONS)
 
 
 @pytest.mark.parametrize("narrowed_to", ["affiliate", "product", "country", "account"])
