@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+import numpy as np
+from sqlalchemy import inspect, select
 
 from affsrv.extensions import db
 from affsrv.reports.models import CLICK_ROLLUPS, SALES_ROLLUPS
 from affsrv.reports.rollups import add_click_facts, add_sale_facts, all_rollup_tables
 from bench.report_seed import (
     Shape,
+    _cents,
+    _money_texts,
     click_facts,
     generate,
     sale_facts,
@@ -36,6 +39,13 @@ def _empty(app) -> None:
             connection.execute(table.delete())
 
 
+def _index_names(app) -> dict[str, set[str]]:
+    with app.app_context():
+        found = inspect(db.engine)
+        return {t.name: {i["name"] for i in found.get_indexes(t.name)}
+                for t in all_rollup_tables()}
+
+
 def test_fast_seeder_writes_what_the_write_paths_functions_add(make_app, monkeypatch):
     monkeypatch.setattr("bench.report_seed._SLICE", 7)  # inserted a slice at a time
     app = make_app()
@@ -46,8 +56,12 @@ def test_fast_seeder_writes_what_the_write_paths_functions_add(make_app, monkeyp
         add_click_facts(connection, click_facts(generated))
     by_write_path = _contents(app)
     _empty(app)
+    indexes = _index_names(app)
+    assert indexes["report_sales_q"]  # the wide rollups' filter indexes
     with app.app_context():
         written = write_rollups(db.engine, generated, log=lambda line: None)
+    # It loads each table without its indexes and builds them after: all of them are back.
+    assert _index_names(app) == indexes
     by_fast_seeder = _contents(app)
     assert written == sum(len(rows) for rows in by_fast_seeder.values())
     for rollup in (*SALES_ROLLUPS, *CLICK_ROLLUPS):
@@ -120,3 +134,10 @@ def test_fast_seeder_writes_what_the_real_write_paths_and_recount_make(make_app)
         assert by_writes[name], name
         assert by_recount[name] == by_writes[name], name
         assert by_fast_seeder[name] == by_recount[name], name
+
+
+def test_money_texts_are_the_amounts_decimal_text():
+    cents = np.array([0, 1, -1, 5, -5, 99, 100, -100, 12345, -12345, 10**12 + 7, -(10**12) - 70],
+                     np.int64)
+    assert _money_texts(cents) == [str(_cents(v)) for v in cents.tolist()]
+    assert _money_texts(cents)[:4] == ["0.00", "0.01", "-0.01", "0.05"]
