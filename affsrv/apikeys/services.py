@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import secrets
 import threading
 import time
@@ -26,16 +25,16 @@ class ActiveKeys:
     is looked up on its first use (``learn``)."""
 
     def __init__(self) -> None:
-        self._hashes: tuple[bytes, ...] = ()
+        self._hashes: frozenset[str] = frozenset()
         self._read_at: float | None = None
         self._lock = threading.Lock()
 
-    def hashes(self, max_age: float) -> tuple[bytes, ...]:
+    def hashes(self, max_age: float) -> frozenset[str]:
         read_at = self._read_at
         if max_age > 0 and read_at is not None and time.monotonic() - read_at < max_age:
             return self._hashes
         with self._lock:
-            hashes = tuple(h.encode() for h in _load_active_hashes())
+            hashes = frozenset(_load_active_hashes())
             if max_age > 0:
                 self._hashes, self._read_at = hashes, time.monotonic()
         return hashes
@@ -44,11 +43,10 @@ class ActiveKeys:
         with self._lock:
             self._read_at = None
 
-    def learn(self, key_hash: bytes) -> None:
+    def learn(self, key_hash: str) -> None:
         """Add an active key found in the database since the last read."""
         with self._lock:
-            if key_hash not in self._hashes:
-                self._hashes = (*self._hashes, key_hash)
+            self._hashes = self._hashes | {key_hash}
 
 
 def _active_keys() -> ActiveKeys:
@@ -97,22 +95,25 @@ def _load_active_hashes() -> tuple[str, ...]:
 
 
 def is_valid_api_key(key: str) -> bool:
-    """Compare against every active key in constant time (no early exit on a match)."""
+    """Whether ``key`` is an active key: its SHA-256 looked up among the active keys' hashes.
+
+    A lookup by the hash costs the same however many keys the merchant has, and what its
+    timing could tell is about the digest of the key sent, which an attacker cannot steer
+    towards a stored one (finding a key with a chosen digest prefix is a preimage search);
+    the keys themselves are never compared."""
     if not isinstance(key, str) or not key or len(key) > 200:
         return False
-    wanted = hash_key(key).encode()
+    wanted = hash_key(key)
     keys = _active_keys()
     max_age = settings("server")["cache_seconds"]
-    found = False
-    for stored in keys.hashes(max_age):
-        found |= hmac.compare_digest(wanted, stored)
+    found = wanted in keys.hashes(max_age)
     if found or max_age <= 0:
         return found
     # Not among the cached keys: perhaps created since (`affsrv apikey create`, another worker).
     # One indexed lookup, no more than a valid call's own query costs; a new key must not be
     # refused for up to cache_seconds after the merchant made it.
     if db.session.scalar(select(ApiKey.id).where(
-            ApiKey.key_hash == wanted.decode(), ApiKey.revoked_at.is_(None))) is None:
+            ApiKey.key_hash == wanted, ApiKey.revoked_at.is_(None))) is None:
         return False
     keys.learn(wanted)
     return True

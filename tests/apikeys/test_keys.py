@@ -1,10 +1,16 @@
-"""API keys are stored hashed and checked against every active key."""
+"""API keys are stored hashed; a key sent is looked up by its hash among the active ones."""
 
 from sqlalchemy import select
 
 from affsrv.apikeys.models import ApiKey
-from affsrv.apikeys.services import create_api_key, ensure_api_key, is_valid_api_key
+from affsrv.apikeys.services import (
+    create_api_key,
+    ensure_api_key,
+    is_valid_api_key,
+    revoke_api_key,
+)
 from affsrv.extensions import db
+from affsrv.keyhash import hash_key
 
 
 def test_only_a_hash_is_stored(app):
@@ -18,6 +24,18 @@ def test_only_a_hash_is_stored(app):
         assert not is_valid_api_key(plain[:-1])
         assert not is_valid_api_key("")
         assert not is_valid_api_key("x" * 10_000)
+
+
+def test_among_many_keys_each_active_one_works_and_nothing_else(make_app):
+    app = make_app(server={"cache_seconds": 60})
+    with app.app_context():
+        made = [create_api_key(f"shop {n}") for n in range(30)]
+        for record, _ in made[::3]:
+            revoke_api_key(record.id)
+        for n, (_, plain) in enumerate(made):
+            assert is_valid_api_key(plain) is (n % 3 != 0), n
+            assert not is_valid_api_key(hash_key(plain))  # the stored hash is not a key
+            assert not is_valid_api_key(plain[:-1] + ("A" if plain[-1] != "A" else "B"))
 
 
 def test_first_key_only_when_there_is_none(app):
