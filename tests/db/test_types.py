@@ -63,6 +63,31 @@ def test_amounts_come_back_exact_with_their_places(app, column, sent, back):
             assert isinstance(got, Decimal) and str(got) == back
 
 
+def test_money_read_from_what_each_driver_gives(app):
+    """The money column's own result processor, as every read uses it: on PostgreSQL from the
+    Decimal psycopg gives for a NUMERIC, or from a float (a float8 expression's type), rounded
+    half up to cents; on SQLite from the stored cents."""
+    column = Money()
+    with app.app_context():
+        dialect = db.engine.dialect
+        impl = column.dialect_impl(dialect)
+        if dialect.name == "postgresql":
+            from_numeric = impl.result_processor(dialect, 1700)
+            from_float = impl.result_processor(dialect, 701)
+            given = [(from_numeric, Decimal("12.345"), "12.35"),
+                     (from_numeric, Decimal("-0.005"), "-0.01"),
+                     (from_numeric, Decimal("7"), "7.00"),
+                     (from_float, 0.1 + 0.2, "0.30"), (from_float, -2.5, "-2.50")]
+        else:
+            from_cents = impl.result_processor(dialect, None)
+            given = [(from_cents, 1235, "12.35"), (from_cents, -1, "-0.01"),
+                     (from_cents, 700, "7.00")]
+        for processor, value, back in given:
+            got = processor(value)
+            assert isinstance(got, Decimal) and str(got) == back, (value, got)
+        assert all(processor(None) is None for processor, _, _ in given)
+
+
 def test_floats_are_refused_for_money(app):
     code = add_affiliate(app)
     pid = add_product(app)
