@@ -10,6 +10,8 @@ the README quotes beside the benchmark tables.
                                                                        # million-click affiliate
     python bench/parts.py money --url sqlite:////tmp/b.db              # money read back
     python bench/parts.py drain --url sqlite:////tmp/b.db              # BodyDrain on a GET
+    python bench/parts.py ops --url postgresql://postgres@127.0.0.1:5432/<kept database>
+    python bench/parts.py steps --url postgresql://postgres@127.0.0.1:5432/<kept database>
 
 ``clicks`` writes batches of random clicks (1,000 each unless ``--batch-size``) through the
 click buffer's own write (link ids, bulk append, click counts, commit) and prints this
@@ -27,7 +29,16 @@ written through the click buffer, so they stay) and times the ``referrals`` op f
 turning their amounts into ``Decimal`` with the money column type's result processor (what the
 Data API's reads do); run it with ``PYTHONPATH`` pointing at a checkout of other code to compare
 that code's conversion. ``drain`` times ``drain_body`` (the ``BodyDrain`` middleware's work) on
-a landing link's request, which has no body.
+a landing link's request, which has no body. ``ops`` times each Data API op's service call
+(``data_op``: the directory, the read connection, the rows made into the answer; no HTTP) on
+random affiliates and prints the best of ``--rounds`` rounds' CPU per call, this process's and
+on PostgreSQL the server's; run it with ``PYTHONPATH`` pointing at another checkout to compare
+that code's read path. ``steps`` times, alone, two of the steps every Data API call takes
+(``is_valid_api_key``, with a key it makes unless ``--apikey`` names one, and the wrong-key
+limit's test as the view's ``failure_limit`` makes it) and, on PostgreSQL, a one-row query
+through psycopg's cursor against the same query through libpq's ``PQexecPrepared``
+(psycopg's ``pq`` layer) on one connection: the best of ``--rounds`` rounds of ``--count``
+calls each.
 """
 
 from __future__ import annotations
@@ -82,6 +93,92 @@ def measure_query(app: Any, affiliates: int, count: int) -> None:
         client, server = time.process_time() - client, _process_cpu(backend) - server
         print(f"{count} payments queries: client {client / count * 1e6:.1f} us, "
               f"server {server / count * 1e6:.1f} us of CPU per query")
+
+
+def measure_ops(app: Any, affiliates: int, count: int, rounds: int) -> None:
+    from affsrv.dataapi.services import data_op
+    from affsrv.db.reads import run_read
+
+    rng = random.Random(4)
+    with app.test_request_context("/api", method="POST"):
+        postgresql = run_read(lambda conn: conn.dialect.name) == "postgresql"
+        backend = run_read(lambda conn: conn.exec_driver_sql(
+            "SELECT pg_backend_pid()").scalar()) if postgresql else None
+        for op in ("info", "commissions", "payments", "referrals"):
+            data = {"op": op, "product": None}
+            codes = [f"aff{rng.randrange(1, affiliates + 1)}" for _ in range(count)]
+            for code in codes[:300]:  # warm up: directories, statements prepared
+                data_op(code, data)
+            best: tuple[float, float] | None = None
+            for _ in range(rounds):
+                client = time.process_time()
+                server = _process_cpu(backend) if backend else 0.0
+                for code in codes:
+                    data_op(code, data)
+                spent = ((time.process_time() - client) / count * 1e6,
+                         (_process_cpu(backend) - server) / count * 1e6 if backend else 0.0)
+                best = spent if best is None or spent[0] < best[0] else best
+            assert best is not None
+            print(f"{op}: {best[0]:.1f} us of this process's CPU per call"
+                  + (f", server {best[1]:.1f} us" if backend else "")
+                  + f" (fastest of {rounds} rounds of {count})", flush=True)
+
+
+def _fastest(rounds: int, count: int, call: Any) -> float:
+    """The fastest round's CPU per call of ``call``, in us."""
+    best = None
+    for _ in range(rounds):
+        began = time.process_time()
+        for _ in range(count):
+            call()
+        spent = (time.process_time() - began) / count * 1e6
+        best = spent if best is None else min(best, spent)
+    assert best is not None
+    return best
+
+
+def measure_steps(app: Any, apikey: str, count: int, rounds: int) -> None:
+    from flask import current_app
+
+    from affsrv.apikeys.services import is_valid_api_key
+    from affsrv.db.reads import run_read
+    from affsrv.ratelimits import _limit_items, address_key, limiter
+
+    setting = "api_key_failures_per_address"
+    with app.test_request_context("/api", method="POST",
+                                  environ_base={"REMOTE_ADDR": "127.0.0.1"}):
+        if not apikey:  # a key of its own (stays in the database, as the clicks do)
+            from affsrv.apikeys.services import create_api_key
+
+            apikey = create_api_key("bench/parts.py steps")[1]
+        if not is_valid_api_key(apikey):
+            raise SystemExit("steps: --apikey is not an active key of this database")
+
+        def limit_test() -> bool:  # what the view's lean check does before the key
+            config = current_app.config["AFFSRV"]["limits"]
+            key = address_key()
+            return all(limiter.limiter.test(item, key, setting)
+                       for item in _limit_items(config[setting]))
+
+        for label, call in (("is_valid_api_key", lambda: is_valid_api_key(apikey)),
+                            ("the wrong-key limit's test", limit_test)):
+            print(f"{label}: {_fastest(rounds, count, call):.1f} us of CPU per call",
+                  flush=True)
+        if run_read(lambda conn: conn.dialect.name) != "postgresql":
+            return
+        import psycopg
+
+        url = app.config["SQLALCHEMY_DATABASE_URI"].replace("postgresql+psycopg", "postgresql")
+        with psycopg.connect(url, autocommit=True) as conn:
+            cursor = conn.cursor()
+            conn.pgconn.prepare(b"parts_one_row", b"SELECT 1, 'x'::text WHERE 1 = $1")
+            for label, call in (
+                    ("one row, psycopg's cursor",
+                     lambda: cursor.execute("SELECT 1, 'x'::text WHERE 1 = %s", (1,)).fetchall()),
+                    ("one row, PQexecPrepared",
+                     lambda: conn.pgconn.exec_prepared(b"parts_one_row", [b"1"]))):
+                print(f"{label}: {_fastest(rounds, count, call):.1f} us of this process's CPU "
+                      "per query", flush=True)
 
 
 def measure_directory(app: Any) -> None:
@@ -201,15 +298,18 @@ def measure_top_affiliate(app: Any, products: int, clicks: int, count: int) -> N
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("part", choices=["clicks", "query", "directory", "encode",
-                                         "top-affiliate", "money", "drain"])
+                                         "top-affiliate", "money", "drain", "ops", "steps"])
     parser.add_argument("--url", required=True, help="a database seeded by bench/run.py --keep")
     parser.add_argument("--affiliates", type=int, default=100_000, help="as seeded")
     parser.add_argument("--products", type=int, default=50, help="as seeded")
     parser.add_argument("--batches", type=int, default=8, help="clicks: batches to write")
     parser.add_argument("--batch-size", type=int, default=1000, help="clicks: clicks per batch")
     parser.add_argument("--count", type=int, default=3000,
-                        help="query, encode, top-affiliate, money, drain: queries, answers or "
-                             "calls to time")
+                        help="query, encode, top-affiliate, money, drain, ops: queries, "
+                             "answers or calls to time (ops: per round and op)")
+    parser.add_argument("--rounds", type=int, default=7,
+                        help="ops, steps: rounds (the fastest kept)")
+    parser.add_argument("--apikey", help="steps: a key of the database (default: one made)")
     parser.add_argument("--clicks", type=int, default=1_000_000,
                         help="top-affiliate: clicks of the new affiliate")
     parser.add_argument("--without-rollups", action="store_true",
@@ -234,6 +334,10 @@ def main() -> None:
             measure_encode(app, args.affiliates, args.count)
         elif args.part == "money":
             measure_money(app, args.affiliates, args.count)
+        elif args.part == "steps":
+            measure_steps(app, args.apikey or "", args.count, args.rounds)
+        elif args.part == "ops":
+            measure_ops(app, args.affiliates, args.count, args.rounds)
         elif args.part == "drain":
             measure_drain(args.count * 10)
         elif args.part == "top-affiliate":

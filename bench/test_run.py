@@ -116,6 +116,11 @@ def test_benchmark_runs_end_to_end_on_sqlite(tmp_path: Path) -> None:
     assert money.stdout.count("amounts per commissions answer: ") == 3, money.stdout
     drain = _run_parts(tmp_path, "drain", "--count", "20")
     assert drain.stdout.count("drain_body on a landing link's GET: ") == 3, drain.stdout
+    ops = _run_parts(tmp_path, "ops", "--affiliates", "50", "--count", "20", "--rounds", "2")
+    assert ops.stdout.count("us of this process's CPU per call") == 4, ops.stdout
+    steps = _run_parts(tmp_path, "steps", "--count", "20", "--rounds", "2")
+    assert "is_valid_api_key: " in steps.stdout, steps.stdout
+    assert "the wrong-key limit's test: " in steps.stdout, steps.stdout
 
 
 def _run_module() -> ModuleType:  # bench/run.py is a script, not part of the package
