@@ -129,7 +129,7 @@ def test_lean_reads_give_what_sqlalchemys_execute_gives(make_app, api_key: str) 
     """Every Data API statement read the lean way (``all_rows``: on PostgreSQL a statement
     prepared on the connection and run through psycopg's pq layer, on SQLite the kept cursor)
     answers the same values, of the same types, as SQLAlchemy's own ``execute``: money, times,
-    booleans, JSON, several products, a clawback's negative row, NULLs."""
+    booleans, JSON, several products, totals after a paid commission's clawback."""
     app = make_app(commissions={"require_approval": False})
     client = app.test_client()
     code = add_affiliate(app, notes="ünïcode", extra={"tier": 2, "tags": ["a"]})
@@ -142,7 +142,7 @@ def test_lean_reads_give_what_sqlalchemys_execute_gives(make_app, api_key: str) 
         assert api(client, api_key, code, referrer=referrer).status_code == 200
     with app.app_context():
         affiliate = db.session.query(Affiliate).filter_by(code=code).one()
-        record_payment(affiliate, method="Stripe", amount="3.90")  # pays o0 and o1
+        record_payment(affiliate, method="Stripe", amount="3.90")  # pays o0 (1.50) whole
         record_payment(affiliate, method="Wire", amount="0.01")
     # o0 was paid: its refund is clawed back with a negative commission.
     refund = {"product": products[0], "ref": "o0", "type": "refund"}
