@@ -64,7 +64,7 @@ class FixedDecimal(TypeDecorator[Decimal]):
     def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
         # The same as process_result_value, without TypeDecorator's wrapper and the dialect
         # test on every value: the Data API's totals convert dozens per answer, a long report
-        # tens of thousands (on PostgreSQL the wrapper was half of a report's client CPU).
+        # tens of thousands (on PostgreSQL the wrapper took half of a long report's service CPU).
         if dialect.name == "sqlite":
             exponent = -self.scale
 
