@@ -35,10 +35,10 @@ random affiliates and prints the best of ``--rounds`` rounds' CPU per call, this
 on PostgreSQL the server's; run it with ``PYTHONPATH`` pointing at another checkout to compare
 that code's read path. ``steps`` times, alone, two of the steps every Data API call takes
 (``is_valid_api_key``, with a key it makes unless ``--apikey`` names one, and the wrong-key
-limit's test as the view's ``failure_limit`` makes it) and, on PostgreSQL, a one-row query
-through psycopg's cursor against the same query through libpq's ``PQexecPrepared``
-(psycopg's ``pq`` layer) on one connection: the best of ``--rounds`` rounds of ``--count``
-calls each.
+limit's test: the view's own ``failure_limit`` around a view doing nothing) and, on
+PostgreSQL, a one-row query through psycopg's cursor against the same query through libpq's
+``PQexecPrepared`` (psycopg's ``pq`` layer) on one connection: the best of ``--rounds`` rounds
+of ``--count`` calls each.
 """
 
 from __future__ import annotations
@@ -95,6 +95,30 @@ def measure_query(app: Any, affiliates: int, count: int) -> None:
               f"server {server / count * 1e6:.1f} us of CPU per query")
 
 
+def _fastest(rounds: int, count: int, one_round: Any, backend: int | None = None
+             ) -> tuple[float, float]:
+    """The fastest of ``rounds`` calls of ``one_round`` (which makes ``count`` calls): this
+    process's CPU per call in us, and the PostgreSQL server process ``backend``'s (0 without)."""
+    best: tuple[float, float] | None = None
+    for _ in range(rounds):
+        client = time.process_time()
+        server = _process_cpu(backend) if backend else 0.0
+        one_round()
+        spent = ((time.process_time() - client) / count * 1e6,
+                 (_process_cpu(backend) - server) / count * 1e6 if backend else 0.0)
+        best = spent if best is None or spent[0] < best[0] else best
+    assert best is not None
+    return best
+
+
+def _repeated(count: int, call: Any) -> Any:
+    def one_round() -> None:
+        for _ in range(count):
+            call()
+
+    return one_round
+
+
 def measure_ops(app: Any, affiliates: int, count: int, rounds: int) -> None:
     from affsrv.dataapi.services import data_op
     from affsrv.db.reads import run_read
@@ -109,42 +133,25 @@ def measure_ops(app: Any, affiliates: int, count: int, rounds: int) -> None:
             codes = [f"aff{rng.randrange(1, affiliates + 1)}" for _ in range(count)]
             for code in codes[:300]:  # warm up: directories, statements prepared
                 data_op(code, data)
-            best: tuple[float, float] | None = None
-            for _ in range(rounds):
-                client = time.process_time()
-                server = _process_cpu(backend) if backend else 0.0
+
+            def one_round(codes: list[str] = codes, data: dict[str, Any] = data) -> None:
                 for code in codes:
                     data_op(code, data)
-                spent = ((time.process_time() - client) / count * 1e6,
-                         (_process_cpu(backend) - server) / count * 1e6 if backend else 0.0)
-                best = spent if best is None or spent[0] < best[0] else best
-            assert best is not None
-            print(f"{op}: {best[0]:.1f} us of this process's CPU per call"
-                  + (f", server {best[1]:.1f} us" if backend else "")
+
+            client, server = _fastest(rounds, count, one_round, backend)
+            print(f"{op}: {client:.1f} us of this process's CPU per call"
+                  + (f", server {server:.1f} us" if backend else "")
                   + f" (fastest of {rounds} rounds of {count})", flush=True)
 
 
-def _fastest(rounds: int, count: int, call: Any) -> float:
-    """The fastest round's CPU per call of ``call``, in us."""
-    best = None
-    for _ in range(rounds):
-        began = time.process_time()
-        for _ in range(count):
-            call()
-        spent = (time.process_time() - began) / count * 1e6
-        best = spent if best is None else min(best, spent)
-    assert best is not None
-    return best
-
-
 def measure_steps(app: Any, apikey: str, count: int, rounds: int) -> None:
-    from flask import current_app
-
     from affsrv.apikeys.services import is_valid_api_key
     from affsrv.db.reads import run_read
-    from affsrv.ratelimits import _limit_items, address_key, limiter
+    from affsrv.ratelimits import failure_limit
 
-    setting = "api_key_failures_per_address"
+    # The Data API view's own decorator around a view doing nothing: the limit tested (and
+    # nothing counted, no failure being marked), as on every call before its key is looked at.
+    limited = failure_limit("api_key_failures_per_address")(lambda: None)
     with app.test_request_context("/api", method="POST",
                                   environ_base={"REMOTE_ADDR": "127.0.0.1"}):
         if not apikey:  # a key of its own (stays in the database, as the clicks do)
@@ -153,17 +160,10 @@ def measure_steps(app: Any, apikey: str, count: int, rounds: int) -> None:
             apikey = create_api_key("bench/parts.py steps")[1]
         if not is_valid_api_key(apikey):
             raise SystemExit("steps: --apikey is not an active key of this database")
-
-        def limit_test() -> bool:  # what the view's lean check does before the key
-            config = current_app.config["AFFSRV"]["limits"]
-            key = address_key()
-            return all(limiter.limiter.test(item, key, setting)
-                       for item in _limit_items(config[setting]))
-
         for label, call in (("is_valid_api_key", lambda: is_valid_api_key(apikey)),
-                            ("the wrong-key limit's test", limit_test)):
-            print(f"{label}: {_fastest(rounds, count, call):.1f} us of CPU per call",
-                  flush=True)
+                            ("the wrong-key limit's test", limited)):
+            spent = _fastest(rounds, count, _repeated(count, call))[0]
+            print(f"{label}: {spent:.1f} us of CPU per call", flush=True)
         if run_read(lambda conn: conn.dialect.name) != "postgresql":
             return
         import psycopg
@@ -177,8 +177,8 @@ def measure_steps(app: Any, apikey: str, count: int, rounds: int) -> None:
                      lambda: cursor.execute("SELECT 1, 'x'::text WHERE 1 = %s", (1,)).fetchall()),
                     ("one row, PQexecPrepared",
                      lambda: conn.pgconn.exec_prepared(b"parts_one_row", [b"1"]))):
-                print(f"{label}: {_fastest(rounds, count, call):.1f} us of this process's CPU "
-                      "per query", flush=True)
+                spent = _fastest(rounds, count, _repeated(count, call))[0]
+                print(f"{label}: {spent:.1f} us of this process's CPU per query", flush=True)
 
 
 def measure_directory(app: Any) -> None:

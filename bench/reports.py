@@ -67,8 +67,8 @@ def seed(app: Any, orders: int, clicks: int, days: int, seed_value: int) -> None
         add_affiliates(db.engine, generated.shape.affiliates)
         if db.engine.dialect.name == "postgresql":
             # What autovacuum would have done long before a merchant asks for a report: the
-            # planner's statistics and the visibility map (index-only scans) of the tables
-            # just loaded. Without it the first runs read the heap for every row.
+            # planner's statistics and the visibility map of the tables just loaded, so the
+            # runs measure the database a merchant would have (docs/reports.md).
             with db.engine.connect().execution_options(
                     isolation_level="AUTOCOMMIT") as connection:
                 connection.exec_driver_sql("VACUUM (ANALYZE)")

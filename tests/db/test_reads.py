@@ -112,17 +112,16 @@ def test_every_api_path_answers_after_the_database_dropped_its_connections(
     assert {r["link"] for r in referrals[str(pid)]["referrers"]} == {"https://blog.example/b"}
 
 
-def _data_api_statements() -> dict[str, tuple[Any, dict[str, Any]]]:
+def _data_api_statements() -> dict[str, Any]:
     from affsrv.affiliates.services import _INFO_BY_CODE
     from affsrv.commissions.services import _TOTALS as COMMISSIONS
     from affsrv.commissions.services import _TOTALS_FOR_PRODUCT
     from affsrv.payments.services import _TOTALS as PAYMENTS
     from affsrv.tracking.services import _REFERRAL_COUNTS, _REFERRAL_COUNTS_FOR_PRODUCT
 
-    return {"info": (_INFO_BY_CODE, {}), "commissions": (COMMISSIONS, {}),
-            "commissions (product)": (_TOTALS_FOR_PRODUCT, {}), "payments": (PAYMENTS, {}),
-            "referrals": (_REFERRAL_COUNTS, {}),
-            "referrals (product)": (_REFERRAL_COUNTS_FOR_PRODUCT, {})}
+    return {"info": _INFO_BY_CODE, "commissions": COMMISSIONS,
+            "commissions (product)": _TOTALS_FOR_PRODUCT, "payments": PAYMENTS,
+            "referrals": _REFERRAL_COUNTS, "referrals (product)": _REFERRAL_COUNTS_FOR_PRODUCT}
 
 
 def test_lean_reads_give_what_sqlalchemys_execute_gives(make_app, api_key: str) -> None:
@@ -152,7 +151,7 @@ def test_lean_reads_give_what_sqlalchemys_execute_gives(make_app, api_key: str) 
         params = {"code": code, "affiliate_id": affiliate.id, "product_id": products[1],
                   "currency": ledger_currency()}
 
-        for name, (statement, _) in _data_api_statements().items():
+        for name, statement in _data_api_statements().items():
             wanted = {k: v for k, v in params.items() if k in statement.compile().params}
             lean = run_read(lambda conn, st=statement, p=wanted: all_rows(conn, st, p))
             lean_again = run_read(lambda conn, st=statement, p=wanted: all_rows(conn, st, p))
