@@ -9,6 +9,7 @@ same script times the commit before the reports were merged and today's::
     python bench/report_write_cost.py --tree /tmp/pre-reports
     python bench/report_write_cost.py --tree . --without-rollups   # today's, writes off
     python bench/report_write_cost.py --tree . --profile
+    python bench/report_write_cost.py --tree . --pg-url postgresql://postgres@127.0.0.1:5432/test
 
 Each run stores ``--sales`` SALE notifications with an affiliate (so a commission is recorded
 with each) and a refund (RFND, reversing it) after every tenth, after ``--warm`` warm-up
@@ -34,13 +35,11 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--without-rollups", action="store_true",
                         help="the same checkout with the rollup writes switched off")
+    parser.add_argument("--pg-url", help="a PostgreSQL server: time on a new database there "
+                        "(dropped after) instead of SQLite; the server's work is then in the "
+                        "wall time only")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(args.tree).resolve()))
-
-    from affsrv import create_app
-    from affsrv.extensions import db
-    from tests.clickbank.support import add_cb_account, notification, post_ins
-    from tests.helpers import add_affiliate, add_product
 
     if args.without_rollups:
         import affsrv.clickbank.services as intake
@@ -51,8 +50,26 @@ def main() -> None:
         commission_recorded.disconnect(rollups._on_commission_recorded)
         commission_reversed.disconnect(rollups._on_commission_reversed)
     directory = tempfile.mkdtemp(prefix="write-cost-")
+    url, drop = f"sqlite:///{directory}/cost.db", None
+    if args.pg_url:
+        from tests.conftest import create_postgres_database
+
+        url, drop = create_postgres_database(args.pg_url)
+    try:
+        _time(args, url, directory)
+    finally:
+        if drop is not None:
+            drop()
+
+
+def _time(args: argparse.Namespace, url: str, directory: str) -> None:
+    from affsrv import create_app
+    from affsrv.extensions import db
+    from tests.clickbank.support import add_cb_account, notification, post_ins
+    from tests.helpers import add_affiliate, add_product
+
     app = create_app(overrides={
-        "database": {"url": f"sqlite:///{directory}/cost.db"}, "logs": {"dir": directory},
+        "database": {"url": url}, "logs": {"dir": directory},
         "commissions": {"require_approval": False}, "mail": {"enabled": False}})
     with app.app_context():
         db.create_all()
@@ -98,7 +115,8 @@ def main() -> None:
     import affsrv
 
     variant = " without the rollup writes" if args.without_rollups else ""
-    print(f"{Path(affsrv.__file__).parent}{variant}: {stored} notifications, "
+    print(f"{Path(affsrv.__file__).parent}{variant} on {url.split(':')[0].split('+')[0]}: "
+          f"{stored} notifications, "
           f"{cpu / stored * 1000:.2f} ms CPU and {wall / stored * 1000:.2f} ms wall each")
     if profiler:
         stats = pstats.Stats(profiler)

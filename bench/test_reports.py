@@ -37,8 +37,13 @@ def test_report_benchmark_runs_at_a_tiny_scale(tmp_path: Path) -> None:
         "sales by country, 730 days, filtered by affiliate",
         "sales by day, 730 days, filtered by affiliate",
         "sales by country, 730 days, filtered by product",
+        "sales by country, 31 days, filtered by account",
+        "sales by country, 730 days, filtered by account",
+        "sales by day, 730 days, filtered by account",
+        "sales by product, 730 days, filtered by country",
         *(f"affiliates by {by}, 730 days" for by in (
             "affiliate", "product", "link", "day", "country")),
+        "affiliates by product, 730 days, filtered by country",
         *(f"affiliates by {by}, {days} days, one affiliate"
           for days in (31, 730) for by in ("day", "product")),
         "today (America/New_York)",
@@ -71,3 +76,20 @@ def test_a_second_run_reuses_the_rollups_and_prints_ratios_to_the_first(tmp_path
     row = next(x for x in result.stdout.splitlines() if x.startswith("sales by postal"))
     wall_ratio, cpu_ratio = row.split()[-2:]
     assert float(wall_ratio) > 0 and float(cpu_ratio) >= 0
+
+
+def test_write_cost_script_times_sales_on_sqlite_and_postgresql(tmp_path: Path) -> None:
+    """bench/report_write_cost.py at a tiny scale, on SQLite and on a new PostgreSQL database
+    (it drops it after): one line of figures each, naming the database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AFFSRV_")}
+    for extra, name in (([], "sqlite"),
+                        (["--pg-url", "postgresql://postgres@127.0.0.1:5432/test"],
+                         "postgresql")):
+        result = subprocess.run(
+            [sys.executable, str(REPO / "bench" / "report_write_cost.py"), "--tree", str(REPO),
+             "--sales", "10", "--warm", "2", *extra],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
+        assert result.returncode == 0, result.stderr
+        line = result.stdout.strip().splitlines()[-1]
+        assert f" on {name}: 11 notifications, " in line, line  # and a refund after the 10th
+        assert line.endswith(" ms wall each"), line

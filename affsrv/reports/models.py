@@ -23,12 +23,13 @@ writers both count. Time is bucketed in UTC:
   and transitions in the range are whole hours (most zones), the quarter-hourly one otherwise
   (India, Nepal, ...). ``report_week_quarters_m`` (UTC month, quarter hour of the UTC week,
   currency) answers the hour and weekday groupings for the whole months of a range in which
-  the zone's offset does not change. A filtered report reads the wide rollups.
+  the zone's offset does not change. A report narrowed to one value reads the filtered
+  rollups (below); narrowed by two at once, the wide ones.
 - The wide rollups (``report_sales_*``, ``report_postal_*``, ``report_clicks_q``/``_d``) have
   an index (filter, bucket) per filter a report takes (account, product, affiliate, country)
-  besides their key, which leads with the bucket: a report narrowed to one affiliate (as the
-  affiliate's own pages are, at every view) reads that affiliate's rows in its range, not
-  every affiliate's.
+  besides their key, which leads with the bucket: the ragged ends of a narrowed report, a
+  narrowed postal report and one narrowed by two filters read the filter's rows in the
+  range, not every row of it.
 - ``report_by_postal_d``/``_m`` (postal code and currency) answer the unfiltered postal report
   as the other narrow rollups do: their rows are bounded by codes x days or months, not by
   orders (the wide postal rollups keep about a row per order).
@@ -39,6 +40,14 @@ writers both count. Time is bucketed in UTC:
 - ``report_clicks_by_affiliate_y`` and ``report_clicks_by_link_y`` (UTC year less 1970 and
   the affiliate or link): the same for the clicks of the affiliates report by affiliate and
   by link.
+- Filtered rollups, one per filter and group (``report_<filter>_by_<group>_d``/``_m``: the
+  filter's value, the group and the currency; ``report_<filter>_times_q``/``_h`` and
+  ``report_<filter>_week_quarters_m`` for the time groupings; ``report_<filter>_clicks_by_*``
+  and ``report_<filter>_click_times_*`` for clicks) answer a report narrowed to one account,
+  product, affiliate or country as the narrow rollups answer an unfiltered one. Their keys lead
+  with the filter, so the filtered value's rows of a range are one range of the key. Without
+  them a narrowed report read the filtered value's rows of the wide rollups, about a row per
+  order: one account of five, or a country with half the sales, meant millions of rows.
 - ``report_minutes`` (Unix seconds // 60, per account and currency only) answers today's live
   report per minute; it is small (at most 1440 rows a day per account and currency).
 
@@ -49,8 +58,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
-from sqlalchemy import BigInteger, Column, Index, Integer, String, Table
+from sqlalchemy import BigInteger, Column, Index, Integer, PrimaryKeyConstraint, String, Table
 from sqlalchemy.orm import Mapped, mapped_column
 
 from affsrv.db.types import BigId, MoneySum, UTCDateTime, utcnow
@@ -90,6 +100,11 @@ CLICK_DIMENSIONS = ("affiliate_id", "product_id", "link_id", "country")
 FILTER_DIMENSIONS = ("account", "product", "affiliate", "country", "affiliate_id",
                      "product_id")
 
+#: The sales filters with rollups of their own, per group and for the time groupings.
+SALES_FILTERS = ("account", "product", "affiliate", "country")
+#: The click filters (the click rollups' terms) with rollups of their own.
+CLICK_FILTERS = ("affiliate_id", "product_id", "country")
+
 _WIDTHS = {"account": 64, "product": 64, "affiliate": 64, "method": 32, "country": 2,
            "state": 100, "postal": 20, "currency": 3}
 
@@ -104,22 +119,36 @@ def _dimension(name: str) -> Column:
 
 @dataclass(frozen=True)
 class Rollup:
-    """One rollup table: its grain and the dimensions of its key (after ``bucket``)."""
+    """One rollup table: its grain and the dimensions of its key (besides ``bucket``)."""
 
     table: Table
     grain: str
     dimensions: tuple[str, ...]
 
+    @cached_property
+    def key(self) -> tuple[str, ...]:
+        """The key's columns in the primary key's order: ``bucket`` first, or after the
+        filter in a filtered rollup."""
+        return tuple(c.name for c in self.table.primary_key.columns)
+
+
+def _leading_key(leading: str | None, dimensions: tuple[str, ...]) -> list[PrimaryKeyConstraint]:
+    """A filtered rollup's primary key, led by its filter: the filtered value's rows of a
+    range are one range of the key (none for the others: the columns' order)."""
+    if leading is None:
+        return []
+    return [PrimaryKeyConstraint(leading, "bucket", *(d for d in dimensions if d != leading))]
+
 
 def _filter_indexes(name: str, dimensions: tuple[str, ...], wide: bool) -> list[Index]:
-    """A wide rollup's indexes (filter, bucket); none for the others, which no filtered
-    report reads."""
+    """A wide rollup's indexes (filter, bucket); none for the others (a filtered rollup's
+    key leads with its filter; the rest are read unfiltered)."""
     return [Index(f"ix_{name}_{d}_bucket", d, "bucket")
             for d in dimensions if wide and d in FILTER_DIMENSIONS]
 
 
 def _sales_rollup(name: str, grain: str, dimensions: tuple[str, ...],
-                  wide: bool = False) -> Rollup:
+                  wide: bool = False, leading: str | None = None) -> Rollup:
     table = Table(
         name, db.metadata,
         Column("bucket", Integer, primary_key=True, autoincrement=False),
@@ -127,18 +156,20 @@ def _sales_rollup(name: str, grain: str, dimensions: tuple[str, ...],
         *(Column(m, MoneySum() if m in MONEY_MEASURES else BigInteger, nullable=False)
           for m in SALES_MEASURES),
         *_filter_indexes(name, dimensions, wide),
+        *_leading_key(leading, dimensions),
     )
     return Rollup(table, grain, dimensions)
 
 
 def _click_rollup(name: str, grain: str, dimensions: tuple[str, ...] = CLICK_DIMENSIONS,
-                  wide: bool = False) -> Rollup:
+                  wide: bool = False, leading: str | None = None) -> Rollup:
     table = Table(
         name, db.metadata,
         Column("bucket", Integer, primary_key=True, autoincrement=False),
         *(_dimension(d) for d in dimensions),
         Column("clicks", BigInteger, nullable=False),
         *_filter_indexes(name, dimensions, wide),
+        *_leading_key(leading, dimensions),
     )
     return Rollup(table, grain, dimensions)
 
@@ -174,13 +205,59 @@ CLICK_YEAR_DIMENSIONS = ("affiliate_id", "link_id")
 click_narrow_y = {d: _click_rollup(f"report_clicks_by_{d.removesuffix('_id')}_y", YEAR, (d,))
                   for d in CLICK_YEAR_DIMENSIONS}
 
+
+# --- filtered rollups: a report narrowed to one account, product, affiliate or country ------
+#: The groups each sales filter has rollups for: every narrow group but the filter itself (the
+#: narrow rollup of that group has its column) and postal codes (per filter, about a row per
+#: order even by month: 20,000 codes; a filtered postal report reads the wide postal rollups).
+FILTERED_GROUPS = {f: tuple(g for g in NARROW_GROUPS if g not in {f, "postal"})
+                   for f in SALES_FILTERS}
+#: The same for clicks, in the click rollups' terms.
+CLICK_FILTERED_GROUPS = {f: tuple(g for g in CLICK_DIMENSIONS if g != f) for f in CLICK_FILTERS}
+
+
+def _short(dimension: str) -> str:
+    return dimension.removesuffix("_id")
+
+
+filtered_d = {(f, g): _sales_rollup(f"report_{f}_by_{g}_d", DAY, (f, g, "currency"), leading=f)
+              for f, groups in FILTERED_GROUPS.items() for g in groups}
+filtered_m = {(f, g): _sales_rollup(f"report_{f}_by_{g}_m", MONTH, (f, g, "currency"),
+                                    leading=f)
+              for f, groups in FILTERED_GROUPS.items() for g in groups}
+filtered_times_q = {f: _sales_rollup(f"report_{f}_times_q", QUARTER, (f, "currency"), leading=f)
+                    for f in SALES_FILTERS}
+filtered_times_h = {f: _sales_rollup(f"report_{f}_times_h", HOUR, (f, "currency"), leading=f)
+                    for f in SALES_FILTERS}
+filtered_week_quarters_m = {
+    f: _sales_rollup(f"report_{f}_week_quarters_m", MONTH, (f, "week_quarter", "currency"),
+                     leading=f)
+    for f in SALES_FILTERS}
+click_filtered_d = {
+    (f, g): _click_rollup(f"report_{_short(f)}_clicks_by_{_short(g)}_d", DAY, (f, g), leading=f)
+    for f, groups in CLICK_FILTERED_GROUPS.items() for g in groups}
+click_filtered_m = {
+    (f, g): _click_rollup(f"report_{_short(f)}_clicks_by_{_short(g)}_m", MONTH, (f, g),
+                          leading=f)
+    for f, groups in CLICK_FILTERED_GROUPS.items() for g in groups}
+click_filtered_times_q = {
+    f: _click_rollup(f"report_{_short(f)}_click_times_q", QUARTER, (f,), leading=f)
+    for f in CLICK_FILTERS}
+click_filtered_times_h = {
+    f: _click_rollup(f"report_{_short(f)}_click_times_h", HOUR, (f,), leading=f)
+    for f in CLICK_FILTERS}
+
 SALES_ROLLUPS: tuple[Rollup, ...] = (
     sales_q, sales_d, postal_q, postal_d, times_q, times_h, week_quarters_m, minutes,
     *narrow_d.values(), *narrow_m.values(), *narrow_y.values(),
+    *filtered_d.values(), *filtered_m.values(), *filtered_times_q.values(),
+    *filtered_times_h.values(), *filtered_week_quarters_m.values(),
 )
 CLICK_ROLLUPS: tuple[Rollup, ...] = (
     clicks_q, clicks_d, click_times_q, click_times_h,
     *click_narrow_d.values(), *click_narrow_m.values(), *click_narrow_y.values(),
+    *click_filtered_d.values(), *click_filtered_m.values(), *click_filtered_times_q.values(),
+    *click_filtered_times_h.values(),
 )
 
 

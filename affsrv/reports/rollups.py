@@ -113,10 +113,11 @@ _DIMENSIONS_AT = len(_GRAIN_INDEX)
 
 
 def _key_picker(rollup: Rollup) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
-    """A function taking a click rollup's key from ``click_rows``'s row (five buckets, then the
-    dimensions): ``itemgetter`` of the positions, always giving a tuple."""
-    positions = [_GRAIN_INDEX[rollup.grain],
-                 *(_DIMENSIONS_AT + _CLICK_DIMENSION_INDEX[d] for d in rollup.dimensions)]
+    """A function taking a click rollup's key (in its primary key's order) from
+    ``click_rows``'s row (five buckets, then the dimensions): ``itemgetter`` of the positions,
+    always giving a tuple."""
+    positions = [_GRAIN_INDEX[rollup.grain] if d == "bucket"
+                 else _DIMENSIONS_AT + _CLICK_DIMENSION_INDEX[d] for d in rollup.key]
     if len(positions) == 1:  # itemgetter of one position gives the value, not a tuple
         return lambda row, at=positions[0]: (row[at],)
     return itemgetter(*positions)
@@ -310,22 +311,48 @@ def _upsert(connection: Connection, table: Table, keys: list[str], measures: lis
     ])
 
 
+#: What ``_sale_fields`` gives for a fact, by name: its buckets at each grain, its quarter hour of
+#: the week, its dimensions.
+_SALE_GRAINS = (QUARTER, HOUR, DAY, MONTH, YEAR, MINUTE)
+_SALE_FIELDS = ("week_quarter", "account", "product", "affiliate", "method", "country", "state",
+                "postal", "currency")
+_SALE_FIELD_INDEX = {name: i for i, name in enumerate((*_SALE_GRAINS, *_SALE_FIELDS))}
+
+
+def _sale_fields(fact: SaleFact) -> tuple[Any, ...]:
+    second = _seconds(fact.at)
+    return (*(bucket_of(second, grain) for grain in _SALE_GRAINS), week_quarter_of(second),
+            fact.account, fact.product, fact.affiliate, fact.method, fact.country, fact.state,
+            fact.postal, fact.currency)
+
+
+def _sale_key_picker(rollup: Rollup) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """A function taking a sales rollup's key (in its primary key's order) from
+    ``_sale_fields``'s tuple."""
+    positions = [_SALE_FIELD_INDEX[rollup.grain if d == "bucket" else d] for d in rollup.key]
+    return itemgetter(*positions)  # every sales rollup's key has two columns or more
+
+
+_SALE_KEY_PICKERS = [(r.table.name, _sale_key_picker(r)) for r in SALES_ROLLUPS]
+
+
 def sales_rows(facts: Iterable[SaleFact]) -> dict[str, dict[tuple[Any, ...], list[Any]]]:
-    """``facts`` summed per rollup table and key."""
+    """``facts`` summed per rollup table and key (in the key's order, ``Rollup.key``)."""
     out: dict[str, dict[tuple[Any, ...], list[Any]]] = {}
     facts = list(facts)
-    seconds = [_seconds(fact.at) for fact in facts]
-    for rollup in SALES_ROLLUPS:
-        rows: dict[tuple[Any, ...], list[Any]] = defaultdict(lambda: [0, _ZERO, 0, _ZERO, 0,
-                                                                      _ZERO, _ZERO])
-        for fact, second in zip(facts, seconds, strict=True):
-            key = (bucket_of(second, rollup.grain),
-                   *(week_quarter_of(second) if d == "week_quarter" else getattr(fact, d)
-                     for d in rollup.dimensions))
-            row = rows[key]
-            for i, measure in enumerate(SALES_MEASURES):
-                row[i] += getattr(fact, measure)
-        out[rollup.table.name] = dict(rows)
+    fields = [_sale_fields(fact) for fact in facts]
+    figures = [[getattr(fact, m) for m in SALES_MEASURES] for fact in facts]
+    for name, pick in _SALE_KEY_PICKERS:
+        rows: dict[tuple[Any, ...], list[Any]] = {}
+        for field, figure in zip(fields, figures, strict=True):
+            key = pick(field)
+            row = rows.get(key)
+            if row is None:
+                rows[key] = list(figure)
+            else:
+                for i, value in enumerate(figure):
+                    row[i] += value
+        out[name] = rows
     return out
 
 
@@ -354,7 +381,7 @@ def add_sale_facts(connection: Connection, facts: list[SaleFact],
     for rollup in SALES_ROLLUPS:
         if only is not None and rollup.table.name not in only:
             continue
-        _upsert(connection, rollup.table, ["bucket", *rollup.dimensions], list(SALES_MEASURES),
+        _upsert(connection, rollup.table, list(rollup.key), list(SALES_MEASURES),
                 rows[rollup.table.name])
 
 

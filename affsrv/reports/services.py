@@ -44,13 +44,19 @@ from affsrv.commissions.services import ledger_currency
 from affsrv.db.types import Money
 from affsrv.errors import DomainError
 from affsrv.reports.models import (
+    CLICK_FILTERS,
     DAY_SECONDS,
     FILTER_DIMENSIONS,
     HOUR_SECONDS,
     MINUTE_SECONDS,
     QUARTER_SECONDS,
+    SALES_FILTERS,
     SALES_MEASURES,
     Rollup,
+    click_filtered_d,
+    click_filtered_m,
+    click_filtered_times_h,
+    click_filtered_times_q,
     click_narrow_d,
     click_narrow_m,
     click_narrow_y,
@@ -58,6 +64,11 @@ from affsrv.reports.models import (
     click_times_q,
     clicks_d,
     clicks_q,
+    filtered_d,
+    filtered_m,
+    filtered_times_h,
+    filtered_times_q,
+    filtered_week_quarters_m,
     minutes,
     narrow_d,
     narrow_m,
@@ -381,18 +392,19 @@ def _constant_months(period: Period) -> list[tuple[int, int, int]]:
     return runs
 
 
-def _week_time_reads(period: Period, by: str
+def _week_time_reads(period: Period, by: str, times: TimeRollups
                      ) -> tuple[list[tuple[Table, int, int]], Any] | None:
-    """For an unfiltered hour, weekday or weekday-hour report: the whole months of constant
-    offset from ``report_week_quarters_m`` (672 rows a month and currency), the rest from the
-    hourly or quarter-hour rollup; and the group key of each table. None when the period has
-    no such month."""
+    """For an hour, weekday or weekday-hour report: the whole months of constant offset from
+    the week-quarter rollup (672 rows a month and currency), the rest from the hourly or
+    quarter-hour rollup; and the group key of each table. None when the period has no such
+    month, or ``times`` no week-quarter rollup."""
     runs = _constant_months(period)
-    if by not in {"hour", "weekday", "weekday-hour"} or not runs:
+    week = times.week_quarters
+    if by not in {"hour", "weekday", "weekday-hour"} or not runs or week is None:
         return None
-    rest_ranges, unit = _time_ranges(period, times_q, times_h)
+    rest_ranges, unit = _time_ranges(period, times.quarters, times.hours)
     rest_table = rest_ranges[0][0]
-    ranges = [(week_quarters_m.table, first, end) for first, end, _ in runs]
+    ranges = [(week.table, first, end) for first, end, _ in runs]
     cut = [period.start] + [s for first, end, _ in runs
                             for s in (_month_start(first), _month_start(end))] + [period.end]
     for low, high in zip(cut[::2], cut[1::2], strict=True):
@@ -400,11 +412,11 @@ def _week_time_reads(period: Period, by: str
             ranges.append((rest_table, low // unit, high // unit))
     per_week = 7 * DAY_SECONDS // QUARTER_SECONDS
     # Each run's offset in quarter hours, by month.
-    whens = [(week_quarters_m.table.c.bucket < end, offset // QUARTER_SECONDS)
+    whens = [(week.table.c.bucket < end, offset // QUARTER_SECONDS)
              for _, end, offset in runs]
 
     def key_of(table: Table) -> Any:
-        if table is not week_quarters_m.table:
+        if table is not week.table:
             return _time_key(_local_units(table.c.bucket, period, unit), unit, by)
         local = (table.c.week_quarter + case(*whens, else_=runs[-1][2] // QUARTER_SECONDS)
                  + per_week) % per_week
@@ -431,8 +443,68 @@ class Filters:
 
     @property
     def narrowed(self) -> bool:
-        """Whether any filter is set (then the wide rollups must be read)."""
+        """Whether any filter is set."""
         return any(getattr(self, name) is not None for name in FILTER_DIMENSIONS)
+
+    def only(self, names: Iterable[str]) -> str | None:
+        """The one filter of ``names`` set, when it is the only filter set (a filtered rollup
+        has that filter's column alone: two filters are read from the wide rollups)."""
+        chosen = [name for name in FILTER_DIMENSIONS if getattr(self, name) is not None]
+        return chosen[0] if len(chosen) == 1 and chosen[0] in names else None
+
+
+@dataclass(frozen=True)
+class TimeRollups:
+    """The rollups a time grouping reads: quarter hours, and where it has them, UTC hours
+    and week quarters by month (``_time_ranges``, ``_week_time_reads``)."""
+
+    quarters: Rollup
+    hours: Rollup | None = None
+    week_quarters: Rollup | None = None
+
+
+def _sales_times(filters: Filters) -> TimeRollups:
+    """The sales rollups a time grouping reads under ``filters``: the time rollups
+    unfiltered, the filter's own when one filter is set, else the wide quarter hours."""
+    if not filters.narrowed:
+        return TimeRollups(times_q, times_h, week_quarters_m)
+    only = filters.only(SALES_FILTERS)
+    if only is not None:
+        return TimeRollups(filtered_times_q[only], filtered_times_h[only],
+                           filtered_week_quarters_m[only])
+    return TimeRollups(sales_q)
+
+
+def _sales_by(by: str, filters: Filters) -> tuple[Rollup, Rollup | None]:
+    """The day and month rollups (the month's may be None) a sales grouping by ``by`` (not a
+    time, not postal codes) reads under ``filters``; the ragged ends come from ``sales_q``.
+    A filter on the grouped dimension itself is a condition on its narrow rollup."""
+    only = filters.only(SALES_FILTERS)
+    if not filters.narrowed or only == by:
+        return narrow_d[by], narrow_m[by]
+    if (only, by) in filtered_d:
+        return filtered_d[only, by], filtered_m[only, by]
+    return sales_d, None
+
+
+def _click_times(click_filters: Filters) -> TimeRollups:
+    """As ``_sales_times``, for clicks (``click_filters`` in the click rollups' terms)."""
+    if not click_filters.narrowed:
+        return TimeRollups(click_times_q, click_times_h)
+    only = click_filters.only(CLICK_FILTERS)
+    if only is not None:
+        return TimeRollups(click_filtered_times_q[only], click_filtered_times_h[only])
+    return TimeRollups(clicks_q)
+
+
+def _clicks_by(column: str, click_filters: Filters) -> tuple[Rollup, Rollup | None]:
+    """As ``_sales_by``, for clicks grouped by ``column``."""
+    only = click_filters.only(CLICK_FILTERS)
+    if not click_filters.narrowed or only == column:
+        return click_narrow_d[column], click_narrow_m[column]
+    if (only, column) in click_filtered_d:
+        return click_filtered_d[only, column], click_filtered_m[only, column]
+    return clicks_d, None
 
 
 def _sums(ranges: list[Any], key_of: Any, filters: Filters,
@@ -571,15 +643,13 @@ def sales_report(connection: Connection, by: str, period: Period,
     if by not in SALES_GROUPS:
         raise DomainError(f"unknown group {by!r}: one of {', '.join(SALES_GROUPS)}")
     if by in TIME_GROUPS:
-        week = None if filters.narrowed else _week_time_reads(period, by)
+        times = _sales_times(filters)
+        week = _week_time_reads(period, by, times)
         if week is not None:
             raw = _grouped(connection, week[0], week[1], filters, SALES_MEASURES,
                            by_gross=False)
             return _sales_rows(raw, lambda v: _time_label(by, int(v)))
-        if filters.narrowed:
-            ranges, unit = _bucket_ranges(period, sales_q), QUARTER_SECONDS
-        else:
-            ranges, unit = _time_ranges(period, times_q, times_h)
+        ranges, unit = _time_ranges(period, times.quarters, times.hours)
 
         def key_of(table: Table) -> Any:
             return _time_key(_local_units(table.c.bucket, period, unit), unit, by)
@@ -593,10 +663,8 @@ def sales_report(connection: Connection, by: str, period: Period,
                               narrow_y[by], lambda table: table.c[by], SALES_MEASURES,
                               by_gross=True)
         return _sales_rows(raw, str)
-    elif filters.narrowed:
-        ranges = _bucket_ranges(period, sales_q, sales_d)
     else:
-        ranges = _bucket_ranges(period, sales_q, narrow_d[by], narrow_m[by])
+        ranges = _bucket_ranges(period, sales_q, *_sales_by(by, filters))
     raw = _grouped(connection, ranges, lambda table: table.c[by], filters, SALES_MEASURES,
                    by_gross=True)
     return _sales_rows(raw, str)
@@ -680,14 +748,10 @@ def affiliates_report(connection: Connection, by: str, period: Period,
     click_column = {"affiliate": "affiliate_id", "product": "product_id",
                     "link": "link_id"}.get(by, by)
     if by == "day":
-        if click_filters is not None and click_filters.narrowed:
-            click_ranges, click_unit = _bucket_ranges(period, clicks_q), QUARTER_SECONDS
-        else:
-            click_ranges, click_unit = _time_ranges(period, click_times_q, click_times_h)
-        if filters.narrowed:
-            sale_ranges, sale_unit = _bucket_ranges(period, sales_q), QUARTER_SECONDS
-        else:
-            sale_ranges, sale_unit = _time_ranges(period, times_q, times_h)
+        click_times = _click_times(click_filters or Filters())
+        click_ranges, click_unit = _time_ranges(period, click_times.quarters, click_times.hours)
+        sale_times = _sales_times(filters)
+        sale_ranges, sale_unit = _time_ranges(period, sale_times.quarters, sale_times.hours)
 
         def click_key(table: Table) -> Any:
             return _time_key(_local_units(table.c.bucket, period, click_unit), click_unit,
@@ -696,15 +760,11 @@ def affiliates_report(connection: Connection, by: str, period: Period,
         def sale_key(table: Table) -> Any:
             return _time_key(_local_units(table.c.bucket, period, sale_unit), sale_unit, "day")
     else:
-        if click_filters is not None and click_filters.narrowed:
-            click_ranges = _bucket_ranges(period, clicks_q, clicks_d)
-        else:
-            click_ranges = _bucket_ranges(period, clicks_q, click_narrow_d[click_column],
-                                          click_narrow_m[click_column])
-        if filters.narrowed or by == "link":
-            sale_ranges = _bucket_ranges(period, sales_q, sales_d)
-        else:
-            sale_ranges = _bucket_ranges(period, sales_q, narrow_d[by], narrow_m[by])
+        click_ranges = _bucket_ranges(period, clicks_q,
+                                      *_clicks_by(click_column, click_filters or Filters()))
+        # By link: no sales (a sale does not say which link it came by).
+        sale_ranges = [] if by == "link" else _bucket_ranges(period, sales_q,
+                                                             *_sales_by(by, filters))
 
         def click_key(table: Table) -> Any:
             return table.c[click_column]

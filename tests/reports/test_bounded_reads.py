@@ -29,7 +29,7 @@ from affsrv.reports.services import (
     sales_report,
     zone_named,
 )
-from tests.clickbank.support import add_cb_account, run_cli
+from tests.clickbank.support import ACCOUNT, add_cb_account, run_cli
 from tests.helpers import add_affiliate
 from tests.reports.support import both, figures, migrate_down_and_up, report_key, store
 
@@ -84,12 +84,17 @@ def test_time_groupings_over_two_years_match_each_sales_local_time(shop, zone):
     for n, (at, amount) in enumerate(zip(times, amounts, strict=True)):
         store(client, f"B{n}", at.isoformat(), f"{amount:.2f}")
     span = {"from": FIRST.isoformat(), "to": LAST.isoformat(), "tz": zone}
-    for by in ("day", "hour", "weekday", "weekday-hour"):
-        assert figures(both(app, client, key, "sales", by=by, **span), "orders", "gross") == (
-            _expected(times, amounts, ZoneInfo(zone), by)), by
+    # Narrowed to the one account or country every sale has: the filters' own time rollups
+    # (``report_<filter>_times_*``, ``_week_quarters_m``) must give the same.
+    for narrowed in ({}, {"account": ACCOUNT}, {"country": "US"}):
+        for by in ("day", "hour", "weekday", "weekday-hour"):
+            assert figures(both(app, client, key, "sales", by=by, **narrowed, **span),
+                           "orders", "gross") == (
+                _expected(times, amounts, ZoneInfo(zone), by)), (by, narrowed)
     days = _expected(times, amounts, ZoneInfo(zone), "day")
-    assert figures(both(app, client, key, "affiliates", by="day", **span), "sales") == {
-        k: (n,) for k, (n, _) in days.items()}
+    for narrowed in ({}, {"country": "US"}):
+        assert figures(both(app, client, key, "affiliates", by="day", **narrowed, **span),
+                       "sales") == {k: (n,) for k, (n, _) in days.items()}, narrowed
 
 
 def _executed(app, call) -> list[tuple[str, object]]:
@@ -184,10 +189,13 @@ def test_every_filter_is_applied_and_indexed_through_one_list():
 
 
 @pytest.mark.parametrize("narrowed_to", ["affiliate", "product", "country", "account"])
-def test_narrowed_reports_read_the_filters_rows_by_its_index(shop, narrowed_to):
-    """The wide rollups' keys lead with the bucket: without an index per filter, a report
-    narrowed to one affiliate (as the affiliate's own pages are, at every view), product,
-    country or account would read every row of its range."""
+def test_narrowed_reports_read_the_filters_own_rollups_by_their_key(shop, narrowed_to):
+    """A report narrowed to one affiliate (as the affiliate's own pages are, at every view),
+    product, country or account reads that filter's rollups (``report_<filter>_*``, keyed by
+    the filter first) for its whole days and months, and the wide rollups only for the
+    range's ragged quarter hours and for postal codes, through the filter's index. Before
+    the filtered rollups it read the wide day rollups (about a row per order: one account of
+    five meant a fifth of every order in the range)."""
     app, _, _ = shop
     code = add_affiliate(app, code="aff7")
     with app.app_context():
@@ -208,37 +216,54 @@ def test_narrowed_reports_read_the_filters_rows_by_its_index(shop, narrowed_to):
             ClickFact(at, affiliate_id if a == 7 else 1000 + a, a + 1, 0, places[a])
             for at in moments for a in range(60)])
         connection.exec_driver_sql("ANALYZE")
-    # Ragged ends in New York: both the quarter-hour and the day rollups are read. The
-    # filter's value is affiliate 7's.
-    period = make_period(date(2026, 3, 3), date(2026, 4, 5), zone_named("America/New_York"),
+    # Ragged ends in New York: the wide quarter hours are read too, and whole hours for days;
+    # March whole: the month rollups.
+    period = make_period(date(2026, 2, 27), date(2026, 4, 5), zone_named("America/New_York"),
                          800)
     filters = Filters(**{narrowed_to: {"affiliate": code, "product": "8", "country": places[7],
                                        "account": "acct7"}[narrowed_to]})
+    f = narrowed_to
     calls = [lambda c, by=by: sales_report(c, by, period, filters)
-             for by in ("country", "day", "postal", "affiliate")]
-    wide = dict.fromkeys(SALES_WIDE, narrowed_to)
-    if narrowed_to != "account":  # the affiliates report has no account filter (no clicks')
+             for by in ("country", "day", "postal", "affiliate", "method")]
+    # What those read for their whole days and months (a filter on the grouped dimension
+    # itself is a condition on that group's narrow rollup).
+    filtered = {f"report_{f}_times_h", f"report_{f}_by_method_d", f"report_{f}_by_method_m"}
+    filtered |= ({"report_by_country_d", "report_by_country_m"} if f == "country"
+                 else {f"report_{f}_by_country_d", f"report_{f}_by_country_m"})
+    filtered |= ({"report_by_affiliate_d", "report_by_affiliate_m"} if f == "affiliate"
+                 else {f"report_{f}_by_affiliate_d", f"report_{f}_by_affiliate_m"})
+    wide = dict.fromkeys(("report_sales_q", "report_postal_q", "report_postal_d"), f)
+    click = {"affiliate": "affiliate_id", "product": "product_id"}.get(f, f)
+    if f != "account":  # the affiliates report has no account filter (no clicks')
         calls += [lambda c, by=by: affiliates_report(c, by, period, filters)
                   for by in ("day", "product", "link")]
-        wide |= dict.fromkeys(CLICKS_WIDE, {"affiliate": "affiliate_id",
-                                            "product": "product_id"}.get(narrowed_to,
-                                                                         narrowed_to))
+        filtered |= {f"report_{f}_click_times_h", f"report_{f}_clicks_by_link_d",
+                     f"report_{f}_clicks_by_link_m", f"report_{f}_times_h"}
+        filtered |= ({"report_clicks_by_product_d", "report_clicks_by_product_m",
+                      "report_by_product_d", "report_by_product_m"} if f == "product"
+                     else {f"report_{f}_clicks_by_product_d", f"report_{f}_clicks_by_product_m",
+                           f"report_{f}_by_product_d", f"report_{f}_by_product_m"})
+        wide["report_clicks_q"] = click
     read = set()
     for call in calls:
         for statement, plan in _plans(app, call):
-            for table, column in wide.items():
-                if not re.search(rf"\b{table}\b", statement):
-                    continue
+            for table in re.findall(r"\b(report_\w+)\b", statement):
                 read.add(table)
-                index = f"ix_{table}_{column}_bucket"
-                assert index in plan, plan
-                # Every read of the table goes through that index (a bitmap heap scan on
-                # PostgreSQL fetches the rows its index scan found).
-                for line in plan.splitlines():
-                    if (re.search(rf"\b(Scan|SCAN|SEARCH)\b.*\b{table}\b", line)
-                            and "Bitmap Heap Scan" not in line):
-                        assert index in line, plan
-    assert read == set(wide)
+                if table in filtered and table.startswith(f"report_{f}_"):
+                    # The key leads with the filter: PostgreSQL scans the primary key,
+                    # SQLite searches its automatic index with the filter's value.
+                    column = click if "click" in table else f
+                    assert re.search(rf"pk_{table}\b|SEARCH {table} USING INDEX "
+                                     rf"sqlite_autoindex_{table}_1 \({column}=", plan), plan
+                elif table in wide:
+                    index = f"ix_{table}_{wide[table]}_bucket"
+                    # Every read of the table goes through that index (a bitmap heap scan
+                    # on PostgreSQL fetches the rows its index scan found).
+                    for line in plan.splitlines():
+                        if (re.search(rf"\b(Scan|SCAN|SEARCH)\b.*\b{table}\b", line)
+                                and "Bitmap Heap Scan" not in line):
+                            assert index in line, plan
+    assert read == filtered | set(wide)
 
 
 # Moments either side of the years' and the zones' midnights (UTC), and the postal code and
@@ -267,7 +292,7 @@ YEAR_EDGES = [
 def test_postal_and_affiliate_over_whole_years_match_each_sale(shop, first, last, zone):
     """The long-answer groups read whole UTC years from their yearly rollups: each sale still
     counts in its own local day's range, and the answers equal the filtered reports' (which
-    read the wide day and quarter-hour rollups)."""
+    read the country's rollup by affiliate, and the wide postal rollups)."""
     app, client, key = shop
     for n, (when, postal, affiliate) in enumerate(YEAR_EDGES):
         store(client, f"Y{n}", when, f"{n + 1}.00", postal=postal, affiliate=affiliate)
@@ -324,4 +349,34 @@ def test_migration_fills_the_yearly_rollups_from_stored_data(shop, tmp_path):
         ("80202", "USD"): (2, "70.00")}
     assert figures(both(app, client, key, "sales", by="affiliate", **span), "orders",
                    "gross") == {("annie", "USD"): (1, "50.00"), ("bob", "USD"): (1, "20.00")}
+    assert run_cli(app, "report", "check").exit_code == 0
+
+
+def test_migration_fills_the_filtered_rollups_from_stored_data(shop, tmp_path):
+    """Down to the revision before the filtered rollups (their tables dropped), up again:
+    they are counted from the stored orders and clicks, and the narrowed reports read them."""
+    app, client, key = shop
+    add_cb_account(app, "OTHERACCT")
+    store(client, "F1", "2026-03-02T10:05:00Z", "50.00", affiliate="annie")
+    store(client, "F2", "2026-03-20T23:50:00Z", "20.00", affiliate="bob", country="DE")
+    store(client, "F3", "2026-04-02T10:05:00Z", "7.00", affiliate="annie",
+          account="OTHERACCT")
+    code = add_affiliate(app, code="carol")
+    for ip in ("8.8.8.8", "8.8.8.8", "81.2.69.160"):  # two from the US, one from the UK
+        assert client.get(f"/r/{code}", environ_base={"REMOTE_ADDR": ip}).status_code == 302
+    tables = migrate_down_and_up(app, tmp_path, "b5e1d9c3a7f2-1")
+    assert {"report_account_by_affiliate_m", "report_country_times_h",
+            "report_affiliate_clicks_by_country_d"}.isdisjoint(tables)
+    assert "report_by_affiliate_m" in tables
+    span = {"from": "2026-01-01", "to": "2026-06-30", "tz": "UTC"}
+    assert figures(both(app, client, key, "sales", by="affiliate", account=ACCOUNT, **span),
+                   "orders", "gross") == {("annie", "USD"): (1, "50.00"),
+                                          ("bob", "USD"): (1, "20.00")}
+    assert figures(both(app, client, key, "sales", by="weekday", country="US", **span),
+                   "orders", "gross") == {("Monday", "USD"): (1, "50.00"),
+                                          ("Thursday", "USD"): (1, "7.00")}
+    today = datetime.now(UTC).date().isoformat()
+    assert figures(both(app, client, key, "affiliates", by="country", affiliate=code,
+                        **{"from": today, "to": today, "tz": "UTC"}), "clicks") == {
+        ("US", "USD"): (2,), ("GB", "USD"): (1,)}
     assert run_cli(app, "report", "check").exit_code == 0
