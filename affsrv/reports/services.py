@@ -446,11 +446,12 @@ class Filters:
         """Whether any filter is set."""
         return any(getattr(self, name) is not None for name in FILTER_DIMENSIONS)
 
-    def only(self, names: Iterable[str]) -> str | None:
-        """The one filter of ``names`` set, when it is the only filter set (a filtered rollup
-        has that filter's column alone: two filters are read from the wide rollups)."""
+    @property
+    def only(self) -> str | None:
+        """The filter set, when it is the only one (a filtered rollup has that filter's
+        column alone: two filters are read from the wide rollups)."""
         chosen = [name for name in FILTER_DIMENSIONS if getattr(self, name) is not None]
-        return chosen[0] if len(chosen) == 1 and chosen[0] in names else None
+        return chosen[0] if len(chosen) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -468,22 +469,22 @@ def _sales_times(filters: Filters) -> TimeRollups:
     unfiltered, the filter's own when one filter is set, else the wide quarter hours."""
     if not filters.narrowed:
         return TimeRollups(times_q, times_h, week_quarters_m)
-    only = filters.only(SALES_FILTERS)
-    if only is not None:
-        return TimeRollups(filtered_times_q[only], filtered_times_h[only],
-                           filtered_week_quarters_m[only])
+    if filters.only in filtered_times_q:
+        return TimeRollups(filtered_times_q[filters.only], filtered_times_h[filters.only],
+                           filtered_week_quarters_m[filters.only])
     return TimeRollups(sales_q)
 
 
 def _sales_by(by: str, filters: Filters) -> tuple[Rollup, Rollup | None]:
     """The day and month rollups (the month's may be None) a sales grouping by ``by`` (not a
     time, not postal codes) reads under ``filters``; the ragged ends come from ``sales_q``.
-    A filter on the grouped dimension itself is a condition on its narrow rollup."""
-    only = filters.only(SALES_FILTERS)
-    if not filters.narrowed or only == by:
+    A filter with rollups of its own on the grouped dimension itself is a condition on that
+    group's narrow rollup (a few values: an account, a product, a country); one affiliate of
+    thousands is read from the wide rollups by its index, fewer rows than all affiliates'."""
+    if not filters.narrowed or filters.only == by in SALES_FILTERS:
         return narrow_d[by], narrow_m[by]
-    if (only, by) in filtered_d:
-        return filtered_d[only, by], filtered_m[only, by]
+    if (filters.only, by) in filtered_d:
+        return filtered_d[filters.only, by], filtered_m[filters.only, by]
     return sales_d, None
 
 
@@ -491,19 +492,19 @@ def _click_times(click_filters: Filters) -> TimeRollups:
     """As ``_sales_times``, for clicks (``click_filters`` in the click rollups' terms)."""
     if not click_filters.narrowed:
         return TimeRollups(click_times_q, click_times_h)
-    only = click_filters.only(CLICK_FILTERS)
-    if only is not None:
-        return TimeRollups(click_filtered_times_q[only], click_filtered_times_h[only])
+    if click_filters.only in click_filtered_times_q:
+        return TimeRollups(click_filtered_times_q[click_filters.only],
+                           click_filtered_times_h[click_filters.only])
     return TimeRollups(clicks_q)
 
 
 def _clicks_by(column: str, click_filters: Filters) -> tuple[Rollup, Rollup | None]:
     """As ``_sales_by``, for clicks grouped by ``column``."""
-    only = click_filters.only(CLICK_FILTERS)
-    if not click_filters.narrowed or only == column:
+    if not click_filters.narrowed or click_filters.only == column in CLICK_FILTERS:
         return click_narrow_d[column], click_narrow_m[column]
-    if (only, column) in click_filtered_d:
-        return click_filtered_d[only, column], click_filtered_m[only, column]
+    if (click_filters.only, column) in click_filtered_d:
+        return (click_filtered_d[click_filters.only, column],
+                click_filtered_m[click_filters.only, column])
     return clicks_d, None
 
 

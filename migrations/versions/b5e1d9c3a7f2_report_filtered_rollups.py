@@ -1,6 +1,6 @@
-"""report rollups per filter: for each filter a report takes (account, product, affiliate,
-country; for clicks affiliate, product, country), one rollup per group keyed by the filter
-first (``report_<filter>_by_<group>_d``/``_m``), and the time rollups per filter
+"""report rollups per filter: for the filters whose one value can hold a large share of the
+orders (account, product, country; for clicks product and country), one rollup per group
+keyed by the filter first (``report_<filter>_by_<group>_d``/``_m``), and the time rollups per filter
 (``report_<filter>_times_q``/``_h``, ``report_<filter>_week_quarters_m``,
 ``report_<filter>_click_times_q``/``_h``). A report narrowed to one value reads those, not
 the wide rollups' row per order. Filled from the orders, commissions and clicks stored so far.
@@ -22,9 +22,9 @@ depends_on = None
 
 _WIDTHS = {'account': 64, 'product': 64, 'affiliate': 64, 'method': 32, 'country': 2,
            'state': 100, 'currency': 3}
-_SALES_FILTERS = ('account', 'product', 'affiliate', 'country')
+_SALES_FILTERS = ('account', 'product', 'country')
 _SALES_GROUPS = ('country', 'state', 'product', 'affiliate', 'account', 'method')
-_CLICK_FILTERS = ('affiliate_id', 'product_id', 'country')
+_CLICK_FILTERS = ('product_id', 'country')
 _CLICK_GROUPS = ('affiliate_id', 'product_id', 'link_id', 'country')
 
 
