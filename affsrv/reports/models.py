@@ -212,7 +212,7 @@ click_narrow_y = {d: _click_rollup(f"report_clicks_by_{d.removesuffix('_id')}_y"
                   for d in CLICK_YEAR_DIMENSIONS}
 
 
-# --- filtered rollups: a report narrowed to one account, product, affiliate or country ------
+# --- filtered rollups: a report narrowed to one account, product or country ----------------
 #: The groups each sales filter has rollups for: every narrow group but the filter itself (the
 #: narrow rollup of that group has its column) and postal codes (per filter, about a row per
 #: order even by month: 20,000 codes; a filtered postal report reads the wide postal rollups).
