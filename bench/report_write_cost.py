@@ -13,7 +13,7 @@ same script times the commit before the reports were merged and today's::
 
 Each run stores ``--sales`` SALE notifications with an affiliate (so a commission is recorded
 with each) and a refund (RFND, reversing it) after every tenth, after ``--warm`` warm-up
-notifications, on a fresh SQLite database.
+notifications, on a fresh SQLite database (or with ``--pg-url`` a new PostgreSQL database).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple
 
 import iptocc
@@ -319,11 +319,13 @@ _SALE_FIELDS = ("week_quarter", "account", "product", "affiliate", "method", "co
 _SALE_FIELD_INDEX = {name: i for i, name in enumerate((*_SALE_GRAINS, *_SALE_FIELDS))}
 
 
+_fact_dimensions = attrgetter(*_SALE_FIELDS[1:])
+
+
 def _sale_fields(fact: SaleFact) -> tuple[Any, ...]:
     second = _seconds(fact.at)
     return (*(bucket_of(second, grain) for grain in _SALE_GRAINS), week_quarter_of(second),
-            fact.account, fact.product, fact.affiliate, fact.method, fact.country, fact.state,
-            fact.postal, fact.currency)
+            *_fact_dimensions(fact))
 
 
 def _sale_key_picker(rollup: Rollup) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
@@ -563,6 +565,17 @@ def rebuild_rollups(connection: Connection, shop_account: str,
             add_click_facts(connection, clicks, only)
     return {t.name: connection.scalar(select(func.count()).select_from(t)) or 0
             for t in tables}
+
+
+def fill_new_rollups(connection: Connection, names: Collection[str]) -> None:
+    """Count what is stored already into the rollup tables ``names``, as ``recount`` does:
+    what a migration adding them runs (with the app's shop account, or the default one when
+    it runs without the app)."""
+    try:
+        shop = _shop_account()
+    except (RuntimeError, KeyError):  # no app context: alembic run on its own
+        shop = "shop"
+    rebuild_rollups(connection, shop, only=names)
 
 
 def _table_rows(connection: Connection, table: Table, measures: list[str]

@@ -481,7 +481,7 @@ def _sales_by(by: str, filters: Filters) -> tuple[Rollup, Rollup | None]:
     A filter with rollups of its own on the grouped dimension itself is a condition on that
     group's narrow rollup (a few values: an account, a product, a country); one affiliate of
     thousands is read from the wide rollups by its index, fewer rows than all affiliates'."""
-    if not filters.narrowed or filters.only == by in SALES_FILTERS:
+    if not filters.narrowed or (by == filters.only and by in SALES_FILTERS):
         return narrow_d[by], narrow_m[by]
     if (filters.only, by) in filtered_d:
         return filtered_d[filters.only, by], filtered_m[filters.only, by]
@@ -500,7 +500,7 @@ def _click_times(click_filters: Filters) -> TimeRollups:
 
 def _clicks_by(column: str, click_filters: Filters) -> tuple[Rollup, Rollup | None]:
     """As ``_sales_by``, for clicks grouped by ``column``."""
-    if not click_filters.narrowed or click_filters.only == column in CLICK_FILTERS:
+    if not click_filters.narrowed or (column == click_filters.only and column in CLICK_FILTERS):
         return click_narrow_d[column], click_narrow_m[column]
     if (click_filters.only, column) in click_filtered_d:
         return (click_filtered_d[click_filters.only, column],

@@ -358,20 +358,14 @@ def upgrade():
 def _build_rollups():
     """Count what is stored already, as `affsrv report recount` does (its code, so the
     rollups are exactly what the writes would have added)."""
-    from affsrv.reports.rollups import rebuild_rollups
+    from affsrv.reports.rollups import fill_new_rollups
 
-    try:
-        from flask import current_app
-
-        shop = current_app.config["AFFSRV"]["reports"]["shop_account"]
-    except (RuntimeError, KeyError):
-        shop = "shop"
     # Only the rollups this revision creates: later revisions add rollups of their own (and
     # fill them), which do not exist yet here.
     bind = op.get_bind()
     existing = set(sa.inspect(bind).get_table_names())
-    rebuild_rollups(bind, shop, only={t for t in existing if t.startswith("report_")
-                                      and t != "report_keys"})
+    fill_new_rollups(bind, {t for t in existing if t.startswith("report_")
+                            and t != "report_keys"})
 
 
 def downgrade():

@@ -54,15 +54,9 @@ def upgrade():
 
 def _fill():
     """Count what is stored already into the new rollups, as `affsrv report recount` does."""
-    from affsrv.reports.rollups import rebuild_rollups
+    from affsrv.reports.rollups import fill_new_rollups
 
-    try:
-        from flask import current_app
-
-        shop = current_app.config["AFFSRV"]["reports"]["shop_account"]
-    except (RuntimeError, KeyError):
-        shop = "shop"
-    rebuild_rollups(op.get_bind(), shop, only=set(_TABLES))
+    fill_new_rollups(op.get_bind(), set(_TABLES))
 
 
 def downgrade():

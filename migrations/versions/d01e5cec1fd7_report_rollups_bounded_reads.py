@@ -65,15 +65,9 @@ def upgrade():
 
 def _fill():
     """Count what is stored already into the new rollups, as `affsrv report recount` does."""
-    from affsrv.reports.rollups import rebuild_rollups
+    from affsrv.reports.rollups import fill_new_rollups
 
-    try:
-        from flask import current_app
-
-        shop = current_app.config["AFFSRV"]["reports"]["shop_account"]
-    except (RuntimeError, KeyError):
-        shop = "shop"
-    rebuild_rollups(op.get_bind(), shop, only={*_SALES_TABLES, 'report_click_times_h'})
+    fill_new_rollups(op.get_bind(), {*_SALES_TABLES, 'report_click_times_h'})
 
 
 def downgrade():
