@@ -1,17 +1,22 @@
-"""Appending many rows, and adding to many counters, at once with each database's own bulk
-path.
+"""Appending many rows, and adding to many counters and sums, at once with each database's
+own bulk path.
 
-The landing link's click buffer writes a thousand rows at a time. Through SQLAlchemy's
-``execute(insert(table), rows)`` each row costs more Python than the database spends on it, so
-``append_rows`` converts the values with the columns' own bind processors (the same conversion
-SQLAlchemy would make: a ``UTCDateTime`` becomes SQLite's naive UTC text, for instance) and hands
-them to the driver in one call: ``COPY ... FROM STDIN`` on PostgreSQL (a fraction of the server
-work of one INSERT per row), ``executemany`` elsewhere. It runs in the caller's transaction.
+The landing link's click buffer writes a thousand rows at a time, and every sale adds to
+dozens of report rollups. Through SQLAlchemy's ``execute`` each row or statement costs more
+Python than the database spends on it, so these functions convert the values with the columns'
+own bind processors (the same conversion SQLAlchemy would make: a ``UTCDateTime`` becomes
+SQLite's naive UTC text, money SQLite's integer cents) and hand them to the driver:
+``append_rows`` with ``COPY ... FROM STDIN`` on PostgreSQL (a fraction of the server work of
+one INSERT per row), ``executemany`` elsewhere; ``add_sums``/``add_counts`` with one upsert
+statement per table (``unnest`` of a column per array on PostgreSQL), several tables' in one
+round trip inside ``pipelined``. They run in the caller's transaction, and raise SQLAlchemy's
+errors.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Table, insert
@@ -50,12 +55,10 @@ def append_rows(
     sql, steps = _plan(connection, table, tuple(columns))
     if steps:
         rows = converted(rows, steps)
-    dialect = connection.dialect
-    driver = connection.connection.driver_connection
-    try:
+    with _driver(connection, sql) as driver:
         cursor = driver.cursor()
         try:
-            if dialect.name == "postgresql":
+            if connection.dialect.name == "postgresql":
                 with cursor.copy(sql) as copy:
                     for row in rows:
                         copy.write_row(row)
@@ -63,9 +66,17 @@ def append_rows(
                 cursor.executemany(sql, rows)
         finally:
             cursor.close()
+
+
+@contextmanager
+def _driver(connection: Connection, sql: str) -> Iterator[Any]:
+    """The driver's own connection, its errors raised as SQLAlchemy's, as from
+    ``connection.execute`` (a database that is down answers 503, not 500)."""
+    dialect = connection.dialect
+    driver = connection.connection.driver_connection
+    try:
+        yield driver
     except dialect.loaded_dbapi.Error as exc:
-        # Out as SQLAlchemy's exception, as from ``connection.execute`` (a database that is
-        # down answers 503, not 500).
         dropped = dialect.is_disconnect(exc, driver, None)
         if dropped:
             connection.invalidate(exc)
@@ -75,48 +86,93 @@ def append_rows(
         ) from exc
 
 
-_count_plans: dict[tuple[str, int, str], str] = {}
+@contextmanager
+def pipelined(connection: Connection) -> Iterator[None]:
+    """The ``add_sums``/``add_counts`` inside sent without waiting for each answer: on
+    PostgreSQL in psycopg's pipeline mode (a write's dozens of rollup upserts cost one round
+    trip, not one each; an error is raised at the block's end, the transaction then failed);
+    elsewhere nothing changes (SQLite works in this process)."""
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    with _driver(connection, "(pipeline)") as driver, driver.pipeline():
+        yield
 
 
-def _count_sql(connection: Connection, table: Table, count_column: str) -> str:
+#: (statement for many rows, statement for one row, steps converting a row)
+_SumPlan = tuple[str, str, list[Step]]
+_sum_plans: dict[tuple[str, int, tuple[str, ...]], _SumPlan] = {}
+
+
+def _sum_plan(connection: Connection, table: Table, measures: tuple[str, ...]) -> _SumPlan:
+    """The upserts adding ``measures`` to ``table``'s rows by primary key, and the steps
+    converting a row (key columns, then measures) as the columns' types would. On
+    PostgreSQL, many rows go in one statement (a column of values per array, ``unnest``);
+    one row goes as plain parameters: dumping fifteen one-element arrays cost a sale's
+    rollups more client CPU than the upserts saved (measured with bench/report_write_cost.py
+    --profile). SQLite takes one row at a time either way (``executemany``)."""
     dialect = connection.dialect
-    key = (dialect.name, id(table), count_column)
-    sql = _count_plans.get(key)
-    if sql is None:
+    key = (dialect.name, id(table), measures)
+    plan = _sum_plans.get(key)
+    if plan is None:
         quote = dialect.identifier_preparer.quote
-        keys = list(table.primary_key.columns)
-        names = ", ".join(quote(c.name) for c in keys)
-        count = quote(count_column)
-        columns = f"{names}, {count}"
+        columns = [*table.primary_key.columns, *(table.c[m] for m in measures)]
+        name = quote(table.name)
+        sums = ", ".join(f"{quote(m)} = {name}.{quote(m)} + excluded.{quote(m)}"
+                         for m in measures)
+        head = f"INSERT INTO {name} ({', '.join(quote(c.name) for c in columns)})"
+        tail = (f"ON CONFLICT ({', '.join(quote(c.name) for c in table.primary_key.columns)}) "
+                f"DO UPDATE SET {sums}")
+        marker = "%s" if dialect.paramstyle in {"format", "pyformat"} else "?"
+        one = f"{head} VALUES ({', '.join([marker] * len(columns))}) {tail}"
+        many = one
         if dialect.name == "postgresql":
-            # One statement for the whole batch: a column of values per array.
-            arrays = ", ".join(f"%s::{c.type.compile(dialect)}[]"
-                               for c in [*keys, table.c[count_column]])
-            source = f"SELECT * FROM unnest({arrays})"
-        else:
-            source = f"VALUES ({', '.join('?' * (len(keys) + 1))})"
-        sql = _count_plans[key] = (
-            f"INSERT INTO {quote(table.name)} ({columns}) {source} "
-            f"ON CONFLICT ({names}) DO UPDATE SET {count} = "
-            f"{quote(table.name)}.{count} + excluded.{count}"
-        )
-    return sql
+            arrays = ", ".join(f"%s::{c.type.compile(dialect)}[]" for c in columns)
+            many = f"{head} SELECT * FROM unnest({arrays}) {tail}"
+        steps = steps_of(c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns)
+        plan = _sum_plans[key] = (many, one, steps)
+    return plan
+
+
+def _add(connection: Connection, table: Table, measures: tuple[str, ...],
+         rows: list[tuple[Any, ...]]) -> None:
+    many, one, steps = _sum_plan(connection, table, measures)
+    if steps:
+        rows = converted(rows, steps)
+    with _driver(connection, one if len(rows) == 1 else many) as driver:
+        cursor = driver.cursor()
+        try:
+            if len(rows) == 1:
+                cursor.execute(one, rows[0])
+            elif many is one:
+                cursor.executemany(one, rows)
+            else:
+                cursor.execute(many, tuple(list(column) for column in zip(*rows, strict=True)))
+        finally:
+            cursor.close()
+
+
+def add_sums(
+    connection: Connection, table: Table, measures: Sequence[str],
+    rows: Mapping[tuple[Any, ...], Sequence[Any]],
+) -> None:
+    """Add each of ``rows`` (key -> values of ``measures``) to the row of ``table`` whose
+    primary key is its key (a tuple in the order of the primary key's columns), making the
+    rows that do not exist yet: an upsert per row on SQLite, one statement for them all on
+    PostgreSQL, through the driver (SQLAlchemy's ``execute`` cost a rollup write more than
+    the database's work). Values are converted by the columns' types (money stays exact).
+    Keys are taken in sorted order, so two transactions adding to the same rows lock them in
+    the same order (no deadlock). It runs in the caller's transaction."""
+    if rows:
+        _add(connection, table, tuple(measures),
+             [(*key, *values) for key, values in sorted(rows.items())])
 
 
 def add_counts(
     connection: Connection, table: Table, count_column: str,
     counted: Mapping[tuple[Any, ...], int],
 ) -> None:
-    """Add each ``counted`` amount to the row of ``table`` whose primary key is its key (a
-    tuple in the order of the primary key's columns), making the rows that do not exist yet:
-    an upsert per row on SQLite, one statement for them all on PostgreSQL. Keys are taken in
-    sorted order, so two transactions adding to the same rows lock them in the same order
-    (no deadlock). It runs in the caller's transaction."""
-    if not counted:
-        return
-    rows = [(*key, amount) for key, amount in sorted(counted.items())]
-    sql = _count_sql(connection, table, count_column)
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(sql, tuple(list(column) for column in zip(*rows, strict=True)))
-    else:
-        connection.exec_driver_sql(sql, rows)
+    """``add_sums`` of one count per key."""
+    if counted:
+        _add(connection, table, (count_column,),
+             [(*key, amount) for key, amount in sorted(counted.items())])

@@ -10,7 +10,6 @@ so a recount adds exactly what the writes added.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator
@@ -22,11 +21,10 @@ from typing import Any, NamedTuple
 
 import iptocc
 from sqlalchemy import Connection, Table, and_, case, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from affsrv.affiliates.models import Affiliate
 from affsrv.commissions.models import Commission, CommissionKind, CommissionStatus
-from affsrv.db.bulk import add_counts
+from affsrv.db.bulk import add_counts, add_sums, pipelined
 from affsrv.extensions import db
 from affsrv.orders.models import Order, OrderLineItem
 from affsrv.reports.models import (
@@ -284,33 +282,6 @@ def _shop_account() -> str:
 
 # --- adding to the rollups -------------------------------------------------------------------
 
-@functools.cache
-def _upsert_statement(dialect_name: str, table: Table, keys: tuple[str, ...],
-                      measures: tuple[str, ...]) -> Any:
-    """The upsert of ``table``, built once: building its ``SET m = m + excluded.m`` anew for
-    each write cost most of a sale's rollup CPU (measured in bench/report_write_cost.py)."""
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    statement = dialect.insert(table)
-    return statement.on_conflict_do_update(
-        index_elements=[table.c[k] for k in keys],
-        set_={m: table.c[m] + statement.excluded[m] for m in measures},
-    )
-
-
-def _upsert(connection: Connection, table: Table, keys: list[str], measures: list[str],
-            rows: dict[tuple[Any, ...], list[Any]]) -> None:
-    """Add each of ``rows`` (key tuple -> measure values) to ``table``: one atomic
-    INSERT ... ON CONFLICT DO UPDATE per row, keys in sorted order so two transactions adding
-    to the same rows lock them in the same order."""
-    if not rows:
-        return
-    statement = _upsert_statement(connection.dialect.name, table, tuple(keys), tuple(measures))
-    connection.execute(statement, [
-        {**dict(zip(keys, key, strict=True)), **dict(zip(measures, values, strict=True))}
-        for key, values in sorted(rows.items())
-    ])
-
-
 #: What ``_sale_fields`` gives for a fact, by name: its buckets at each grain, its quarter hour of
 #: the week, its dimensions.
 _SALE_GRAINS = (QUARTER, HOUR, DAY, MONTH, YEAR, MINUTE)
@@ -378,13 +349,14 @@ def click_rows(facts: Iterable[ClickFact]) -> dict[str, Counter[tuple[Any, ...]]
 
 def add_sale_facts(connection: Connection, facts: list[SaleFact],
                    only: Collection[str] | None = None) -> None:
-    """Add ``facts`` to every sales rollup (or to the tables named in ``only``)."""
+    """Add ``facts`` to every sales rollup (or to the tables named in ``only``): each table's
+    rows in one upsert through the driver (``add_sums``), on PostgreSQL all of them in one
+    round trip (``pipelined``)."""
     rows = sales_rows(facts)
-    for rollup in SALES_ROLLUPS:
-        if only is not None and rollup.table.name not in only:
-            continue
-        _upsert(connection, rollup.table, list(rollup.key), list(SALES_MEASURES),
-                rows[rollup.table.name])
+    with pipelined(connection):
+        for rollup in SALES_ROLLUPS:
+            if only is None or rollup.table.name in only:
+                add_sums(connection, rollup.table, SALES_MEASURES, rows[rollup.table.name])
 
 
 def add_click_facts(connection: Connection, facts: list[ClickFact],
@@ -393,9 +365,10 @@ def add_click_facts(connection: Connection, facts: list[ClickFact],
     rows in one bulk upsert (``add_counts``): through SQLAlchemy's ``execute`` the click
     writer spent about as much CPU on these rows as on the rest of a landing request."""
     counted = click_rows(facts)
-    for rollup in CLICK_ROLLUPS:
-        if only is None or rollup.table.name in only:
-            add_counts(connection, rollup.table, "clicks", counted[rollup.table.name])
+    with pipelined(connection):
+        for rollup in CLICK_ROLLUPS:
+            if only is None or rollup.table.name in only:
+                add_counts(connection, rollup.table, "clicks", counted[rollup.table.name])
 
 
 # --- reading the stored rows -----------------------------------------------------------------
