@@ -42,6 +42,51 @@ def test_upgrade_from_empty_matches_the_models(empty_url, tmp_path):
             "api_keys", "orders", "order_line_items"} <= tables
 
 
+def _index_definitions(url, tmp_path):
+    """Every index's definition as the database states it (PostgreSQL's ``pg_indexes``,
+    INCLUDE columns and all; SQLite's ``sqlite_master``), by name."""
+    app = _app(url, tmp_path)
+    with app.app_context(), db.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            rows = conn.exec_driver_sql(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'")
+        else:
+            rows = conn.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index'")
+        definitions = {name: sql for name, sql in rows if "alembic_version" not in name}
+    with app.app_context():
+        db.engine.dispose()
+    return definitions
+
+
+def test_upgrade_builds_every_index_as_the_models_declare_it(empty_url, tmp_path):
+    """Alembic's comparison (above) does not look at an index's INCLUDE columns: the
+    definitions the migrations leave must equal those ``create_all`` makes from the models
+    (the covering index the affiliate's reports read, for one)."""
+    app = _app(empty_url, tmp_path)
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        db.engine.dispose()
+    migrated = _index_definitions(empty_url, tmp_path)
+    if _is_postgres(BASE_URL):
+        models_url, drop = create_postgres_database(BASE_URL)
+    else:
+        models_url, drop = f"sqlite:///{tmp_path / 'models.db'}", lambda: None
+    try:
+        app = _app(models_url, tmp_path)
+        with app.app_context():
+            db.create_all()
+            db.engine.dispose()
+        declared = _index_definitions(models_url, tmp_path)
+    finally:
+        drop()
+    covering = "ix_report_clicks_q_affiliate_id_bucket"
+    assert covering in declared
+    if _is_postgres(BASE_URL):
+        assert "INCLUDE (clicks)" in declared[covering]
+    assert migrated == declared
+
+
 def test_referral_links_migration_keeps_every_clicks_link(empty_url, tmp_path):
     """Clicks recorded before referral links existed keep their link, up and down again."""
     from flask_migrate import downgrade

@@ -146,10 +146,16 @@ def _leading_key(leading: str | None, dimensions: tuple[str, ...]) -> list[Prima
     return [PrimaryKeyConstraint(leading, "bucket", *(d for d in dimensions if d != leading))]
 
 
-def _filter_indexes(name: str, dimensions: tuple[str, ...], wide: bool) -> list[Index]:
+def _filter_indexes(name: str, dimensions: tuple[str, ...], wide: bool,
+                    covered: tuple[str, ...] = ()) -> list[Index]:
     """A wide rollup's indexes (filter, bucket); none for the others (a filtered rollup's
-    key leads with its filter; the rest are read unfiltered)."""
-    return [Index(f"ix_{name}_{d}_bucket", d, "bucket")
+    key leads with its filter; the rest are read unfiltered). On PostgreSQL the affiliate's
+    carries ``covered`` (the click count): an affiliate has no rollups of its own, so the
+    affiliate's pages read the wide click rollups through this index, and with the count in
+    it they read the index alone (an index-only scan), not a table page per row: 21,000
+    pages, 108 ms of a 138 ms report at 10M orders (docs/reports.md)."""
+    return [Index(f"ix_{name}_{d}_bucket", d, "bucket",
+                  postgresql_include=list(covered) if d == "affiliate_id" else [])
             for d in dimensions if wide and d in FILTER_DIMENSIONS]
 
 
@@ -174,7 +180,7 @@ def _click_rollup(name: str, grain: str, dimensions: tuple[str, ...] = CLICK_DIM
         Column("bucket", Integer, primary_key=True, autoincrement=False),
         *(_dimension(d) for d in dimensions),
         Column("clicks", BigInteger, nullable=False),
-        *_filter_indexes(name, dimensions, wide),
+        *_filter_indexes(name, dimensions, wide, covered=("clicks",)),
         *_leading_key(leading, dimensions),
     )
     return Rollup(table, grain, dimensions)
