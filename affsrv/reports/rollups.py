@@ -11,6 +11,7 @@ so a recount adds exactly what the writes added.
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
@@ -519,6 +520,28 @@ def all_rollup_tables() -> list[Table]:
     return [r.table for r in (*SALES_ROLLUPS, *CLICK_ROLLUPS)]
 
 
+#: SQLite's page cache during a recount, in KiB (a negative cache_size is KiB).
+_RECOUNT_CACHE_KIB = 256 * 1024
+
+
+@contextmanager
+def _page_cache_for_recount(connection: Connection) -> Iterator[None]:
+    """On SQLite, a page cache of ``_RECOUNT_CACHE_KIB`` while a recount runs (the
+    connection's own size again after). A recount is one transaction adding to every rollup
+    in key order of the stored rows, not of each table: with the default 2 MB cache SQLite
+    spilled the same dirty pages to the WAL again and again (measured: docs/reports.md,
+    *Recount and check*)."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    before = int(connection.exec_driver_sql("PRAGMA cache_size").scalar_one())
+    connection.exec_driver_sql(f"PRAGMA cache_size = {-_RECOUNT_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size = {before}")
+
+
 def rebuild_rollups(connection: Connection, shop_account: str,
                     only: Collection[str] | None = None) -> dict[str, int]:
     """Empty the rollups (or the tables named in ``only``: a migration adding a rollup fills
@@ -530,12 +553,13 @@ def rebuild_rollups(connection: Connection, shop_account: str,
         connection.execute(delete(table))
     # Each chunk is written as it is read (a PostgreSQL server-side cursor and the upserts
     # share the connection and its transaction).
-    if any(r.table in tables for r in SALES_ROLLUPS):
-        for chunk in _chunks(stored_sale_facts(connection, shop_account)):
-            add_sale_facts(connection, chunk, only)
-    if any(r.table in tables for r in CLICK_ROLLUPS):
-        for clicks in stored_click_facts(connection):
-            add_click_facts(connection, clicks, only)
+    with _page_cache_for_recount(connection):
+        if any(r.table in tables for r in SALES_ROLLUPS):
+            for chunk in _chunks(stored_sale_facts(connection, shop_account)):
+                add_sale_facts(connection, chunk, only)
+        if any(r.table in tables for r in CLICK_ROLLUPS):
+            for clicks in stored_click_facts(connection):
+                add_click_facts(connection, clicks, only)
     return {t.name: connection.scalar(select(func.count()).select_from(t)) or 0
             for t in tables}
 
