@@ -11,9 +11,9 @@ so a recount adds exactly what the writes added.
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
