@@ -114,7 +114,7 @@ def test_a_failed_pipelined_write_raises_sqlalchemys_error_and_writes_nothing(ap
     assert count_rows(app, click_times_h.table) == 0
 
 
-def test_a_sales_rollup_writes_take_one_round_trip_on_postgresql(app):
+def test_the_rollup_writes_of_a_sale_take_one_round_trip_on_postgresql(app):
     """A sale adds to every sales rollup (dozens of tables) in one round trip to PostgreSQL:
     libpq's trace of the connection shows the upserts sent, then one Sync, then the
     answers. One round trip each cost a ClickBank notification about half its wall time

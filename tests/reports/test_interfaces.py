@@ -148,9 +148,9 @@ def test_check_agrees_then_finds_a_difference_and_recount_repairs_it(shop, api_k
 
 def test_recount_on_sqlite_works_with_a_large_page_cache_and_gives_the_connection_its_own_back(
         shop, api_key):
-    """A recount is one transaction adding to every rollup: SQLite's default 2 MB page cache
-    made it spill the same pages to the WAL again and again (docs/reports.md, *Recount and
-    check*). It sets 256 MB for the recount's statements and the connection's own size after;
+    """A recount is one transaction adding to every rollup: with SQLite's default 2 MB page
+    cache it kept writing dirty pages out to the WAL (docs/reports.md, *Recount and check*).
+    It sets 256 MB for the recount's statements and the connection's own size after;
     PostgreSQL is left alone."""
     from sqlalchemy import event
 
