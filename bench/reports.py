@@ -130,6 +130,11 @@ def _queries(days: int) -> list[tuple[str, str, dict[str, str]]]:
          {"by": "day", "tz": "America/New_York", **whole}),
         (f"sales by weekday-hour, {days} days, Asia/Kolkata", "sales",
          {"by": "weekday-hour", "tz": "Asia/Kolkata", **whole}),
+        # Days in zones whose offset is not whole hours read quarter hours (96 a day).
+        (f"sales by day, {days} days, Asia/Kolkata", "sales",
+         {"by": "day", "tz": "Asia/Kolkata", **whole}),
+        (f"affiliates by day, {days} days, Asia/Kolkata", "affiliates",
+         {"by": "day", "tz": "Asia/Kolkata", **whole}),
         ("sales by country, 31 days, filtered by affiliate", "sales",
          {"by": "country", "affiliate": "aff7", **month}),
         (f"sales by country, {days} days, filtered by affiliate", "sales",

@@ -33,6 +33,8 @@ def test_report_benchmark_runs_at_a_tiny_scale(tmp_path: Path) -> None:
         "sales by day, 31 days, Asia/Kathmandu",
         "sales by day, 730 days, America/New_York",
         "sales by weekday-hour, 730 days, Asia/Kolkata",
+        "sales by day, 730 days, Asia/Kolkata",
+        "affiliates by day, 730 days, Asia/Kolkata",
         "sales by country, 31 days, filtered by affiliate",
         "sales by country, 730 days, filtered by affiliate",
         "sales by day, 730 days, filtered by affiliate",
