@@ -11,13 +11,17 @@ from affsrv.extensions import db
 from tests.conftest import BASE_URL, _is_postgres, create_postgres_database
 
 
+def _new_database(tmp_path, name):
+    """A new database without any table, and how to drop it (on PostgreSQL)."""
+    if _is_postgres(BASE_URL):
+        return create_postgres_database(BASE_URL)
+    return f"sqlite:///{tmp_path / name}", lambda: None
+
+
 @pytest.fixture
 def empty_url(tmp_path):
     """A new database without any table (on PostgreSQL, dropped afterwards)."""
-    if _is_postgres(BASE_URL):
-        url, drop = create_postgres_database(BASE_URL)
-    else:
-        url, drop = f"sqlite:///{tmp_path / 'fresh.db'}", lambda: None
+    url, drop = _new_database(tmp_path, "fresh.db")
     yield url
     drop()
 
@@ -68,10 +72,7 @@ def test_upgrade_builds_every_index_as_the_models_declare_it(empty_url, tmp_path
         upgrade(directory=app.extensions["migrate"].directory)
         db.engine.dispose()
     migrated = _index_definitions(empty_url, tmp_path)
-    if _is_postgres(BASE_URL):
-        models_url, drop = create_postgres_database(BASE_URL)
-    else:
-        models_url, drop = f"sqlite:///{tmp_path / 'models.db'}", lambda: None
+    models_url, drop = _new_database(tmp_path, "models.db")
     try:
         app = _app(models_url, tmp_path)
         with app.app_context():
