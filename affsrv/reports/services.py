@@ -23,9 +23,9 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import (
-    BigInteger,
     Connection,
     Table,
+    all_,
     and_,
     any_,
     bindparam,
@@ -227,6 +227,22 @@ def _time_label(by: str, value: int) -> str:
     return f"{value // 60:02d}:{value % 60:02d}"  # a minute of the day
 
 
+def _among(connection: Connection, column: Any, values: list[int], negate: bool = False
+           ) -> Any:
+    """``column IN values`` (``NOT IN`` with ``negate``) as one bound value (a JSON array on
+    SQLite, an array on PostgreSQL): SQLAlchemy's ``in_`` renders a parameter per value,
+    which cost a long report (thousands of affiliates or links) more than the query. The
+    array has the column's type: PostgreSQL hashes ``<> ALL`` only with the column's own
+    operator (an integer column against a bigint array compared each row with every value:
+    127 ms instead of 6 for a two-year day report's 17,500 hours, docs/reports.md)."""
+    numbers = [int(v) for v in values]
+    if connection.dialect.name == "postgresql":
+        array = bindparam("values", numbers, type_=postgresql.ARRAY(column.type), unique=True)
+        return column != all_(array) if negate else column == any_(array)
+    listed = select(func.json_each(json.dumps(numbers)).table_valued("value").c.value)
+    return column.not_in(listed) if negate else column.in_(listed)
+
+
 def _month_start(month: int) -> int:
     """The first second of UTC month ``month`` (months since January 1970)."""
     year, index = divmod(month, 12)
@@ -372,6 +388,72 @@ def _time_ranges(period: Period, quarters: Rollup, hours: Rollup | None
     return _bucket_ranges(period, quarters), QUARTER_SECONDS
 
 
+class Read(NamedTuple):
+    """The rows of ``table`` with ``low <= bucket < high`` and, when given, ``where`` (a
+    condition on them): added (``sign`` 1) or taken away (-1)."""
+
+    table: Table
+    low: int
+    high: int
+    sign: int = 1
+    where: Any = None
+
+
+def _split_hours(period: Period) -> set[int]:
+    """The UTC hours (Unix seconds // 3600) of the period in which a local day begins or the
+    zone's offset changes after the hour's first second: the hours that do not lie within one
+    local day at one offset. Each offset's midnights are worked out from the offset, so a day
+    a transition begins late (its midnight skipped) is among them through the transition."""
+    split = {second // HOUR_SECONDS for second, _ in period.offsets[1:]
+             if second % HOUR_SECONDS}
+    bounds = [second for second, _ in period.offsets[1:]] + [period.end]
+    for (low, offset), high in zip(period.offsets, bounds, strict=True):
+        midnight = -(-(low + offset) // DAY_SECONDS) * DAY_SECONDS - offset  # first >= low
+        for second in range(midnight, high, DAY_SECONDS):
+            if second % HOUR_SECONDS:
+                split.add(second // HOUR_SECONDS)
+    return split
+
+
+def _day_reads(connection: Connection, period: Period, times: TimeRollups
+               ) -> tuple[list[Read], Any]:
+    """What a grouping by day reads, and each table's day key. Where the period's bounds,
+    offsets and transitions are whole hours, the hourly rollup alone (``_time_ranges``).
+    Elsewhere (India +5:30, Nepal +5:45, Lord Howe at +10:30) a local midnight falls inside a
+    UTC hour: the hours that lie within one local day at one offset still come from the hourly
+    rollup, and only the others (one a day, ``_split_hours``, and the period's ragged ends)
+    from the quarter hours: about 27 rows a day instead of the 96 quarter hours (a two-year
+    report in Kolkata took 134 to 189 ms on them, docs/reports.md)."""
+    ranges, unit = _time_ranges(period, times.quarters, times.hours)
+    hours = times.hours
+    if unit == HOUR_SECONDS or hours is None:
+        return [Read(*r) for r in ranges], lambda table: _time_key(
+            _local_units(table.c.bucket, period, unit), unit, "day")
+    first_hour = -(-period.start // HOUR_SECONDS)
+    end_hour = period.end // HOUR_SECONDS
+    split = sorted(h for h in _split_hours(period) if first_hour <= h < end_hour)
+    edges = [*range(period.start // HOUR_SECONDS, first_hour),
+             *range(end_hour, -(-period.end // HOUR_SECONDS))]
+    first_q, end_q = period.start // QUARTER_SECONDS, period.end // QUARTER_SECONDS
+    per_hour = HOUR_SECONDS // QUARTER_SECONDS
+    quarters = sorted(q for h in (*split, *edges) for q in range(h * per_hour, (h + 1) * per_hour)
+                      if first_q <= q < end_q)
+    reads = []
+    if first_hour < end_hour:
+        whole = hours.table.c.bucket
+        reads.append(Read(hours.table, first_hour, end_hour,
+                          where=_among(connection, whole, split, negate=True) if split else None))
+    if quarters:
+        part = times.quarters.table.c.bucket
+        reads.append(Read(times.quarters.table, quarters[0], quarters[-1] + 1,
+                          where=_among(connection, part, quarters)))
+
+    def key_of(table: Table) -> Any:
+        unit = HOUR_SECONDS if table is hours.table else QUARTER_SECONDS
+        return _time_key(_local_units(table.c.bucket, period, unit), unit, "day")
+    return reads, key_of
+
+
 def _constant_months(period: Period) -> list[tuple[int, int, int]]:
     """Runs ``(first month, end month, offset)`` of the whole UTC months within the period
     throughout which the zone's offset does not change (months since January 1970)."""
@@ -512,13 +594,16 @@ def _sums(ranges: list[Any], key_of: Any, filters: Filters,
           measures: Iterable[str], extra_keys: Iterable[str] = ("currency",)
           ) -> tuple[list[Any], Any]:
     """``GROUP BY`` key (+ ``extra_keys``) of ``measures`` summed over the bucket ranges
-    (``(table, low, high)``, or ``SignedRange``: those with sign -1 are taken away)."""
+    (``(table, low, high)``, ``SignedRange`` or ``Read``: those with sign -1 are taken
+    away)."""
     measures, extra_keys = list(measures), list(extra_keys)
     parts = []
-    for table, low, high, *sign in ranges:
+    for table, low, high, sign, where in (Read(*r) for r in ranges):
         c = table.c
-        negated = bool(sign) and sign[0] < 0
+        negated = sign < 0
         conditions = [c.bucket >= low, c.bucket < high]
+        if where is not None:
+            conditions.append(where)
         for name in FILTER_DIMENSIONS:
             wanted = getattr(filters, name)
             if wanted is not None and name in c:
@@ -650,10 +735,13 @@ def sales_report(connection: Connection, by: str, period: Period,
             raw = _grouped(connection, week[0], week[1], filters, SALES_MEASURES,
                            by_gross=False)
             return _sales_rows(raw, lambda v: _time_label(by, int(v)))
-        ranges, unit = _time_ranges(period, times.quarters, times.hours)
+        if by == "day":
+            ranges, key_of = _day_reads(connection, period, times)
+        else:
+            ranges, unit = _time_ranges(period, times.quarters, times.hours)
 
-        def key_of(table: Table) -> Any:
-            return _time_key(_local_units(table.c.bucket, period, unit), unit, by)
+            def key_of(table: Table) -> Any:
+                return _time_key(_local_units(table.c.bucket, period, unit), unit, by)
         raw = _grouped(connection, ranges, key_of, filters, SALES_MEASURES, by_gross=False)
         return _sales_rows(raw, lambda v: _time_label(by, int(v)))
     if by == "postal" and filters.narrowed:
@@ -749,17 +837,9 @@ def affiliates_report(connection: Connection, by: str, period: Period,
     click_column = {"affiliate": "affiliate_id", "product": "product_id",
                     "link": "link_id"}.get(by, by)
     if by == "day":
-        click_times = _click_times(click_filters or Filters())
-        click_ranges, click_unit = _time_ranges(period, click_times.quarters, click_times.hours)
-        sale_times = _sales_times(filters)
-        sale_ranges, sale_unit = _time_ranges(period, sale_times.quarters, sale_times.hours)
-
-        def click_key(table: Table) -> Any:
-            return _time_key(_local_units(table.c.bucket, period, click_unit), click_unit,
-                             "day")
-
-        def sale_key(table: Table) -> Any:
-            return _time_key(_local_units(table.c.bucket, period, sale_unit), sale_unit, "day")
+        click_ranges, click_key = _day_reads(connection, period,
+                                             _click_times(click_filters or Filters()))
+        sale_ranges, sale_key = _day_reads(connection, period, _sales_times(filters))
     else:
         click_ranges = _bucket_ranges(period, clicks_q,
                                       *_clicks_by(click_column, click_filters or Filters()))
@@ -823,24 +903,13 @@ def _click_filters(connection: Connection, filters: Filters) -> Filters | None:
     return Filters(country=filters.country, affiliate_id=affiliate_id, product_id=product_id)
 
 
-def _id_among(connection: Connection, column: Any, ids: list[int]) -> Any:
-    """``column IN ids`` as one bound value (a JSON array on SQLite, an array on PostgreSQL):
-    SQLAlchemy's ``in_`` renders a parameter per id, which cost a long report (thousands of
-    affiliates or links) more than the query."""
-    if connection.dialect.name == "postgresql":
-        return column == any_(bindparam("ids", [int(i) for i in ids],
-                                        type_=postgresql.ARRAY(BigInteger)))
-    values = func.json_each(json.dumps([int(i) for i in ids])).table_valued("value")
-    return column.in_(select(values.c.value))
-
-
 def _click_labels(connection: Connection, by: str, keys: list[Any]) -> dict[Any, str]:
     if by == "affiliate" and keys:
         return dict(connection.execute(select(Affiliate.id, Affiliate.code).where(
-            _id_among(connection, Affiliate.id, keys))).all())
+            _among(connection, Affiliate.id, keys))).all())
     if by == "link" and keys:
         return dict(connection.execute(select(ReferralLink.id, ReferralLink.url).where(
-            _id_among(connection, ReferralLink.id, keys))).all())
+            _among(connection, ReferralLink.id, keys))).all())
     if by == "product":
         return {k: (str(k) if k else "") for k in keys}
     if by == "day":

@@ -3,13 +3,17 @@ orders: the postal codes' own month/day rollups, hourly time rollups in zones wh
 are whole hours, and the week-quarter month rollup for hours and weekdays over whole months
 of constant offset. The figures stay exact in every zone: each time grouping is checked
 against every sale's local time worked out by zoneinfo, across two years of daylight-saving
-changes (New York, Berlin, Lord Howe's half-hour change) and quarter-hour Kathmandu."""
+changes (New York, Berlin, Lord Howe's half-hour change), half-hour Kolkata and quarter-hour
+Kathmandu, where the days are read from whole UTC hours and the quarter hours of only the hours
+that hold a midnight."""
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -24,6 +28,7 @@ from affsrv.reports.models import FILTER_DIMENSIONS
 from affsrv.reports.rollups import ClickFact, SaleFact, add_click_facts, add_sale_facts
 from affsrv.reports.services import (
     Filters,
+    _split_hours,
     affiliates_report,
     make_period,
     sales_report,
@@ -42,6 +47,9 @@ EDGES = ["2025-03-09T06:59:00Z", "2025-03-09T07:00:00Z",   # New York springs fo
          "2025-10-04T15:29:00Z", "2025-10-04T15:30:00Z",   # and back at 15:30
          "2025-03-30T00:59:00Z", "2025-03-30T01:00:00Z",   # Berlin springs forward at 01:00
          "2025-06-14T18:14:00Z", "2025-06-14T18:15:00Z",   # midnight in Kathmandu (+5:45)
+         "2025-06-14T18:29:00Z", "2025-06-14T18:30:00Z",   # in Kolkata (+5:30)
+         "2025-06-14T13:29:00Z", "2025-06-14T13:30:00Z",   # in Lord Howe (+10:30)
+         "2025-12-14T12:59:00Z", "2025-12-14T13:00:00Z",   # in Lord Howe (+11)
          "2025-01-01T00:00:00Z", "2026-11-30T23:59:00Z"]
 
 
@@ -60,29 +68,39 @@ def _sale_times() -> list[datetime]:
     return sorted(spread + edges)
 
 
-def _expected(times: list[datetime], amounts: list[Decimal], zone: ZoneInfo, by: str
+def _expected(times: list[datetime], amounts: list[Decimal], zone: ZoneInfo, by: str,
+              weights: Iterable[int] | None = None
               ) -> dict[tuple[str, str], tuple[int, str]]:
+    """Per group of ``by``: how many of ``times`` (each counted ``weights`` times, else once)
+    fall in it in ``zone``, and the sum of their ``amounts``."""
     sums: dict[str, list] = defaultdict(lambda: [0, Decimal("0.00")])
-    for at, amount in zip(times, amounts, strict=True):
+    for at, amount, weight in zip(times, amounts, weights or [1] * len(times), strict=True):
         local = at.astimezone(zone)
         if not FIRST <= local.date() <= LAST:
             continue
         key = {"day": local.date().isoformat(), "hour": f"{local.hour:02d}",
                "weekday": WEEKDAYS[local.weekday()],
                "weekday-hour": f"{WEEKDAYS[local.weekday()]} {local.hour:02d}"}[by]
-        sums[key][0] += 1
+        sums[key][0] += weight
         sums[key][1] += amount
     return {(k, "USD"): (n, f"{g:.2f}") for k, (n, g) in sums.items()}
 
 
 @pytest.mark.parametrize("zone", ["America/New_York", "Europe/Berlin", "Australia/Lord_Howe",
-                                  "Asia/Kathmandu", "UTC"])
+                                  "Asia/Kathmandu", "Asia/Kolkata", "UTC"])
 def test_time_groupings_over_two_years_match_each_sales_local_time(shop, zone):
+    """Days in the zones whose midnights fall inside a UTC hour (Kolkata, Kathmandu, Lord
+    Howe at +10:30) are read from whole hours and only the quarter hours of the hours holding
+    a midnight or a transition: each sale and each click still lands in its own local day."""
     app, client, key = shop
     times = _sale_times()
     amounts = [Decimal(n + 1) for n in range(len(times))]  # each sale's amount tells it apart
     for n, (at, amount) in enumerate(zip(times, amounts, strict=True)):
         store(client, f"B{n}", at.isoformat(), f"{amount:.2f}")
+    with app.app_context(), db.engine.begin() as connection:
+        # n + 1 clicks at the n-th sale's moment: each day's count tells its moments apart.
+        add_click_facts(connection, [ClickFact(at, 1, 1, 0, "US")
+                                     for n, at in enumerate(times) for _ in range(n + 1)])
     span = {"from": FIRST.isoformat(), "to": LAST.isoformat(), "tz": zone}
     # Narrowed to the one account or country every sale has: the filters' own time rollups
     # (``report_<filter>_times_*``, ``_week_quarters_m``) must give the same.
@@ -92,9 +110,11 @@ def test_time_groupings_over_two_years_match_each_sales_local_time(shop, zone):
                            "orders", "gross") == (
                 _expected(times, amounts, ZoneInfo(zone), by)), (by, narrowed)
     days = _expected(times, amounts, ZoneInfo(zone), "day")
+    clicks = _expected(times, amounts, ZoneInfo(zone), "day", weights=range(1, len(times) + 1))
     for narrowed in ({}, {"country": "US"}):
         assert figures(both(app, client, key, "affiliates", by="day", **narrowed, **span),
-                       "sales") == {k: (n,) for k, (n, _) in days.items()}, narrowed
+                       "sales", "clicks") == {k: (n, clicks[k][0]) for k, (n, _) in
+                                              days.items()}, narrowed
 
 
 def _executed(app, call) -> list[tuple[str, object]]:
@@ -141,8 +161,11 @@ def test_long_reports_read_the_bounded_rollups(shop):
         statement = sql(sales_report, "day", zone)
         assert "report_times_h" in statement and "report_times_q" not in statement
     for zone in ("Asia/Kathmandu", "Asia/Kolkata", "Australia/Lord_Howe"):
-        statement = sql(sales_report, "day", zone)
-        assert "report_times_q" in statement and "report_times_h" not in statement
+        for report, read in ((sales_report, ["times"]),
+                             (affiliates_report, ["times", "click_times"])):
+            statement = sql(report, "day", zone)
+            for times in read:
+                assert f"report_{times}_h" in statement and f"report_{times}_q" in statement
     # Hours and weekdays: the whole months of constant offset from the week-quarter rollup;
     # the months with a transition (and the ragged ends) hourly or by quarter hours.
     for by in ("hour", "weekday", "weekday-hour"):
@@ -159,6 +182,59 @@ def test_long_reports_read_the_bounded_rollups(shop):
     by_day = sql(affiliates_report, "day", "America/New_York")
     assert "report_click_times_h" in by_day and "report_times_h" in by_day
     assert "report_click_times_q" not in by_day
+
+
+@pytest.mark.parametrize("zone", ["Asia/Kolkata", "Asia/Kathmandu", "Australia/Lord_Howe"])
+def test_days_off_whole_hours_read_the_quarter_hours_of_about_one_hour_a_day(shop, zone):
+    """Grouped by day over two years where midnights fall inside UTC hours, a report reads
+    the quarter hours of the hour holding each midnight (four a day: the period starts and
+    ends inside one) and every other hour whole, not the 96 quarter hours of each day. Lord
+    Howe's midnights are whole UTC hours for half the year (+11): fewer still."""
+    app, _, _ = shop
+    period = make_period(FIRST, LAST, zone_named(zone), 800)
+    days = (LAST - FIRST).days + 1
+    for report in (sales_report, affiliates_report):
+        listed = []  # the bucket lists bound to the statements (JSON on SQLite)
+        for _, parameters in _executed(app, lambda c, r=report: r(c, "day", period, Filters())):
+            for value in (parameters.values() if isinstance(parameters, dict) else parameters):
+                if isinstance(value, str) and value.startswith("["):
+                    value = json.loads(value)
+                if isinstance(value, list):
+                    listed.append(value)
+        reads = 1 if report is sales_report else 2  # sales; clicks and sales
+        quarters = sorted(listed, key=len)[-reads:]
+        assert len(listed) == 2 * reads
+        for buckets in quarters:
+            if zone == "Australia/Lord_Howe":
+                assert days * 2 < len(buckets) < days * 4
+            else:
+                assert len(buckets) == days * 4
+            assert period.start // 900 <= min(buckets) and max(buckets) < period.end // 900
+        plans = "\n".join(plan for _, plan in _plans(
+            app, lambda c, r=report: r(c, "day", period, Filters())))
+        if "ALL (" in plans:  # PostgreSQL: the lists have the bucket's type, integer
+            # (against a bigint array ``<> ALL`` is not hashed: 127 ms instead of 6 at 1M).
+            assert "::integer[]" in plans and "::bigint[]" not in plans
+
+
+@pytest.mark.parametrize("zone", [
+    "Asia/Kolkata", "Asia/Kathmandu", "Australia/Lord_Howe", "America/St_Johns",
+    "Australia/Adelaide", "Asia/Tehran", "Asia/Yangon", "Australia/Eucla", "Pacific/Chatham",
+    "Pacific/Marquesas", "America/New_York", "Pacific/Apia"])
+def test_every_hour_a_day_grouping_reads_whole_lies_in_one_local_day_at_one_offset(zone):
+    """The invariant the hourly reads of ``_day_reads`` stand on, checked hour by hour with
+    zoneinfo over two years (Tehran's last daylight saving, Chatham's +12:45/+13:45, Apia's
+    last daylight saving, April 2021): an hour outside ``_split_hours`` begins and ends in
+    the same local day, at the same offset."""
+    period = make_period(date(2021, 1, 1), date(2022, 12, 31), zone_named(zone), 800)
+    split = _split_hours(period)
+    tz = ZoneInfo(zone)
+    for hour in range(-(-period.start // 3600), period.end // 3600):
+        if hour in split:
+            continue
+        first = datetime.fromtimestamp(hour * 3600, tz)
+        last = datetime.fromtimestamp(hour * 3600 + 3599, tz)
+        assert (first.date(), first.utcoffset()) == (last.date(), last.utcoffset()), hour
 
 
 SALES_WIDE = ("report_sales_q", "report_sales_d", "report_postal_q", "report_postal_d")
