@@ -29,6 +29,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import statistics
@@ -220,6 +221,7 @@ def run(url: str, orders: int, clicks: int, days: int, repeat: int, seed_value: 
         seed(app, orders, clicks, days, seed_value)
     previous = json.loads(Path(against).read_text()) if against else {}
     client = app.test_client()
+    gc.freeze()  # as `affsrv serve`'s workers do once the app is built (GunicornApp.load)
     headers = {"Authorization": f"Bearer {key}"}
     print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"\n{'report':<52} {'p50 ms':>8} {'p99 ms':>8} {'cpu p50':>8} {'svc cpu':>8}"
