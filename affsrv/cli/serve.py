@@ -71,7 +71,7 @@ class GunicornApp(BaseApplication):
         app = self.factory()
         # What the worker keeps for its life (modules, the rollup tables' metadata, ...) out
         # of the cyclic collector's full passes, which walked it all: a long report paid
-        # 40 to 100 ms every few requests (docs/reports.md, *Pauses of the collector*).
+        # 60 to 100 ms every few requests (docs/reports.md, *The collector's pauses*).
         gc.freeze()
         return app
 

@@ -300,9 +300,15 @@ def _bucket_ranges(period: Period, quarters: Rollup, days: Rollup | None = None,
     return ranges
 
 
-#: A bucket range read with a sign: the rows of ``table`` with ``low <= bucket < high``, added
-#: (1) or taken away (-1).
-SignedRange = tuple[Table, int, int, int]
+class Read(NamedTuple):
+    """The rows of ``table`` with ``low <= bucket < high`` and, when given, ``where`` (a
+    condition on them): added (``sign`` 1) or taken away (-1)."""
+
+    table: Table
+    low: int
+    high: int
+    sign: int = 1
+    where: Any = None
 
 
 def _month_of_day(day: int) -> int:
@@ -311,7 +317,7 @@ def _month_of_day(day: int) -> int:
 
 
 def _signed_ranges(period: Period, quarters: Rollup, days: Rollup, months: Rollup,
-                   years: Rollup) -> list[SignedRange]:
+                   years: Rollup) -> list[Read]:
     """The fewest buckets whose signed sum covers the period, for the groups with long
     answers: a range's ragged days may be read as their whole month less the month's days
     outside the range (December 7 to 31: the month less December 1 to 6, seven buckets
@@ -320,7 +326,7 @@ def _signed_ranges(period: Period, quarters: Rollup, days: Rollup, months: Rollu
     in buckets before now and the cheapest taken (the plain cover of ``_bucket_ranges`` on a
     tie): a range ending today reads its last month as the whole month less its days to
     come, none of which have rows."""
-    plain = [(t, low, high, 1) for t, low, high in
+    plain = [Read(t, low, high) for t, low, high in
              _bucket_ranges(period, quarters, days, months, years)]
     first_q, end_q = period.start // QUARTER_SECONDS, period.end // QUARTER_SECONDS
     first_day, end_day = -(-period.start // DAY_SECONDS), period.end // DAY_SECONDS
@@ -329,9 +335,9 @@ def _signed_ranges(period: Period, quarters: Rollup, days: Rollup, months: Rollu
     per_day = DAY_SECONDS // QUARTER_SECONDS
     ends = []
     if first_q < first_day * per_day:
-        ends.append((quarters.table, first_q, first_day * per_day, 1))
+        ends.append(Read(quarters.table, first_q, first_day * per_day))
     if end_day * per_day < end_q:
-        ends.append((quarters.table, end_day * per_day, end_q, 1))
+        ends.append(Read(quarters.table, end_day * per_day, end_q))
 
     def month_bounds(day: int) -> set[int]:  # the month starts at or around a day
         month = _month_of_day(day)
@@ -347,11 +353,11 @@ def _signed_ranges(period: Period, quarters: Rollup, days: Rollup, months: Rollu
     upto = {quarters.table: -(-now // QUARTER_SECONDS), days.table: -(-now // DAY_SECONDS),
             months.table: current_month + 1, years.table: current_month // 12 + 1}
 
-    def cost(ranges: list[SignedRange]) -> int:
-        return sum(max(0, min(high, upto[table]) - low) for table, low, high, _ in ranges)
+    def cost(ranges: list[Read]) -> int:
+        return sum(max(0, min(high, upto[table]) - low) for table, low, high, *_ in ranges)
 
     def cover(first_month: int, end_month: int, first_year: int, end_year: int
-              ) -> list[SignedRange]:
+              ) -> list[Read]:
         """Days up to a month, months up to a year, the years, and down again at the other
         end; a piece running backwards is taken away."""
         ranges = list(ends)
@@ -363,9 +369,9 @@ def _signed_ranges(period: Period, quarters: Rollup, days: Rollup, months: Rollu
             (days.table, _month_start(end_month) // DAY_SECONDS, end_day),
         ):
             if low < high:
-                ranges.append((table, low, high, 1))
+                ranges.append(Read(table, low, high))
             elif high < low:
-                ranges.append((table, high, low, -1))
+                ranges.append(Read(table, high, low, -1))
         return ranges
 
     candidates = (
@@ -391,17 +397,6 @@ def _time_ranges(period: Period, quarters: Rollup, hours: Rollup | None
         return [(hours.table, period.start // HOUR_SECONDS,
                  period.end // HOUR_SECONDS)], HOUR_SECONDS
     return _bucket_ranges(period, quarters), QUARTER_SECONDS
-
-
-class Read(NamedTuple):
-    """The rows of ``table`` with ``low <= bucket < high`` and, when given, ``where`` (a
-    condition on them): added (``sign`` 1) or taken away (-1)."""
-
-    table: Table
-    low: int
-    high: int
-    sign: int = 1
-    where: Any = None
 
 
 def _split_hours(period: Period) -> set[int]:
@@ -599,8 +594,7 @@ def _sums(ranges: list[Any], key_of: Any, filters: Filters,
           measures: Iterable[str], extra_keys: Iterable[str] = ("currency",)
           ) -> tuple[list[Any], Any]:
     """``GROUP BY`` key (+ ``extra_keys``) of ``measures`` summed over the bucket ranges
-    (``(table, low, high)``, ``SignedRange`` or ``Read``: those with sign -1 are taken
-    away)."""
+    (``(table, low, high)`` or ``Read``: those with sign -1 are taken away)."""
     measures, extra_keys = list(measures), list(extra_keys)
     parts = []
     for table, low, high, sign, where in (Read(*r) for r in ranges):
@@ -660,7 +654,7 @@ def _grouped_signed(connection: Connection, period: Period, quarters: Rollup, da
     measures, extra_keys = list(measures), list(extra_keys)
     ranges = _signed_ranges(period, quarters, days, months, years)
     raw = _grouped(connection, ranges, key_of, Filters(), measures, extra_keys, by_gross)
-    if all(sign > 0 for *_, sign in ranges):
+    if all(read.sign > 0 for read in ranges):
         return raw
     width = 1 + len(extra_keys)
     zero = [row for row in raw if not any(row[width:])]

@@ -76,7 +76,7 @@ def test_exposure_warnings_name_binds_beyond_this_machine(bind, proxies, count):
 def test_a_worker_freezes_what_its_app_keeps_for_life():
     """Each worker builds its app, then moves every object then alive out of the cyclic
     collector's full passes (``gc.freeze``): they walked the app's modules and metadata and
-    paused a long report 40 to 100 ms every few requests (docs/reports.md)."""
+    paused a long report 60 to 100 ms every few requests (docs/reports.md)."""
     kept = []
     gc.unfreeze()
     try:

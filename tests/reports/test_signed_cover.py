@@ -247,7 +247,7 @@ def test_a_range_ending_today_reads_its_last_year_whole_less_the_days_to_come():
                                 click_narrow_m["link_id"], click_narrow_y["link_id"])
     day = datetime(2024, 12, 1, tzinfo=UTC).timestamp() // 86400
     end = datetime(2026, 12, 7, tzinfo=UTC).timestamp() // 86400
-    assert sorted((t.name, low, high, sign) for t, low, high, sign in ranges) == sorted([
+    assert sorted((t.name, low, high, sign) for t, low, high, sign, _ in ranges) == sorted([
         ("report_clicks_by_link_d", day, day + 6, -1),           # 1 to 6 December 2024
         ("report_clicks_by_link_m", (2024 - 1970) * 12 + 11, (2025 - 1970) * 12, 1),
         ("report_clicks_by_link_y", 2025 - 1970, 2027 - 1970, 1),
