@@ -131,7 +131,8 @@ def _queries(days: int) -> list[tuple[str, str, dict[str, str]]]:
          {"by": "day", "tz": "America/New_York", **whole}),
         (f"sales by weekday-hour, {days} days, Asia/Kolkata", "sales",
          {"by": "weekday-hour", "tz": "Asia/Kolkata", **whole}),
-        # Days in zones whose offset is not whole hours read quarter hours (96 a day).
+        # Days in zones whose offset is not whole hours: whole UTC hours and the quarter
+        # hours of the hour holding each local midnight.
         (f"sales by day, {days} days, Asia/Kolkata", "sales",
          {"by": "day", "tz": "Asia/Kolkata", **whole}),
         (f"affiliates by day, {days} days, Asia/Kolkata", "affiliates",

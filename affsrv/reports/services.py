@@ -415,20 +415,21 @@ def _split_hours(period: Period) -> set[int]:
     return split
 
 
-def _day_reads(connection: Connection, period: Period, times: TimeRollups
-               ) -> tuple[list[Read], Any]:
-    """What a grouping by day reads, and each table's day key. Where the period's bounds,
-    offsets and transitions are whole hours, the hourly rollup alone (``_time_ranges``).
-    Elsewhere (India +5:30, Nepal +5:45, Lord Howe at +10:30) a local midnight falls inside a
-    UTC hour: the hours that lie within one local day at one offset still come from the hourly
-    rollup, and only the others (one a day, ``_split_hours``, and the period's ragged ends)
-    from the quarter hours: about 27 rows a day instead of the 96 quarter hours (a two-year
-    report in Kolkata took 134 to 189 ms on them, docs/reports.md)."""
+def _time_reads(connection: Connection, period: Period, times: TimeRollups, by: str
+                ) -> tuple[list[Read], Any]:
+    """What a time grouping by ``by`` reads, and each table's group key: the hourly rollup
+    where the period's bounds, offsets and transitions are all whole hours, else the quarter
+    hours (``_time_ranges``). Grouped by day, where a local midnight falls inside a UTC hour
+    (India +5:30, Nepal +5:45, Lord Howe at +10:30), the hours that lie within one local day
+    at one offset still come from the hourly rollup, and only the others (one a day,
+    ``_split_hours``, and the period's ragged ends) from the quarter hours: about 27 rows a
+    day instead of the 96 quarter hours (a two-year report in Kolkata took 134 to 189 ms on
+    them, docs/reports.md)."""
     ranges, unit = _time_ranges(period, times.quarters, times.hours)
     hours = times.hours
-    if unit == HOUR_SECONDS or hours is None:
+    if by != "day" or unit == HOUR_SECONDS or hours is None:
         return [Read(*r) for r in ranges], lambda table: _time_key(
-            _local_units(table.c.bucket, period, unit), unit, "day")
+            _local_units(table.c.bucket, period, unit), unit, by)
     first_hour = -(-period.start // HOUR_SECONDS)
     end_hour = period.end // HOUR_SECONDS
     split = sorted(h for h in _split_hours(period) if first_hour <= h < end_hour)
@@ -734,13 +735,7 @@ def sales_report(connection: Connection, by: str, period: Period,
             raw = _grouped(connection, week[0], week[1], filters, SALES_MEASURES,
                            by_gross=False)
             return _sales_rows(raw, lambda v: _time_label(by, int(v)))
-        if by == "day":
-            ranges, key_of = _day_reads(connection, period, times)
-        else:
-            ranges, unit = _time_ranges(period, times.quarters, times.hours)
-
-            def key_of(table: Table) -> Any:
-                return _time_key(_local_units(table.c.bucket, period, unit), unit, by)
+        ranges, key_of = _time_reads(connection, period, times, by)
         raw = _grouped(connection, ranges, key_of, filters, SALES_MEASURES, by_gross=False)
         return _sales_rows(raw, lambda v: _time_label(by, int(v)))
     if by == "postal" and filters.narrowed:
@@ -836,9 +831,9 @@ def affiliates_report(connection: Connection, by: str, period: Period,
     click_column = {"affiliate": "affiliate_id", "product": "product_id",
                     "link": "link_id"}.get(by, by)
     if by == "day":
-        click_ranges, click_key = _day_reads(connection, period,
-                                             _click_times(click_filters or Filters()))
-        sale_ranges, sale_key = _day_reads(connection, period, _sales_times(filters))
+        click_ranges, click_key = _time_reads(connection, period,
+                                              _click_times(click_filters or Filters()), "day")
+        sale_ranges, sale_key = _time_reads(connection, period, _sales_times(filters), "day")
     else:
         click_ranges = _bucket_ranges(period, clicks_q,
                                       *_clicks_by(click_column, click_filters or Filters()))

@@ -225,7 +225,7 @@ def test_days_off_whole_hours_read_the_quarter_hours_of_about_one_hour_a_day(sho
     "Australia/Adelaide", "Asia/Tehran", "Asia/Yangon", "Australia/Eucla", "Pacific/Chatham",
     "Pacific/Marquesas", "America/New_York", "Pacific/Apia"])
 def test_every_hour_a_day_grouping_reads_whole_lies_in_one_local_day_at_one_offset(zone):
-    """The invariant the hourly reads of ``_day_reads`` stand on, checked hour by hour with
+    """The invariant the hourly reads of ``_time_reads`` by day stand on, checked hour by hour with
     zoneinfo over two years (Tehran's last daylight saving, Chatham's +12:45/+13:45, Apia's
     last daylight saving, April 2021): an hour outside ``_split_hours`` begins and ends in
     the same local day, at the same offset."""
